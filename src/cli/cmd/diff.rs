@@ -1,0 +1,177 @@
+//! `chainrule diff` and `chainrule grad`.
+
+use crate::cli::input::{check_wrt, failure, read_formula};
+use crate::cli::{json, Failure, Format, InputArgs};
+use crate::{print, Formula, NodeId};
+use clap::Args;
+use std::io::Write;
+
+#[derive(Args, Debug)]
+pub(crate) struct DiffArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The variables to differentiate with respect to, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "x[,y...]")]
+    wrt: Vec<String>,
+    /// The order of the derivative.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    order: u32,
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The same as --format json.
+    #[arg(long)]
+    json: bool,
+    /// Print shared subexpressions once, as assignments `t1 = ...` before the derivatives.
+    #[arg(long)]
+    cse: bool,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct GradArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The variables, comma-separated (default: every free variable).
+    #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
+    wrt: Vec<String>,
+    /// Output notation.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// The same as --format json.
+    #[arg(long)]
+    json: bool,
+    /// Print shared subexpressions once, as assignments `t1 = ...` before the derivatives.
+    #[arg(long)]
+    cse: bool,
+}
+
+pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Failure> {
+    let formula = read_formula(&args.input)?;
+    emit(
+        formula,
+        &args.wrt,
+        args.order as usize,
+        format(args.format, args.json),
+        args.cse,
+        out,
+    )
+}
+
+pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
+    let formula = read_formula(&args.input)?;
+    let wrt = if args.wrt.is_empty() {
+        formula.vars.clone()
+    } else {
+        args.wrt.clone()
+    };
+    emit(
+        formula,
+        &wrt,
+        1,
+        format(args.format, args.json),
+        args.cse,
+        out,
+    )
+}
+
+fn format(format: Format, json: bool) -> Format {
+    if json {
+        Format::Json
+    } else {
+        format
+    }
+}
+
+fn emit(
+    mut formula: Formula,
+    wrt: &[String],
+    order: usize,
+    format: Format,
+    cse: bool,
+    out: &mut impl Write,
+) -> Result<i32, Failure> {
+    check_wrt(&formula, wrt)?;
+    let derivatives = derivatives(&mut formula, wrt, order)?;
+    let text = match format {
+        Format::Json => json_text(&mut formula, wrt, order, &derivatives)?,
+        Format::Text if cse => {
+            let outputs: Vec<(String, NodeId)> = wrt
+                .iter()
+                .map(|v| label(v, order))
+                .zip(derivatives.iter().copied())
+                .collect();
+            print::cse_program(&formula.graph, &outputs)
+        }
+        Format::Text | Format::Latex => {
+            let notation = if format == Format::Latex {
+                print::Notation::Latex
+            } else {
+                print::Notation::Text
+            };
+            let mut s = String::new();
+            for (v, &d) in wrt.iter().zip(&derivatives) {
+                let lhs = if notation == print::Notation::Latex {
+                    latex_label(v, order)
+                } else {
+                    label(v, order)
+                };
+                s.push_str(&format!(
+                    "{lhs} = {}\n",
+                    print::render(&formula.graph, d, notation)
+                ));
+            }
+            s
+        }
+    };
+    out.write_all(text.as_bytes())
+        .map_err(|e| crate::cli::input::usage(e.to_string()))?;
+    Ok(0)
+}
+
+/// The simplified derivatives: one reverse sweep for the first order, repeated sweeps after.
+fn derivatives(
+    formula: &mut Formula,
+    wrt: &[String],
+    order: usize,
+) -> Result<Vec<NodeId>, Failure> {
+    let result = if order == 1 {
+        formula.gradient(wrt)
+    } else {
+        wrt.iter().map(|v| formula.derivative(v, order)).collect()
+    };
+    result.map_err(|e| failure(formula, e))
+}
+
+fn json_text(
+    formula: &mut Formula,
+    wrt: &[String],
+    order: usize,
+    ds: &[NodeId],
+) -> Result<String, Failure> {
+    let simplified = formula.simplified().map_err(|e| failure(formula, e))?;
+    let derivatives = json::object(wrt.iter().cloned().zip(ds.iter().map(|&d| formula.text(d))));
+    let value = serde_json::json!({
+        "expr": formula.text(simplified),
+        "order": order,
+        "derivatives": derivatives,
+    });
+    Ok(format!("{value}\n"))
+}
+
+/// `d/dx`, or `d2/dx2` for higher orders.
+fn label(v: &str, order: usize) -> String {
+    if order == 1 {
+        format!("d/d{v}")
+    } else {
+        format!("d{order}/d{v}{order}")
+    }
+}
+
+fn latex_label(v: &str, order: usize) -> String {
+    let name = print::latex_name(v);
+    if order == 1 {
+        format!("\\frac{{\\partial f}}{{\\partial {name}}}")
+    } else {
+        format!("\\frac{{\\partial^{{{order}}} f}}{{\\partial {name}^{{{order}}}}}")
+    }
+}

@@ -1,0 +1,89 @@
+//! Reading what the command line names: the formula (string, `-`, or file), `--wrt`
+//! lists and `--at` points.
+
+use super::{Failure, InputArgs};
+use crate::error::{Error, ErrorKind};
+use crate::{Formula, ParseOptions};
+use std::io::Read;
+
+/// The formula text the arguments name.
+fn read_source(args: &InputArgs) -> Result<String, Failure> {
+    let io_failure = |what: String| Failure::from_error(&Error::new(ErrorKind::Io(what)), "");
+    match (&args.file, args.expr.as_deref()) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .map_err(|e| io_failure(format!("cannot read {}: {e}", path.display()))),
+        (None, Some("-")) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .map_err(|e| io_failure(format!("cannot read standard input: {e}")))?;
+            Ok(s)
+        }
+        (None, Some(expr)) => Ok(expr.to_string()),
+        (None, None) => Err(usage("give a formula, `-` for standard input, or -f PATH")),
+    }
+}
+
+/// Reads and parses the formula, with the limits the arguments set.
+pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
+    let source = read_source(args)?;
+    let options = ParseOptions {
+        max_depth: args.max_depth,
+    };
+    let mut formula =
+        Formula::parse_with(&source, options).map_err(|e| Failure::from_error(&e, &source))?;
+    formula.graph.set_node_limit(args.max_nodes);
+    Ok(formula)
+}
+
+/// A usage failure (exit status 2) with `message`.
+pub(crate) fn usage(message: impl Into<String>) -> Failure {
+    Failure::from_error(&Error::new(ErrorKind::Usage(message.into())), "")
+}
+
+/// A failure from a library error about `formula`.
+pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
+    Failure::from_error(&error, &formula.source)
+}
+
+/// Checks `--wrt` names: each a valid name, not a name the program assigns.
+pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<(), Failure> {
+    for name in wrt {
+        let valid = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid || name == "pi" || name == "e" {
+            return Err(usage(format!("`{name}` is not a variable name (in --wrt)")));
+        }
+        if formula.assigned.contains(name) {
+            return Err(usage(format!(
+                "`{name}` is defined in the program, not a variable; differentiate with respect to \
+                 one of: {}",
+                formula.vars.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Parses `x=1.5,y=-2` into (name, value) pairs.
+pub(crate) fn parse_point(text: &str) -> Result<Vec<(String, f64)>, Failure> {
+    text.split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|pair| {
+            let (name, value) = pair
+                .split_once('=')
+                .ok_or_else(|| usage(format!("--at takes name=value pairs, got `{pair}`")))?;
+            let value: f64 = value.trim().parse().map_err(|_| {
+                usage(format!(
+                    "--at: `{}` is not a number (for `{}`)",
+                    value.trim(),
+                    name.trim()
+                ))
+            })?;
+            Ok((name.trim().to_string(), value))
+        })
+        .collect()
+}

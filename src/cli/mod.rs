@@ -1,0 +1,125 @@
+//! The command line: clap definitions, dispatch, and errors to exit statuses
+//! (0 success, 1 a well-formed request that failed, 2 bad usage or a formula that does not
+//! parse). Each subcommand is a thin file in `cmd/` that reads input, calls the library and
+//! prints.
+
+mod cmd;
+mod input;
+mod json;
+
+use crate::error::Error;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::io::Write;
+
+const EXAMPLES: &str = "\
+Examples:
+  chainrule diff \"x^3*sin(x)\" --wrt x
+  chainrule grad \"sigmoid(w*x + b)\" --wrt w,b
+  chainrule diff \"tanh(x*y)\" --wrt x --order 2 --format latex
+  chainrule eval \"x^2*y\" --at x=1.5,y=2 --grad --json
+  echo \"h = sigmoid(w*x + b); mse(h, y)\" | chainrule grad - --wrt w,b";
+
+/// Exact derivatives of formulas, as text, LaTeX or JSON, and their values.
+#[derive(Parser, Debug)]
+#[command(name = "chainrule", version, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Differentiate a formula with respect to some variables.
+    #[command(after_help = "Examples:\n  chainrule diff \"x^3*sin(x)\" --wrt x\n  \
+                            chainrule diff \"x^2*y^3\" --wrt x,y --order 2 --format json\n  \
+                            chainrule diff -f model.cr --wrt w --cse")]
+    Diff(cmd::diff::DiffArgs),
+    /// The gradient: derivatives with respect to every variable (or those of --wrt).
+    #[command(after_help = "Examples:\n  chainrule grad \"sigmoid(w*x + b)\"\n  \
+                            chainrule grad \"x*y + sin(x*y)\" --wrt x --format latex")]
+    Grad(cmd::diff::GradArgs),
+    /// Evaluate a formula, its gradient and Hessian at a point.
+    #[command(
+        after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
+                            chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json"
+    )]
+    Eval(cmd::eval::EvalArgs),
+}
+
+/// Where the formula comes from: a string, `-` for standard input, or `-f PATH`.
+#[derive(Args, Debug, Clone)]
+pub(crate) struct InputArgs {
+    /// The formula (or `-` to read it from standard input).
+    #[arg(
+        value_name = "EXPR",
+        allow_hyphen_values = true,
+        required_unless_present = "file"
+    )]
+    expr: Option<String>,
+    /// Read the formula from a file.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        conflicts_with = "expr"
+    )]
+    file: Option<std::path::PathBuf>,
+    /// The deepest nesting of brackets, calls and powers accepted.
+    #[arg(long, value_name = "N", default_value_t = crate::syntax::depth::DEFAULT_MAX_DEPTH)]
+    max_depth: usize,
+    /// The most graph nodes differentiation may build.
+    #[arg(long, value_name = "N", default_value_t = crate::graph::DEFAULT_NODE_LIMIT)]
+    max_nodes: usize,
+}
+
+/// Output notations of `diff` and `grad`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// `d/dx = ...` lines in the formula syntax
+    Text,
+    /// LaTeX
+    Latex,
+    /// JSON, as SPEC.md fixes it
+    Json,
+}
+
+/// An error ready to print: the rendered message and the exit status.
+pub(crate) struct Failure {
+    message: String,
+    status: i32,
+}
+
+impl Failure {
+    fn from_error(error: &Error, source: &str) -> Failure {
+        Failure {
+            message: error.render(source),
+            status: if error.is_usage() { 2 } else { 1 },
+        }
+    }
+}
+
+/// Runs the command line; returns the exit status.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let status = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return status;
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    let result = match cli.command {
+        Command::Diff(args) => cmd::diff::run_diff(&args, &mut stdout),
+        Command::Grad(args) => cmd::diff::run_grad(&args, &mut stdout),
+        Command::Eval(args) => cmd::eval::run(&args, &mut stdout),
+    };
+    let _ = stdout.flush();
+    match result {
+        Ok(status) => status,
+        Err(failure) => {
+            eprint!("{}", failure.message);
+            failure.status
+        }
+    }
+}

@@ -1,0 +1,92 @@
+//! Symbolic reverse-mode differentiation over the DAG.
+//!
+//! One backward sweep, in reverse topological order, gives each node an adjoint: the
+//! derivative of the root with respect to that node, built as new graph nodes from the local
+//! partials in `rules.rs`. The adjoints of the variables are the gradient. All derivatives
+//! come out of the one sweep, share nodes with the formula and with one another, and the
+//! work is proportional to the formula's size (the cheap-gradient principle): the gradient
+//! of an n-fold product reuses the product's own prefix chain and builds the suffix
+//! products as adjoints, instead of n separate products of n-1 factors.
+//!
+//! Higher orders differentiate derivatives in the same graph.
+
+mod rules;
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{walk, Graph, NodeId, Op};
+use std::collections::HashMap;
+
+/// d(root)/d(v) for every `v` in `wrt` (variable nodes), from one reverse sweep.
+pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
+    let order = walk::reachable(g, &[root]);
+    let active = active_nodes(g, &order, wrt);
+    let mut adjoint: HashMap<NodeId, NodeId> = HashMap::new();
+    adjoint.insert(root, g.constant(1.0));
+    for &node in order.iter().rev() {
+        let Some(&adj) = adjoint.get(&node) else {
+            continue;
+        };
+        for i in 0..g.args(node).len() {
+            let arg = g.args(node)[i];
+            if !active[arg.index()] {
+                continue;
+            }
+            let Some(local) = rules::partial(g, node, i) else {
+                continue;
+            };
+            let contribution = g.mul(adj, local);
+            let total = match adjoint.get(&arg) {
+                Some(&prev) => g.add(prev, contribution),
+                None => contribution,
+            };
+            adjoint.insert(arg, total);
+        }
+        check_size(g)?;
+    }
+    Ok(wrt
+        .iter()
+        .map(|v| adjoint.get(v).copied().unwrap_or_else(|| g.constant(0.0)))
+        .collect())
+}
+
+/// Nodes that depend on any of `wrt`; only their adjoints matter.
+fn active_nodes(g: &Graph, order: &[NodeId], wrt: &[NodeId]) -> Vec<bool> {
+    let mut active = vec![false; g.len()];
+    for v in wrt {
+        if v.index() < active.len() {
+            active[v.index()] = true;
+        }
+    }
+    for &n in order {
+        if matches!(g.op(n), Op::Var(_)) {
+            continue;
+        }
+        active[n.index()] = g.args(n).iter().any(|a| active[a.index()]);
+    }
+    active
+}
+
+fn check_size(g: &Graph) -> Result<()> {
+    if g.len() > g.node_limit() {
+        return Err(Error::new(ErrorKind::TooManyNodes {
+            limit: g.node_limit(),
+        })
+        .with_hint("lower --order or simplify the formula, or raise the limit with --max-nodes"));
+    }
+    Ok(())
+}
+
+/// The `order`-th derivative of `root` with respect to `var` (order 0 is `root`).
+pub fn nth_derivative(g: &mut Graph, root: NodeId, var: NodeId, order: usize) -> Result<NodeId> {
+    let mut d = root;
+    for _ in 0..order {
+        d = grad(g, d, &[var])?[0];
+    }
+    Ok(d)
+}
+
+/// The Hessian: `h[i][j]` = d2(root)/d(wrt[i])d(wrt[j]), by differentiating each gradient entry.
+pub fn hessian(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<Vec<NodeId>>> {
+    let first = grad(g, root, wrt)?;
+    first.into_iter().map(|d| grad(g, d, wrt)).collect()
+}

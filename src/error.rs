@@ -1,0 +1,201 @@
+//! Errors are data: a kind, an optional span into the source text, and an optional hint.
+//! [`Error::render`] is the only code that draws them (line:column, the source line, a caret).
+
+use std::fmt;
+
+/// A byte range `start..end` in the formula text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Span {
+    /// First byte of the offending text.
+    pub start: usize,
+    /// One past its last byte.
+    pub end: usize,
+}
+
+impl Span {
+    /// The span from `start` to `end` (bytes).
+    pub fn new(start: usize, end: usize) -> Span {
+        Span {
+            start,
+            end: end.max(start),
+        }
+    }
+}
+
+/// What went wrong. Each variant is one kind of failure a user can meet.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ErrorKind {
+    /// The text does not follow the formula syntax.
+    #[error("syntax error: {0}")]
+    Syntax(String),
+    /// The formula is empty (only blanks or comments).
+    #[error("the formula is empty")]
+    Empty,
+    /// Brackets nest deeper than the limit.
+    #[error("brackets and operators nest deeper than the limit of {limit} levels")]
+    TooDeep {
+        /// The limit in force.
+        limit: usize,
+    },
+    /// A call to a name that is no function.
+    #[error("unknown function `{0}`")]
+    UnknownFunction(String),
+    /// A function called with the wrong number of arguments.
+    #[error("`{name}` takes {expected}, got {got}")]
+    Arity {
+        /// Function name.
+        name: String,
+        /// What it takes, in words ("1 argument", "1 or 2 arguments").
+        expected: String,
+        /// How many it got.
+        got: usize,
+    },
+    /// A list where a number is needed, or a number where a list is needed.
+    #[error("{0}")]
+    List(String),
+    /// A name assigned twice in one program.
+    #[error("`{0}` is already defined; a name is defined once")]
+    Redefined(String),
+    /// A name used before the line that defines it.
+    #[error("`{0}` is used before it is defined")]
+    UsedBeforeDefined(String),
+    /// An assignment to a constant or a function name.
+    #[error("cannot assign to `{0}`: it is a built-in name")]
+    ReservedName(String),
+    /// A variable the request needs but was not given a value.
+    #[error("no value for variable `{0}`")]
+    Unbound(String),
+    /// The command line is wrong (unknown variable in --wrt, bad --at value, ...).
+    #[error("{0}")]
+    Usage(String),
+    /// A file could not be read or written.
+    #[error("{0}")]
+    Io(String),
+    /// A value could not be computed (NaN or infinity).
+    #[error("{0}")]
+    Domain(String),
+    /// A graph would grow past the node limit.
+    #[error("the graph would exceed the limit of {limit} nodes")]
+    TooManyNodes {
+        /// The limit in force.
+        limit: usize,
+    },
+}
+
+/// An error with the place it points at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Error {
+    /// What went wrong.
+    pub kind: ErrorKind,
+    /// Where, in the formula text.
+    pub span: Option<Span>,
+    /// A suggestion on what to do next.
+    pub hint: Option<String>,
+}
+
+/// Result with the crate's [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// An error of `kind` with no position.
+    pub fn new(kind: ErrorKind) -> Error {
+        Error {
+            kind,
+            span: None,
+            hint: None,
+        }
+    }
+
+    /// An error of `kind` pointing at `span`.
+    pub fn at(kind: ErrorKind, span: Span) -> Error {
+        Error {
+            kind,
+            span: Some(span),
+            hint: None,
+        }
+    }
+
+    /// The same error with a hint.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Error {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// True when the error is the user's request being malformed (exit status 2),
+    /// false when a well-formed request failed (exit status 1).
+    pub fn is_usage(&self) -> bool {
+        !matches!(
+            self.kind,
+            ErrorKind::Io(_) | ErrorKind::Domain(_) | ErrorKind::TooManyNodes { .. }
+        )
+    }
+
+    /// The message with `line:col`, the source line and a caret under the span.
+    pub fn render(&self, source: &str) -> String {
+        let mut out = format!("error: {}\n", self.kind);
+        if let Some(span) = self.span {
+            out.push_str(&draw_caret(source, span));
+        }
+        if let Some(hint) = &self.hint {
+            out.push_str(&format!("hint: {hint}\n"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// 1-based line and column (in characters) of byte offset `pos`.
+pub fn line_col(source: &str, pos: usize) -> (usize, usize) {
+    let pos = floor_char_boundary(source, pos.min(source.len()));
+    let before = &source[..pos];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, source[line_start..pos].chars().count() + 1)
+}
+
+fn floor_char_boundary(s: &str, mut pos: usize) -> usize {
+    while !s.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    pos
+}
+
+/// ` --> line L, column C`, the source line (a window of it when long) and a caret line.
+fn draw_caret(source: &str, span: Span) -> String {
+    let (line, col) = line_col(source, span.start);
+    let text = source
+        .split('\n')
+        .nth(line - 1)
+        .unwrap_or("")
+        .trim_end_matches('\r');
+    let chars: Vec<char> = text.chars().collect();
+    let first = (col - 1).saturating_sub(60);
+    let last = (first + 120).min(chars.len());
+    let ellipsis = if first > 0 { "..." } else { "" };
+    let shown: String = chars[first.min(last)..last].iter().collect();
+    let width = source
+        .get(span.start..span.end.min(source.len()))
+        .map_or(1, |s| s.split('\n').next().unwrap_or("").chars().count())
+        .clamp(1, 60);
+    let pad: String = chars[first.min(chars.len())..(col - 1).min(chars.len())]
+        .iter()
+        .map(|&c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let gutter = " ".repeat(line.to_string().len());
+    let dots = " ".repeat(ellipsis.len());
+    format!(
+        "{gutter}--> line {line}, column {col}\n{gutter} |\n{line} | {ellipsis}{shown}\n{gutter} | {dots}{pad}{}\n",
+        "^".repeat(width)
+    )
+}

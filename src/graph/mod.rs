@@ -1,0 +1,311 @@
+//! The DAG that holds a formula and all its derivatives.
+//!
+//! Invariants, which every pass relies on:
+//! - **Append-only.** Nodes are never removed, and a node is always added after its operands,
+//!   so ascending [`NodeId`] order is a topological order and every pass is a plain loop.
+//! - **Hash-consed.** A node is its operation plus its ordered operands; building an equal
+//!   node returns the existing id, so equal subexpressions are one node.
+//! - **Built only through the constructors** in `build.rs`, which fold constants, drop `+0`,
+//!   `*1`, `^1`, put constants first and sort commutative operands, before interning.
+//!
+//! The petgraph `DiGraph` mirrors the operands as edges (operand -> user, weighted by the
+//! operand's position) for export and graph algorithms; the ordered operands themselves live
+//! in the node, because petgraph lists neighbours newest first.
+
+mod build;
+pub mod lower;
+pub mod op;
+pub mod walk;
+
+pub use op::{Func, Op};
+
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+/// The index of a node in a [`Graph`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(u32);
+
+impl NodeId {
+    /// The position of the node in creation (and topological) order.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The id at `index` (for tables indexed by node).
+    pub fn from_index(index: usize) -> NodeId {
+        NodeId(index as u32)
+    }
+}
+
+/// An operation with its ordered operands: the unit of hash-consing.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Node {
+    /// What the node computes.
+    pub op: Op,
+    /// Its operands, in order.
+    pub args: Vec<NodeId>,
+}
+
+/// Facts about a node computed once when it is interned, used to order operands canonically.
+#[derive(Clone, Copy, Debug)]
+struct Meta {
+    /// Structural hash, independent of creation order.
+    hash: u64,
+    /// The node that names this one for ordering: a product's first non-constant factor,
+    /// a power's base, else the node itself.
+    lead: NodeId,
+    /// The leading coefficient: a constant's value, a product's leftmost constant, else 1.
+    coef: f64,
+    /// The exponent of the lead (2 for `x^2`, 1 otherwise): orders `x` before `x^2`.
+    degree: f64,
+    /// The alphabetically first variable in the node.
+    min_var: Option<u32>,
+}
+
+/// Default cap on the number of nodes a graph may hold.
+pub const DEFAULT_NODE_LIMIT: usize = 20_000_000;
+
+/// A hash-consed, append-only expression DAG backed by petgraph.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    dag: DiGraph<Node, u32>,
+    intern: HashMap<Node, NodeId>,
+    meta: Vec<Meta>,
+    var_names: Vec<String>,
+    var_ids: HashMap<String, u32>,
+    node_limit: usize,
+}
+
+impl Default for Graph {
+    fn default() -> Self {
+        Graph::new()
+    }
+}
+
+impl Graph {
+    /// An empty graph.
+    pub fn new() -> Graph {
+        Graph {
+            dag: DiGraph::new(),
+            intern: HashMap::new(),
+            meta: Vec::new(),
+            var_names: Vec::new(),
+            var_ids: HashMap::new(),
+            node_limit: DEFAULT_NODE_LIMIT,
+        }
+    }
+
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.meta.len()
+    }
+
+    /// True when the graph has no nodes.
+    pub fn is_empty(&self) -> bool {
+        self.meta.is_empty()
+    }
+
+    /// The most nodes that differentiation and simplification may grow the graph to.
+    pub fn node_limit(&self) -> usize {
+        self.node_limit
+    }
+
+    /// Sets the node limit.
+    pub fn set_node_limit(&mut self, limit: usize) {
+        self.node_limit = limit;
+    }
+
+    /// The node behind `id`.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.dag[NodeIndex::new(id.index())]
+    }
+
+    /// The operation of `id`.
+    pub fn op(&self, id: NodeId) -> Op {
+        self.node(id).op
+    }
+
+    /// The operands of `id`, in order.
+    pub fn args(&self, id: NodeId) -> &[NodeId] {
+        &self.node(id).args
+    }
+
+    /// The value of `id` if it is a constant.
+    pub fn value(&self, id: NodeId) -> Option<f64> {
+        self.op(id).value()
+    }
+
+    /// The name of variable number `var`.
+    pub fn var_name(&self, var: u32) -> &str {
+        &self.var_names[var as usize]
+    }
+
+    /// The variable node called `name`, if the graph has one.
+    pub fn find_var(&self, name: &str) -> Option<NodeId> {
+        let var = *self.var_ids.get(name)?;
+        self.intern
+            .get(&Node {
+                op: Op::Var(var),
+                args: Vec::new(),
+            })
+            .copied()
+    }
+
+    /// The name of `id` if it is a variable.
+    pub fn name_of(&self, id: NodeId) -> Option<&str> {
+        match self.op(id) {
+            Op::Var(v) => Some(self.var_name(v)),
+            _ => None,
+        }
+    }
+
+    /// The petgraph view: nodes carry [`Node`], edges go operand -> user with the position.
+    pub fn dag(&self) -> &DiGraph<Node, u32> {
+        &self.dag
+    }
+
+    /// The leading coefficient of `id` (`-2` for `-2*x*y`, `1` for `x`).
+    pub fn coefficient(&self, id: NodeId) -> f64 {
+        self.meta[id.index()].coef
+    }
+
+    /// Adds `node` unless an equal one exists; returns its id.
+    fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
+        let node = Node {
+            op,
+            args: args.to_vec(),
+        };
+        if let Some(&id) = self.intern.get(&node) {
+            return id;
+        }
+        let meta = self.compute_meta(&node);
+        let index = self.dag.add_node(node.clone());
+        for (pos, arg) in args.iter().enumerate() {
+            self.dag
+                .add_edge(NodeIndex::new(arg.index()), index, pos as u32);
+        }
+        let id = NodeId(index.index() as u32);
+        self.meta.push(meta);
+        self.intern.insert(node, id);
+        id
+    }
+
+    fn var_index(&mut self, name: &str) -> u32 {
+        if let Some(&v) = self.var_ids.get(name) {
+            return v;
+        }
+        let v = self.var_names.len() as u32;
+        self.var_names.push(name.to_string());
+        self.var_ids.insert(name.to_string(), v);
+        v
+    }
+
+    fn compute_meta(&self, node: &Node) -> Meta {
+        let own = NodeId(self.meta.len() as u32);
+        let mut hash = mix(0xcbf2_9ce4_8422_2325, op_hash(self, node.op));
+        for a in &node.args {
+            hash = mix(hash, self.meta[a.index()].hash);
+        }
+        let min_var = match node.op {
+            Op::Var(v) => Some(v),
+            _ => node
+                .args
+                .iter()
+                .filter_map(|a| self.meta[a.index()].min_var)
+                .min_by(|&x, &y| self.var_name(x).cmp(self.var_name(y))),
+        };
+        let (lead, coef, degree) = match node.op {
+            Op::Const(_) => (own, node.op.value().unwrap_or(1.0), 0.0),
+            Op::Mul => {
+                let (a, b) = (node.args[0], node.args[1]);
+                let ma = self.meta[a.index()];
+                let mb = self.meta[b.index()];
+                match self.op(a) {
+                    Op::Const(_) => (mb.lead, ma.coef, mb.degree),
+                    Op::Mul => (ma.lead, ma.coef, ma.degree),
+                    _ => (ma.lead, 1.0, ma.degree),
+                }
+            }
+            Op::Pow => {
+                let base = self.meta[node.args[0].index()];
+                let degree = self.value(node.args[1]).unwrap_or(f64::INFINITY);
+                (base.lead, 1.0, degree * base.degree.max(1.0))
+            }
+            _ => (own, 1.0, 1.0),
+        };
+        Meta {
+            hash,
+            lead,
+            coef,
+            degree,
+            min_var,
+        }
+    }
+
+    /// The canonical order of two operands of `+` or `*`: constants first, then by the
+    /// kind and name of their lead (variables, then functions, then sums), their first
+    /// variable, their degree, and last their structural hash. Terms with a negative
+    /// coefficient come after the others, so sums read `a - b` rather than `-b + a`.
+    pub fn canonical_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
+        if a == b {
+            return Ordering::Equal;
+        }
+        let (ma, mb) = (self.meta[a.index()], self.meta[b.index()]);
+        match (self.value(a), self.value(b)) {
+            (Some(x), Some(y)) => return x.total_cmp(&y),
+            (Some(_), None) => return Ordering::Less,
+            (None, Some(_)) => return Ordering::Greater,
+            _ => {}
+        }
+        let negative = |m: Meta| m.coef < 0.0;
+        negative(ma)
+            .cmp(&negative(mb))
+            .then_with(|| self.lead_rank(ma.lead).cmp(&self.lead_rank(mb.lead)))
+            .then_with(|| self.lead_name(ma.lead).cmp(self.lead_name(mb.lead)))
+            .then_with(|| {
+                let name = |m: Meta| m.min_var.map(|v| self.var_name(v));
+                name(ma).cmp(&name(mb))
+            })
+            .then_with(|| ma.degree.total_cmp(&mb.degree))
+            .then_with(|| ma.hash.cmp(&mb.hash))
+            .then_with(|| a.cmp(&b))
+    }
+
+    fn lead_rank(&self, lead: NodeId) -> u8 {
+        match self.op(lead) {
+            Op::Const(_) => 0,
+            Op::Var(_) => 1,
+            Op::Func(_) | Op::LogSumExp => 2,
+            _ => 3,
+        }
+    }
+
+    fn lead_name(&self, lead: NodeId) -> &str {
+        match self.op(lead) {
+            Op::Var(v) => self.var_name(v),
+            Op::Func(f) => f.name(),
+            Op::LogSumExp => "logsumexp",
+            _ => "",
+        }
+    }
+}
+
+fn op_hash(g: &Graph, op: Op) -> u64 {
+    match op {
+        Op::Const(bits) => mix(1, bits),
+        Op::Var(v) => g.var_name(v).bytes().fold(2, |h, b| mix(h, b as u64)),
+        Op::Add => 3,
+        Op::Mul => 4,
+        Op::Pow => 5,
+        Op::Func(f) => mix(6, f as u64),
+        Op::LogSumExp => 7,
+    }
+}
+
+/// A fixed 64-bit mixing step (deterministic across runs, unlike std's RandomState).
+fn mix(h: u64, x: u64) -> u64 {
+    let v = (h ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    v ^ (v >> 29)
+}

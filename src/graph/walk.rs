@@ -1,0 +1,56 @@
+//! Iterative traversals. Because operands always precede their users, "every node reachable
+//! from these roots, in ascending id order" is already a topological order.
+
+use super::{Graph, NodeId, Op};
+
+/// Every node reachable from `roots`, operands before users.
+pub fn reachable(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
+    let mut seen = vec![false; g.len()];
+    let mut stack: Vec<NodeId> = roots.to_vec();
+    let mut out = Vec::new();
+    while let Some(n) = stack.pop() {
+        if std::mem::replace(&mut seen[n.index()], true) {
+            continue;
+        }
+        out.push(n);
+        stack.extend(g.args(n).iter().filter(|a| !seen[a.index()]));
+    }
+    out.sort_unstable();
+    out
+}
+
+/// How often each node is used as an operand by the nodes in `order`, plus once per
+/// appearance in `roots`. Indexed by node index.
+pub fn use_counts(g: &Graph, order: &[NodeId], roots: &[NodeId]) -> Vec<u32> {
+    let mut uses = vec![0u32; g.len()];
+    for &n in order {
+        for a in g.args(n) {
+            uses[a.index()] += 1;
+        }
+    }
+    for r in roots {
+        uses[r.index()] += 1;
+    }
+    uses
+}
+
+/// The variables reachable from `roots`, in id order (the order they were first built).
+pub fn free_vars(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
+    reachable(g, roots)
+        .into_iter()
+        .filter(|&n| matches!(g.op(n), Op::Var(_)))
+        .collect()
+}
+
+/// The longest operand path below each root (a leaf has depth 0).
+pub fn depth(g: &Graph, roots: &[NodeId]) -> usize {
+    let order = reachable(g, roots);
+    let mut depth = std::collections::HashMap::with_capacity(order.len());
+    let mut deepest = 0;
+    for n in order {
+        let d = g.args(n).iter().map(|a| depth[a] + 1).max().unwrap_or(0);
+        deepest = deepest.max(d);
+        depth.insert(n, d);
+    }
+    deepest
+}

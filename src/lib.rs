@@ -1,0 +1,96 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod diff;
+pub mod error;
+pub mod eval;
+pub mod graph;
+pub mod print;
+pub mod simplify;
+pub mod syntax;
+
+pub use error::{Error, ErrorKind, Result, Span};
+pub use graph::{Graph, NodeId};
+pub use syntax::ParseOptions;
+
+use std::collections::HashMap;
+
+/// A parsed formula in its graph, with the names the text uses: the entry point for most
+/// uses of the library.
+///
+/// ```
+/// let mut f = chainrule::Formula::parse("x^3*sin(x)").unwrap();
+/// let d = f.derivative("x", 1).unwrap();
+/// assert_eq!(f.text(d), "3*x^2*sin(x) + x^3*cos(x)");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Formula {
+    /// The graph holding the formula and everything derived from it.
+    pub graph: Graph,
+    /// The formula's result.
+    pub root: NodeId,
+    /// Free variables in order of first appearance in the text.
+    pub vars: Vec<String>,
+    /// The names the program assigns (not variables).
+    pub assigned: Vec<String>,
+    /// The source text.
+    pub source: String,
+    origins: HashMap<NodeId, Span>,
+}
+
+impl Formula {
+    /// Parses and lowers `source` with the default limits.
+    pub fn parse(source: &str) -> Result<Formula> {
+        Formula::parse_with(source, ParseOptions::default())
+    }
+
+    /// Parses and lowers `source` with `options`.
+    pub fn parse_with(source: &str, options: ParseOptions) -> Result<Formula> {
+        let program = syntax::parse_with(source, options)?;
+        let mut graph = Graph::new();
+        let lowered = graph::lower::lower(&mut graph, &program)?;
+        Ok(Formula {
+            graph,
+            root: lowered.root,
+            vars: lowered.vars,
+            assigned: lowered.assigned,
+            source: source.to_string(),
+            origins: lowered.origins,
+        })
+    }
+
+    /// The variable node for `name` (made if the formula does not use it).
+    pub fn var(&mut self, name: &str) -> NodeId {
+        self.graph.var(name)
+    }
+
+    /// The simplified formula.
+    pub fn simplified(&mut self) -> Result<NodeId> {
+        simplify::simplify_one(&mut self.graph, self.root)
+    }
+
+    /// The simplified `order`-th derivative with respect to `wrt`.
+    pub fn derivative(&mut self, wrt: &str, order: usize) -> Result<NodeId> {
+        let v = self.var(wrt);
+        let d = diff::nth_derivative(&mut self.graph, self.root, v, order)?;
+        simplify::simplify_one(&mut self.graph, d)
+    }
+
+    /// The gradient with respect to `wrt`, from one reverse sweep, simplified together.
+    pub fn gradient(&mut self, wrt: &[String]) -> Result<Vec<NodeId>> {
+        let vars: Vec<NodeId> = wrt.iter().map(|w| self.graph.var(w)).collect();
+        let g = diff::grad(&mut self.graph, self.root, &vars)?;
+        simplify::simplify(&mut self.graph, &g)
+    }
+
+    /// The canonical text of `id`.
+    pub fn text(&self, id: NodeId) -> String {
+        print::text(&self.graph, id)
+    }
+
+    /// Where in the source `id` was written, if it was.
+    pub fn origin(&self, id: NodeId) -> Option<Span> {
+        self.origins.get(&id).copied()
+    }
+}

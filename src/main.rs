@@ -1,0 +1,5 @@
+//! The `chainrule` command: everything is in [`chainrule::cli`].
+
+fn main() {
+    std::process::exit(chainrule::cli::main());
+}

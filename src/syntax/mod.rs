@@ -1,0 +1,381 @@
+//! Text to syntax tree: the pest grammar in `grammar/chainrule.pest`, precedence by pest's
+//! Pratt parser, and the mapping of pest's errors to [`ErrorKind`]s with hints.
+//!
+//! Precedence, loosest first: `+ -` (left), `* /` (left), prefix `-` `+`, `^`/`**` (right).
+//! Prefix signs sit between `*` and `^`, so `-x^2` is `-(x^2)` and `2^-x` is `2^(-x)`;
+//! the grammar lets a prefix sign follow any infix operator.
+
+pub mod ast;
+pub mod depth;
+mod grammar;
+
+use crate::error::{Error, ErrorKind, Result, Span};
+use ast::{ChainOp, Expr, ExprKind, Program, Statement};
+use grammar::{FormulaParser, Rule};
+use pest::iterators::{Pair, Pairs};
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser;
+use std::sync::LazyLock;
+
+static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
+        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
+        .op(Op::prefix(Rule::neg) | Op::prefix(Rule::pos))
+        .op(Op::infix(Rule::pow, Assoc::Right))
+});
+
+/// Options for parsing.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    /// The deepest nesting accepted (brackets, calls, `^` chains, prefix signs).
+    pub max_depth: usize,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            max_depth: depth::DEFAULT_MAX_DEPTH,
+        }
+    }
+}
+
+/// Stack bytes reserved per nesting level while pest and the tree builder recurse.
+const STACK_PER_LEVEL: usize = 16 * 1024;
+
+/// Parses a program with the default options.
+pub fn parse(src: &str) -> Result<Program> {
+    parse_with(src, ParseOptions::default())
+}
+
+/// Parses a program: the depth guard, then pest, then the syntax tree.
+pub fn parse_with(src: &str, options: ParseOptions) -> Result<Program> {
+    if is_blank(src) {
+        return Err(Error::new(ErrorKind::Empty).with_hint("write a formula such as `x^2 + 1`"));
+    }
+    let deepest = depth::check(src, options.max_depth)?;
+    // Deep (but allowed) nesting gets a stack of its own size instead of overflowing ours.
+    stacker::maybe_grow(64 * 1024, (deepest + 64) * STACK_PER_LEVEL, || {
+        parse_unguarded(src)
+    })
+}
+
+fn parse_unguarded(src: &str) -> Result<Program> {
+    let mut pairs = FormulaParser::parse(Rule::program, src).map_err(|e| syntax_error(src, e))?;
+    let program = pairs
+        .next()
+        .expect("the program rule always yields one pair");
+    let statements = program
+        .into_inner()
+        .filter(|p| p.as_rule() != Rule::EOI)
+        .map(build_statement)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Program { statements })
+}
+
+/// Only whitespace, separators and comments.
+fn is_blank(src: &str) -> bool {
+    src.lines().all(|line| {
+        let code = line.split('#').next().unwrap_or("");
+        code.chars().all(|c| c.is_whitespace() || c == ';')
+    })
+}
+
+fn span_of(pair: &Pair<Rule>) -> Span {
+    Span::new(pair.as_span().start(), pair.as_span().end())
+}
+
+fn build_statement(pair: Pair<Rule>) -> Result<Statement> {
+    match pair.as_rule() {
+        Rule::assignment => {
+            let mut inner = pair.into_inner();
+            let name = inner.next().expect("assignment has a name");
+            let expr = build_expr(inner.next().expect("assignment has a value"))?;
+            Ok(Statement {
+                target: Some((name.as_str().to_string(), span_of(&name))),
+                expr,
+            })
+        }
+        _ => Ok(Statement {
+            target: None,
+            expr: build_expr(pair)?,
+        }),
+    }
+}
+
+fn build_expr(pair: Pair<Rule>) -> Result<Expr> {
+    stacker::maybe_grow(32 * 1024, 1024 * 1024, || pratt(pair.into_inner()))
+}
+
+fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
+    PRATT
+        .map_primary(build_operand)
+        .map_prefix(|op, rhs| {
+            let rhs = rhs?;
+            let span = Span::new(op.as_span().start(), rhs.span.end);
+            Ok(match op.as_rule() {
+                Rule::neg => Expr {
+                    kind: ExprKind::Neg(Box::new(rhs)),
+                    span,
+                },
+                _ => Expr {
+                    kind: rhs.kind,
+                    span,
+                },
+            })
+        })
+        .map_infix(|lhs, op, rhs| Ok(combine(lhs?, op.as_rule(), rhs?)))
+        .parse(pairs)
+}
+
+/// `lhs op rhs`, extending `lhs` when it already is a chain of the same precedence level.
+fn combine(lhs: Expr, op: Rule, rhs: Expr) -> Expr {
+    let span = Span::new(lhs.span.start, rhs.span.end);
+    let op = match op {
+        Rule::add => ChainOp::Add,
+        Rule::sub => ChainOp::Sub,
+        Rule::mul => ChainOp::Mul,
+        Rule::div => ChainOp::Div,
+        _ => {
+            return Expr {
+                kind: ExprKind::Pow(Box::new(lhs), Box::new(rhs)),
+                span,
+            }
+        }
+    };
+    let additive = |o: ChainOp| matches!(o, ChainOp::Add | ChainOp::Sub);
+    match lhs.kind {
+        ExprKind::Chain(first, mut rest) if additive(rest[0].0) == additive(op) => {
+            rest.push((op, rhs));
+            Expr {
+                kind: ExprKind::Chain(first, rest),
+                span,
+            }
+        }
+        kind => {
+            let lhs = Expr {
+                kind,
+                span: lhs.span,
+            };
+            Expr {
+                kind: ExprKind::Chain(Box::new(lhs), vec![(op, rhs)]),
+                span,
+            }
+        }
+    }
+}
+
+fn build_operand(pair: Pair<Rule>) -> Result<Expr> {
+    let span = span_of(&pair);
+    let kind = match pair.as_rule() {
+        Rule::number => ExprKind::Number(parse_number(pair.as_str(), span)?),
+        Rule::name => ExprKind::Name(pair.as_str().to_string()),
+        Rule::paren => {
+            let inner = build_expr(pair.into_inner().next().expect("paren holds an expr"))?;
+            return Ok(Expr {
+                kind: inner.kind,
+                span,
+            });
+        }
+        Rule::list => ExprKind::List(pair.into_inner().map(build_expr).collect::<Result<_>>()?),
+        Rule::call => {
+            let mut inner = pair.into_inner();
+            let name = inner.next().expect("call has a name");
+            let args = inner.map(build_expr).collect::<Result<_>>()?;
+            ExprKind::Call {
+                name: name.as_str().to_string(),
+                name_span: span_of(&name),
+                args,
+            }
+        }
+        rule => unreachable!("the grammar has no operand {rule:?}"),
+    };
+    Ok(Expr { kind, span })
+}
+
+fn parse_number(text: &str, span: Span) -> Result<f64> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(v),
+        _ => Err(Error::at(
+            ErrorKind::Syntax(format!(
+                "the number `{text}` is too large for a 64-bit float"
+            )),
+            span,
+        )),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// pest errors to our errors
+
+fn syntax_error(src: &str, err: pest::error::Error<Rule>) -> Error {
+    let pos = match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((a, _)) => a,
+    };
+    if let Some(e) = bracket_error(src, pos) {
+        return e;
+    }
+    let expected = match &err.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
+        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let next = src[pos..].chars().next();
+    let span = Span::new(pos, pos + next.map_or(0, char::len_utf8));
+    let found = match next {
+        None => "the end of the formula".to_string(),
+        Some('\n') => "the end of the line".to_string(),
+        Some(c) => format!("`{c}`"),
+    };
+    let message = format!("unexpected {found}; expected {expected}");
+    let error = Error::at(ErrorKind::Syntax(message), span);
+    match hint_for(src, pos) {
+        Some(hint) => error.with_hint(hint),
+        None => error,
+    }
+}
+
+fn describe_expected(rules: &[Rule]) -> String {
+    let mut words: Vec<&str> = Vec::new();
+    for rule in rules {
+        let word = match rule {
+            Rule::expr | Rule::number | Rule::name | Rule::call | Rule::list | Rule::paren => {
+                "a number, a name or `(`"
+            }
+            Rule::neg | Rule::pos => "a number, a name or `(`",
+            Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator",
+            Rule::EOI => "the end of the formula",
+            Rule::assignment | Rule::statement => "a statement",
+            _ => "something else",
+        };
+        if !words.contains(&word) {
+            words.push(word);
+        }
+    }
+    match words.len() {
+        0 => "something else".to_string(),
+        1 => words[0].to_string(),
+        _ => format!(
+            "{} or {}",
+            words[..words.len() - 1].join(", "),
+            words[words.len() - 1]
+        ),
+    }
+}
+
+/// An unclosed or unmatched bracket explains most errors at or before `pos` best.
+fn bracket_error(src: &str, pos: usize) -> Option<Error> {
+    let mut open: Vec<(usize, char)> = Vec::new();
+    let mut in_comment = false;
+    for (i, c) in src.char_indices() {
+        // comments run to the end of the line; brackets there do not count
+        in_comment = (in_comment || c == '#') && c != '\n';
+        if in_comment {
+            continue;
+        }
+        match c {
+            '(' | '[' => open.push((i, c)),
+            ')' | ']' => {
+                let want = if c == ')' { '(' } else { '[' };
+                match open.pop() {
+                    Some((_, o)) if o == want => {}
+                    _ if i <= pos => {
+                        let msg = format!("unmatched `{c}`: no `{want}` before it to close");
+                        return Some(Error::at(ErrorKind::Syntax(msg), Span::new(i, i + 1)));
+                    }
+                    _ => return None,
+                }
+            }
+            _ => {}
+        }
+    }
+    let (i, c) = *open.first()?;
+    let at_end = src[pos..].trim().is_empty() || src[pos..].starts_with(['\n', ';']);
+    at_end.then(|| {
+        let close = if c == '(' { ')' } else { ']' };
+        Error::at(
+            ErrorKind::Syntax(format!("unclosed `{c}`")),
+            Span::new(i, i + 1),
+        )
+        .with_hint(format!("add the `{close}` that closes it"))
+    })
+}
+
+/// A hint for the most common slips: `2x`, `(x)(y)`, non-ASCII look-alikes.
+fn hint_for(src: &str, pos: usize) -> Option<String> {
+    let next = src[pos..].chars().next()?;
+    if let Some(ascii) = ascii_lookalike(next) {
+        return Some(format!(
+            "only ASCII is allowed here; did you mean `{ascii}`?"
+        ));
+    }
+    let before = src[..pos].trim_end();
+    let last = before.chars().last()?;
+    let operand_ends = last.is_ascii_alphanumeric() || last == '_' || last == ')' || last == '.';
+    let operand_starts =
+        next.is_ascii_alphabetic() || next == '_' || next == '(' || next.is_ascii_digit();
+    if !(operand_ends && operand_starts) {
+        return None;
+    }
+    let left = trailing_operand(before);
+    let right = leading_operand(&src[pos..]);
+    Some(format!(
+        "there is no implicit multiplication; did you mean `{left}*{right}`?"
+    ))
+}
+
+fn ascii_lookalike(c: char) -> Option<char> {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFF01 + 0x21),
+        '\u{00B7}' | '\u{00D7}' | '\u{22C5}' | '\u{2217}' => Some('*'),
+        '\u{2212}' | '\u{2013}' => Some('-'),
+        '\u{00F7}' | '\u{2215}' => Some('/'),
+        _ => None,
+    }
+}
+
+/// The number, name or bracketed group that ends `text`.
+fn trailing_operand(text: &str) -> &str {
+    if text.ends_with(')') {
+        let mut depth = 0;
+        for (i, c) in text.char_indices().rev() {
+            match c {
+                ')' => depth += 1,
+                '(' => depth -= 1,
+                _ => {}
+            }
+            if depth == 0 {
+                let start = text[..i]
+                    .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .map_or(0, |j| j + 1);
+                return &text[start..];
+            }
+        }
+    }
+    let start = text
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .map_or(0, |j| j + 1);
+    &text[start..]
+}
+
+/// The number, name, call or bracketed group that starts `text`.
+fn leading_operand(text: &str) -> &str {
+    let word = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .unwrap_or(text.len());
+    if !text[word..].starts_with('(') {
+        return &text[..word];
+    }
+    let mut depth = 0;
+    for (i, c) in text.char_indices().skip(word) {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            _ => {}
+        }
+        if depth == 0 {
+            return &text[..=i];
+        }
+    }
+    text
+}
