@@ -86,6 +86,17 @@ pub fn compile(g: &Graph, roots: &[NodeId], inputs: &[String]) -> Result<Tape> {
     })
 }
 
+/// Compiles and runs `roots` once at `values` (one per name in `inputs`).
+pub fn evaluate(
+    g: &Graph,
+    roots: &[NodeId],
+    inputs: &[String],
+    values: &[f64],
+) -> Result<Vec<f64>> {
+    let tape = compile(g, roots, inputs)?;
+    Ok(tape.run(values, &mut Vec::new()))
+}
+
 fn power(a: u32, b: u32, exponent: Option<f64>) -> Instr {
     match exponent {
         Some(2.0) => Instr::Square(a),

@@ -71,13 +71,14 @@ impl Graph {
         Some(self.add(folded, rest))
     }
 
-    /// A positive constant first, a negative one last (`1 - x`, `x - 1`); else canonical order
-    /// unless one side already is a sum (a chain keeps its left-to-right shape).
+    /// A constant goes last (`x + 1`, `x - 1`), except a positive one before a negative
+    /// term (`1 - x`); else canonical order unless one side already is a sum (a chain keeps
+    /// its left-to-right shape).
     fn order_sum_operands(&self, a: NodeId, b: NodeId) -> (NodeId, NodeId) {
-        let constant_last = |c: f64| c < 0.0;
+        let constant_first = |c: f64, t: NodeId| c > 0.0 && self.coefficient(t) < 0.0;
         match (self.value(a), self.value(b)) {
-            (Some(c), None) if constant_last(c) => (b, a),
-            (None, Some(c)) if !constant_last(c) => (b, a),
+            (Some(c), None) if !constant_first(c, b) => (b, a),
+            (None, Some(c)) if constant_first(c, a) => (b, a),
             (Some(_), None) | (None, Some(_)) => (a, b),
             _ if self.op(a) == Op::Add || self.op(b) == Op::Add => (a, b),
             _ if self.canonical_cmp(b, a).is_lt() => (b, a),

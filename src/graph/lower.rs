@@ -376,7 +376,7 @@ fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
         .chain(["log", "pow"])
         .chain(LIST_FUNCTIONS);
     match known.min_by_key(|k| edit_distance(name, k)) {
-        Some(best) if edit_distance(name, best) <= 2.max(name.len() / 3) => {
+        Some(best) if edit_distance(name, best) <= 1.max(name.len() / 3) => {
             error.with_hint(format!("did you mean `{best}`?"))
         }
         _ => error.with_hint(format!(

@@ -58,7 +58,7 @@ struct Meta {
     lead: NodeId,
     /// The leading coefficient: a constant's value, a product's leftmost constant, else 1.
     coef: f64,
-    /// The exponent of the lead (2 for `x^2`, 1 otherwise): orders `x` before `x^2`.
+    /// The total degree (2 for `x^2` and `x*y`, 0 for a constant): orders `x` before `x^2`.
     degree: f64,
     /// The alphabetically first variable in the node.
     min_var: Option<u32>,
@@ -222,10 +222,11 @@ impl Graph {
                 let (a, b) = (node.args[0], node.args[1]);
                 let ma = self.meta[a.index()];
                 let mb = self.meta[b.index()];
+                let degree = ma.degree + mb.degree;
                 match self.op(a) {
-                    Op::Const(_) => (mb.lead, ma.coef, mb.degree),
-                    Op::Mul => (ma.lead, ma.coef, ma.degree),
-                    _ => (ma.lead, 1.0, ma.degree),
+                    Op::Const(_) => (mb.lead, ma.coef, degree),
+                    Op::Mul => (ma.lead, ma.coef, degree),
+                    _ => (ma.lead, 1.0, degree),
                 }
             }
             Op::Pow => {

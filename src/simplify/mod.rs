@@ -56,7 +56,7 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             }
             Op::Pow => {
                 let (a, b) = (new[&g.args(n)[0]], new[&g.args(n)[1]]);
-                g.pow(a, b)
+                power(g, a, b)
             }
             Op::Func(f) => {
                 let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
@@ -95,7 +95,14 @@ fn absorbed_nodes(g: &Graph, order: &[NodeId], uses: &[u32]) -> Vec<bool> {
     absorbed
 }
 
-/// The operands of the `op`-tree rooted at `n`, through absorbed nodes, already rebuilt.
+/// A shared sum (product) of two plain operands is small enough to copy into the sums
+/// (products) that use it, so that `(1 - s) - s` still becomes `1 - 2*s`.
+fn is_small(g: &Graph, n: NodeId) -> bool {
+    let op = g.op(n);
+    g.args(n).iter().all(|&a| g.op(a) != op)
+}
+
+/// The operands of the `op`-tree rooted at `n`, through absorbed and small nodes, rebuilt.
 fn leaves(
     g: &Graph,
     n: NodeId,
@@ -106,7 +113,7 @@ fn leaves(
     let mut out = Vec::new();
     let mut stack: Vec<NodeId> = g.args(n).iter().rev().copied().collect();
     while let Some(a) = stack.pop() {
-        if absorbed[a.index()] && g.op(a) == op {
+        if g.op(a) == op && (absorbed[a.index()] || is_small(g, a)) {
             stack.extend(g.args(a).iter().rev());
         } else {
             out.push(new[&a]);
@@ -116,7 +123,7 @@ fn leaves(
 }
 
 /// Adds `value` to the entry for `key`, keeping first-seen order.
-fn accumulate(
+fn accumulate_coefficient(
     list: &mut Vec<(NodeId, f64)>,
     index: &mut HashMap<NodeId, usize>,
     key: NodeId,
@@ -131,17 +138,44 @@ fn accumulate(
     }
 }
 
+/// Sums with at most this many terms are copied where they are used with a whole
+/// coefficient (`-(x + y)` is `-x - y`), and products with at most this many factors are raised
+/// factor by factor (`(2*x)^3` is `8*x^3`).
+const SMALL: usize = 8;
+
+/// The operands of `n` flattened through every nested node of `op`, if there are at most
+/// `limit` of them.
+fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<Vec<NodeId>> {
+    let mut out = Vec::new();
+    let mut stack = vec![n];
+    while let Some(a) = stack.pop() {
+        if g.op(a) == op {
+            stack.extend(g.args(a).iter().rev());
+        } else {
+            out.push(a);
+        }
+        if out.len() + stack.len() > limit {
+            return None;
+        }
+    }
+    Some(out)
+}
+
 fn rebuild_sum(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
     let mut constant = 0.0;
     let mut terms: Vec<(NodeId, f64)> = Vec::new();
     let mut index = HashMap::new();
-    for &leaf in leaves {
-        match g.value(leaf) {
-            Some(v) => constant += v,
-            None => {
-                let (c, t) = g.split_coefficient(leaf);
-                accumulate(&mut terms, &mut index, t, c);
-            }
+    let mut stack: Vec<(f64, NodeId)> = leaves.iter().rev().map(|&l| (1.0, l)).collect();
+    while let Some((scale, leaf)) = stack.pop() {
+        if let Some(v) = g.value(leaf) {
+            constant += scale * v;
+            continue;
+        }
+        let (c, t) = g.split_coefficient(leaf);
+        let spread = g.op(t) == Op::Add && (scale * c).fract() == 0.0;
+        match small_flat(g, t, Op::Add, SMALL).filter(|_| spread) {
+            Some(inner) => stack.extend(inner.into_iter().rev().map(|i| (scale * c, i))),
+            None => accumulate_coefficient(&mut terms, &mut index, t, scale * c),
         }
     }
     let mut scaled: Vec<NodeId> = terms
@@ -150,14 +184,16 @@ fn rebuild_sum(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
         .map(|(t, c)| g.scale(c, t))
         .collect();
     scaled.sort_by(|&a, &b| g.canonical_cmp(a, b));
-    let mut acc = (constant > 0.0).then(|| g.constant(constant));
+    let all_negative = scaled.iter().all(|&t| g.coefficient(t) < 0.0);
+    let constant_first = constant > 0.0 && all_negative;
+    let mut acc = constant_first.then(|| g.constant(constant));
     for t in scaled {
         acc = Some(match acc {
             Some(a) => g.add(a, t),
             None => t,
         });
     }
-    if constant < 0.0 || constant.is_nan() {
+    if constant != 0.0 && !constant_first {
         let c = g.constant(constant);
         acc = Some(match acc {
             Some(a) => g.add(a, c),
@@ -167,10 +203,22 @@ fn rebuild_sum(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
     acc.unwrap_or_else(|| g.constant(0.0))
 }
 
+/// `a ^ b`, raising a small product factor by factor for a whole positive `b`.
+fn power(g: &mut Graph, a: NodeId, b: NodeId) -> NodeId {
+    let whole = g.value(b).is_some_and(|e| e > 0.0 && e.fract() == 0.0);
+    if whole && g.op(a) == Op::Mul {
+        if let Some(factors) = small_flat(g, a, Op::Mul, SMALL) {
+            let raised: Vec<NodeId> = factors.into_iter().map(|f| g.pow(f, b)).collect();
+            return rebuild_product(g, &raised);
+        }
+    }
+    g.pow(a, b)
+}
+
 fn rebuild_product(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
     let mut coefficient = 1.0;
-    let mut factors: Vec<(NodeId, f64)> = Vec::new();
-    let mut index = HashMap::new();
+    let mut factors: Vec<(NodeId, NodeId)> = Vec::new();
+    let mut index: HashMap<NodeId, usize> = HashMap::new();
     for &leaf in leaves {
         if let Some(v) = g.value(leaf) {
             coefficient *= v;
@@ -179,32 +227,42 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
         let (c, rest) = g.split_coefficient(leaf);
         coefficient *= c;
         let (base, exponent) = match g.op(rest) {
-            Op::Pow => match g.value(g.args(rest)[1]) {
-                Some(e) => (g.args(rest)[0], e),
-                None => (rest, 1.0),
-            },
-            _ => (rest, 1.0),
+            Op::Pow => (g.args(rest)[0], g.args(rest)[1]),
+            _ => (rest, g.constant(1.0)),
         };
-        accumulate(&mut factors, &mut index, base, exponent);
+        match index.get(&base) {
+            Some(&i) => factors[i].1 = g.add(factors[i].1, exponent),
+            None => {
+                index.insert(base, factors.len());
+                factors.push((base, exponent));
+            }
+        }
     }
     if coefficient == 0.0 {
         return g.constant(0.0);
     }
     let (mut numerator, mut denominator) = (Vec::new(), Vec::new());
-    for (base, e) in factors {
-        if e == 0.0 {
-            continue;
-        }
-        let exponent = g.constant(e.abs());
-        let power = g.pow(base, exponent);
-        if e > 0.0 {
-            numerator.push(power);
-        } else {
-            denominator.push(power);
+    for (base, exponent) in factors {
+        match g.value(exponent) {
+            Some(e) if e < 0.0 => {
+                let positive = g.constant(-e);
+                denominator.push(g.pow(base, positive));
+            }
+            _ => numerator.push(g.pow(base, exponent)),
         }
     }
+    numerator.retain(|&f| g.value(f) != Some(1.0));
     numerator.sort_by(|&a, &b| g.canonical_cmp(a, b));
     denominator.sort_by(|&a, &b| g.canonical_cmp(a, b));
+    if let ([sum], true) = (numerator.as_slice(), denominator.is_empty()) {
+        if g.op(*sum) == Op::Add && coefficient != 1.0 && coefficient.fract() == 0.0 {
+            if let Some(terms) = small_flat(g, *sum, Op::Add, SMALL) {
+                let scaled: Vec<NodeId> =
+                    terms.into_iter().map(|t| g.scale(coefficient, t)).collect();
+                return rebuild_sum(g, &scaled);
+            }
+        }
+    }
     let c = g.constant(coefficient);
     let top = numerator.into_iter().fold(c, |acc, f| g.mul(acc, f));
     if denominator.is_empty() {

@@ -218,16 +218,20 @@ fn syntax_error(src: &str, err: pest::error::Error<Rule>) -> Error {
     }
     let expected = match &err.variant {
         pest::error::ErrorVariant::ParsingError { positives, .. } => describe_expected(positives),
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+        pest::error::ErrorVariant::CustomError { message } => Some(message.clone()),
     };
     let next = src[pos..].chars().next();
     let span = Span::new(pos, pos + next.map_or(0, char::len_utf8));
     let found = match next {
         None => "the end of the formula".to_string(),
         Some('\n') => "the end of the line".to_string(),
+        Some(c) if c.is_control() => format!("the character U+{:04X}", c as u32),
         Some(c) => format!("`{c}`"),
     };
-    let message = format!("unexpected {found}; expected {expected}");
+    let message = match expected {
+        Some(expected) => format!("expected {expected}, found {found}"),
+        None => format!("unexpected {found}"),
+    };
     let error = Error::at(ErrorKind::Syntax(message), span);
     match hint_for(src, pos) {
         Some(hint) => error.with_hint(hint),
@@ -235,7 +239,7 @@ fn syntax_error(src: &str, err: pest::error::Error<Rule>) -> Error {
     }
 }
 
-fn describe_expected(rules: &[Rule]) -> String {
+fn describe_expected(rules: &[Rule]) -> Option<String> {
     let mut words: Vec<&str> = Vec::new();
     for rule in rules {
         let word = match rule {
@@ -245,21 +249,20 @@ fn describe_expected(rules: &[Rule]) -> String {
             Rule::neg | Rule::pos => "a number, a name or `(`",
             Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator",
             Rule::EOI => "the end of the formula",
-            Rule::assignment | Rule::statement => "a statement",
-            _ => "something else",
+            _ => continue,
         };
         if !words.contains(&word) {
             words.push(word);
         }
     }
     match words.len() {
-        0 => "something else".to_string(),
-        1 => words[0].to_string(),
-        _ => format!(
+        0 => None,
+        1 => Some(words[0].to_string()),
+        _ => Some(format!(
             "{} or {}",
             words[..words.len() - 1].join(", "),
             words[words.len() - 1]
-        ),
+        )),
     }
 }
 
@@ -301,15 +304,27 @@ fn bracket_error(src: &str, pos: usize) -> Option<Error> {
     })
 }
 
-/// A hint for the most common slips: `2x`, `(x)(y)`, non-ASCII look-alikes.
+/// A hint for the most common slips: `2x`, `(x)(y)`, `..5`, a dangling operator,
+/// non-ASCII look-alikes, operators from other languages.
 fn hint_for(src: &str, pos: usize) -> Option<String> {
-    let next = src[pos..].chars().next()?;
+    let before = src[..pos].trim_end();
+    let Some(next) = src[pos..].chars().next().filter(|c| *c != '\n') else {
+        let op = before.chars().last().filter(|c| "+-*/^,=".contains(*c))?;
+        return Some(format!("`{op}` needs an operand after it"));
+    };
     if let Some(ascii) = ascii_lookalike(next) {
         return Some(format!(
             "only ASCII is allowed here; did you mean `{ascii}`?"
         ));
     }
-    let before = src[..pos].trim_end();
+    if "&|%!<>~@$?\\'\"{}".contains(next) {
+        return Some(format!(
+            "`{next}` is not an operator here; the operators are + - * / ^ (or **)"
+        ));
+    }
+    if next == '.' {
+        return Some("write numbers like 0.5, .5 or 5e-1".into());
+    }
     let last = before.chars().last()?;
     let operand_ends = last.is_ascii_alphanumeric() || last == '_' || last == ')' || last == '.';
     let operand_starts =
