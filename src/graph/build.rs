@@ -21,6 +21,12 @@ impl Graph {
         self.intern(Op::Var(v), &[])
     }
 
+    /// A folded constant is kept only when it is exact enough to stand for its formula:
+    /// finite, and not an underflow of non-zero operands to zero or a subnormal.
+    pub(crate) fn foldable(result: f64, operands: &[f64]) -> bool {
+        result.is_finite() && (result.is_normal() || (result == 0.0 && operands.contains(&0.0)))
+    }
+
     fn is_const(&self, id: NodeId, v: f64) -> bool {
         self.value(id) == Some(v)
     }
@@ -163,7 +169,7 @@ impl Graph {
     /// `a * b`.
     pub fn mul(&mut self, a: NodeId, b: NodeId) -> NodeId {
         if let (Some(x), Some(y)) = (self.value(a), self.value(b)) {
-            if (x * y).is_finite() {
+            if Graph::foldable(x * y, &[x, y]) {
                 return self.constant(x * y);
             }
         }
@@ -183,7 +189,7 @@ impl Graph {
         };
         if let Some(c) = self.value(a) {
             let (d, t) = self.split_shallow(b);
-            if d != 1.0 && (c * d).is_finite() {
+            if d != 1.0 && Graph::foldable(c * d, &[c, d]) {
                 let cd = self.constant(c * d);
                 return self.mul(cd, t);
             }
@@ -239,7 +245,7 @@ impl Graph {
     /// `a ^ b`.
     pub fn pow(&mut self, a: NodeId, b: NodeId) -> NodeId {
         if let (Some(x), Some(y)) = (self.value(a), self.value(b)) {
-            if x.powf(y).is_finite() {
+            if Graph::foldable(x.powf(y), &[x]) {
                 return self.constant(x.powf(y));
             }
         }

@@ -62,6 +62,8 @@ struct Meta {
     degree: f64,
     /// The alphabetically first variable in the node.
     min_var: Option<u32>,
+    /// The longest operand path below the node: orders `cos(x)` before `cos(sin(x))`.
+    depth: u32,
 }
 
 /// Default cap on the number of nodes a graph may hold.
@@ -236,18 +238,25 @@ impl Graph {
             }
             _ => (own, 1.0, 1.0),
         };
+        let depth = node
+            .args
+            .iter()
+            .map(|a| self.meta[a.index()].depth + 1)
+            .max()
+            .unwrap_or(0);
         Meta {
             hash,
             lead,
             coef,
             degree,
             min_var,
+            depth,
         }
     }
 
     /// The canonical order of two operands of `+` or `*`: constants first, then by the
     /// kind and name of their lead (variables, then functions, then sums), their first
-    /// variable, their degree, and last their structural hash. Terms with a negative
+    /// variable, their degree, their depth, and last their structural hash. Terms with a negative
     /// coefficient come after the others, so sums read `a - b` rather than `-b + a`.
     pub fn canonical_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
         if a == b {
@@ -270,6 +279,7 @@ impl Graph {
                 name(ma).cmp(&name(mb))
             })
             .then_with(|| ma.degree.total_cmp(&mb.degree))
+            .then_with(|| ma.depth.cmp(&mb.depth))
             .then_with(|| ma.hash.cmp(&mb.hash))
             .then_with(|| a.cmp(&b))
     }

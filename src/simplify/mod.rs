@@ -221,10 +221,23 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
     let mut index: HashMap<NodeId, usize> = HashMap::new();
     for &leaf in leaves {
         if let Some(v) = g.value(leaf) {
+            if !Graph::foldable(coefficient * v, &[coefficient, v]) {
+                return leaves
+                    .iter()
+                    .skip(1)
+                    .fold(leaves[0], |acc, &f| g.mul(acc, f));
+            }
             coefficient *= v;
             continue;
         }
         let (c, rest) = g.split_coefficient(leaf);
+        if !Graph::foldable(coefficient * c, &[coefficient, c]) {
+            // The coefficient would underflow or overflow: keep the product as it was.
+            return leaves
+                .iter()
+                .skip(1)
+                .fold(leaves[0], |acc, &f| g.mul(acc, f));
+        }
         coefficient *= c;
         let (base, exponent) = match g.op(rest) {
             Op::Pow => (g.args(rest)[0], g.args(rest)[1]),

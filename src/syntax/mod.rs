@@ -55,9 +55,11 @@ pub fn parse_with(src: &str, options: ParseOptions) -> Result<Program> {
     }
     let deepest = depth::check(src, options.max_depth)?;
     // Deep (but allowed) nesting gets a stack of its own size instead of overflowing ours.
-    stacker::maybe_grow(64 * 1024, (deepest + 64) * STACK_PER_LEVEL, || {
-        parse_unguarded(src)
-    })
+    let needed = (deepest + 64) * STACK_PER_LEVEL;
+    match stacker::remaining_stack() {
+        Some(left) if left > needed => parse_unguarded(src),
+        _ => stacker::grow(needed, || parse_unguarded(src)),
+    }
 }
 
 fn parse_unguarded(src: &str) -> Result<Program> {
@@ -326,6 +328,9 @@ fn hint_for(src: &str, pos: usize) -> Option<String> {
         return Some("write numbers like 0.5, .5 or 5e-1".into());
     }
     let last = before.chars().last()?;
+    if "+-*/^,=".contains(last) && "*/^),]".contains(next) {
+        return Some(format!("`{last}` needs an operand after it"));
+    }
     let operand_ends = last.is_ascii_alphanumeric() || last == '_' || last == ')' || last == '.';
     let operand_starts =
         next.is_ascii_alphabetic() || next == '_' || next == '(' || next.is_ascii_digit();
