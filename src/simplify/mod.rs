@@ -220,17 +220,13 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
     let mut factors: Vec<(NodeId, NodeId)> = Vec::new();
     let mut index: HashMap<NodeId, usize> = HashMap::new();
     for &leaf in leaves {
-        if let Some(v) = g.value(leaf) {
-            if !Graph::foldable(coefficient * v, &[coefficient, v]) {
-                return leaves
-                    .iter()
-                    .skip(1)
-                    .fold(leaves[0], |acc, &f| g.mul(acc, f));
+        let (c, rest) = match g.value(leaf) {
+            Some(v) => (v, None),
+            None => {
+                let (c, rest) = g.split_coefficient(leaf);
+                (c, Some(rest))
             }
-            coefficient *= v;
-            continue;
-        }
-        let (c, rest) = g.split_coefficient(leaf);
+        };
         if !Graph::foldable(coefficient * c, &[coefficient, c]) {
             // The coefficient would underflow or overflow: keep the product as it was.
             return leaves
@@ -239,6 +235,7 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
                 .fold(leaves[0], |acc, &f| g.mul(acc, f));
         }
         coefficient *= c;
+        let Some(rest) = rest else { continue };
         let (base, exponent) = match g.op(rest) {
             Op::Pow => (g.args(rest)[0], g.args(rest)[1]),
             _ => (rest, g.constant(1.0)),

@@ -16,15 +16,8 @@ pub(crate) struct DiffArgs {
     /// The order of the derivative.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     order: u32,
-    /// Output notation.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    format: Format,
-    /// The same as --format json.
-    #[arg(long)]
-    json: bool,
-    /// Print shared subexpressions once, as assignments `t1 = ...` before the derivatives.
-    #[arg(long)]
-    cse: bool,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 #[derive(Args, Debug)]
@@ -34,6 +27,13 @@ pub(crate) struct GradArgs {
     /// The variables, comma-separated (default: every free variable).
     #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
     wrt: Vec<String>,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// How `diff` and `grad` print.
+#[derive(Args, Debug)]
+struct OutputArgs {
     /// Output notation.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -45,16 +45,19 @@ pub(crate) struct GradArgs {
     cse: bool,
 }
 
+impl OutputArgs {
+    fn format(&self) -> Format {
+        if self.json {
+            Format::Json
+        } else {
+            self.format
+        }
+    }
+}
+
 pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let formula = read_formula(&args.input)?;
-    emit(
-        formula,
-        &args.wrt,
-        args.order as usize,
-        format(args.format, args.json),
-        args.cse,
-        out,
-    )
+    emit(formula, &args.wrt, args.order as usize, &args.output, out)
 }
 
 pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
@@ -64,32 +67,17 @@ pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Fai
     } else {
         args.wrt.clone()
     };
-    emit(
-        formula,
-        &wrt,
-        1,
-        format(args.format, args.json),
-        args.cse,
-        out,
-    )
-}
-
-fn format(format: Format, json: bool) -> Format {
-    if json {
-        Format::Json
-    } else {
-        format
-    }
+    emit(formula, &wrt, 1, &args.output, out)
 }
 
 fn emit(
     mut formula: Formula,
     wrt: &[String],
     order: usize,
-    format: Format,
-    cse: bool,
+    output: &OutputArgs,
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
+    let (format, cse) = (output.format(), output.cse);
     check_wrt(&formula, wrt)?;
     let derivatives = derivatives(&mut formula, wrt, order)?;
     let text = match format {
