@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod check;
 pub mod cli;
 pub mod diff;
 pub mod error;
@@ -82,6 +83,17 @@ impl Formula {
         let vars: Vec<NodeId> = wrt.iter().map(|w| self.graph.var(w)).collect();
         let g = diff::grad(&mut self.graph, self.root, &vars)?;
         simplify::simplify(&mut self.graph, &g)
+    }
+
+    /// A tape whose outputs are the value and then the gradient with respect to `wrt`,
+    /// and whose inputs are [`Formula::vars`] in order.
+    pub fn gradient_tape(&mut self, wrt: &[String]) -> Result<eval::Tape> {
+        let vars: Vec<NodeId> = wrt.iter().map(|w| self.graph.var(w)).collect();
+        let mut roots = vec![self.root];
+        roots.extend(diff::grad(&mut self.graph, self.root, &vars)?);
+        // Simplified together, the value and the gradient share one forward pass.
+        let roots = simplify::simplify(&mut self.graph, &roots)?;
+        eval::compile(&self.graph, &roots, &self.vars)
     }
 
     /// The canonical text of `id`.

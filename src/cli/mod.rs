@@ -43,7 +43,21 @@ enum Command {
         after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
                             chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json"
     )]
+    #[command(
+        after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
+                            chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json\n  \
+                            chainrule eval \"(w*x + b - y)^2\" --data rows.csv --at w=1,b=0 --grad"
+    )]
     Eval(cmd::eval::EvalArgs),
+    /// Compare symbolic derivatives with finite differences.
+    #[command(
+        after_help = "Examples:\n  chainrule check \"sin(x)*exp(y)\" --at x=0.5,y=1\n  \
+                            chainrule check \"tanh(x*y)\" --hessian --points 5 --seed 7"
+    )]
+    Check(cmd::check::CheckArgs),
+    /// Sizes and phase timings (parse, diff, simplify, compile, evaluate).
+    #[command(after_help = "Example:\n  chainrule bench \"sigmoid(w*x + b)\" --json")]
+    Bench(cmd::bench::BenchArgs),
 }
 
 /// Where the formula comes from: a string, `-` for standard input, or `-f PATH`.
@@ -113,6 +127,8 @@ pub fn main() -> i32 {
         Command::Diff(args) => cmd::diff::run_diff(&args, &mut stdout),
         Command::Grad(args) => cmd::diff::run_grad(&args, &mut stdout),
         Command::Eval(args) => cmd::eval::run(&args, &mut stdout),
+        Command::Check(args) => cmd::check::run(&args, &mut stdout),
+        Command::Bench(args) => cmd::bench::run(&args, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

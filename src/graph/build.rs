@@ -285,10 +285,18 @@ impl Graph {
     }
 
     /// `ln(exp(x)) = x`; `ln(sigmoid(x)) = -softplus(-x)` and `ln(1 - sigmoid(x)) =
-    /// -softplus(x)`, the forms that stay finite for large |x| (log-sigmoid, bce on logits).
+    /// -softplus(x)`, the forms that stay finite for large |x| (log-sigmoid, bce on logits);
+    /// `ln(exp(a) + exp(b) + ...) = logsumexp([a, b, ...])` and, for a softmax written out,
+    /// `ln(exp(a) / (exp(a) + exp(b) + ...)) = a - logsumexp([a, b, ...])`.
     fn rewrite_call(&mut self, f: Func, a: NodeId) -> Option<NodeId> {
         if f != Func::Ln {
             return None;
+        }
+        if let Some(exponents) = self.sum_of_exps(a) {
+            return Some(self.logsumexp(&exponents));
+        }
+        if let Some(log_softmax) = self.log_softmax(a) {
+            return Some(log_softmax);
         }
         match self.op(a) {
             Op::Func(Func::Exp) => Some(self.args(a)[0]),
@@ -313,6 +321,44 @@ impl Graph {
             }
             _ => None,
         }
+    }
+
+    /// `[a, b, ...]` when `id` is `exp(a) + exp(b) + ...` (two terms or more).
+    fn sum_of_exps(&self, id: NodeId) -> Option<Vec<NodeId>> {
+        if self.op(id) != Op::Add {
+            return None;
+        }
+        let mut exponents = Vec::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            match self.op(n) {
+                Op::Add => stack.extend(self.args(n).iter().rev()),
+                Op::Func(Func::Exp) => exponents.push(self.args(n)[0]),
+                _ => return None,
+            }
+        }
+        Some(exponents)
+    }
+
+    /// `a - logsumexp([a, b, ...])` when `id` is `exp(a) / (exp(a) + exp(b) + ...)`.
+    fn log_softmax(&mut self, id: NodeId) -> Option<NodeId> {
+        if self.op(id) != Op::Mul {
+            return None;
+        }
+        let (top, bottom) = (self.args(id)[0], self.args(id)[1]);
+        if self.op(top) != Op::Func(Func::Exp)
+            || self.op(bottom) != Op::Pow
+            || !self.is_const(self.args(bottom)[1], -1.0)
+        {
+            return None;
+        }
+        let exponents = self.sum_of_exps(self.args(bottom)[0])?;
+        let a = self.args(top)[0];
+        if !exponents.contains(&a) {
+            return None;
+        }
+        let lse = self.logsumexp(&exponents);
+        Some(self.sub(a, lse))
     }
 
     /// `logsumexp([args])`.

@@ -19,6 +19,9 @@ pub fn format_float(v: f64) -> String {
     if v.is_nan() {
         return "NaN".into();
     }
+    if v == 0.0 {
+        return "0".into(); // and -0 too
+    }
     if v < 0.0 {
         return format!("-{}", format_float(-v));
     }

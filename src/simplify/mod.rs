@@ -15,7 +15,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Op};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The canonical forms of `roots`, in the same graph.
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
@@ -40,6 +40,7 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let uses = walk::use_counts(g, &order, roots);
     let absorbed = absorbed_nodes(g, &order, &uses);
     let mut new: HashMap<NodeId, NodeId> = HashMap::with_capacity(order.len());
+    let mut shared: HashSet<NodeId> = HashSet::new();
     for &n in &order {
         if absorbed[n.index()] {
             continue;
@@ -48,15 +49,15 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             Op::Const(_) | Op::Var(_) => n,
             Op::Add => {
                 let leaves = leaves(g, n, Op::Add, &absorbed, &new);
-                rebuild_sum(g, &leaves)
+                rebuild_sum(g, &leaves, &shared)
             }
             Op::Mul => {
                 let leaves = leaves(g, n, Op::Mul, &absorbed, &new);
-                rebuild_product(g, &leaves)
+                rebuild_product(g, &leaves, &shared)
             }
             Op::Pow => {
                 let (a, b) = (new[&g.args(n)[0]], new[&g.args(n)[1]]);
-                power(g, a, b)
+                power(g, a, b, &shared)
             }
             Op::Func(f) => {
                 let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
@@ -68,6 +69,9 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             }
         };
         new.insert(n, rebuilt);
+        if uses[n.index()] > 1 {
+            shared.insert(rebuilt);
+        }
         if g.len() > g.node_limit() {
             return Err(Error::new(ErrorKind::TooManyNodes {
                 limit: g.node_limit(),
@@ -161,7 +165,9 @@ fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<Vec<NodeId>>
     Some(out)
 }
 
-fn rebuild_sum(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
+/// A sum of `leaves`; `shared` holds rebuilt nodes with several users, over which a
+/// coefficient is not distributed (that would compute the sum twice).
+fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
     let mut constant = 0.0;
     let mut terms: Vec<(NodeId, f64)> = Vec::new();
     let mut index = HashMap::new();
@@ -172,7 +178,9 @@ fn rebuild_sum(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
             continue;
         }
         let (c, t) = g.split_coefficient(leaf);
-        let spread = g.op(t) == Op::Add && (scale * c).fract() == 0.0;
+        let unit = scale * c == 1.0;
+        let spread =
+            g.op(t) == Op::Add && (unit || (scale * c).fract() == 0.0 && !shared.contains(&t));
         match small_flat(g, t, Op::Add, SMALL).filter(|_| spread) {
             Some(inner) => stack.extend(inner.into_iter().rev().map(|i| (scale * c, i))),
             None => accumulate_coefficient(&mut terms, &mut index, t, scale * c),
@@ -204,18 +212,18 @@ fn rebuild_sum(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
 }
 
 /// `a ^ b`, raising a small product factor by factor for a whole positive `b`.
-fn power(g: &mut Graph, a: NodeId, b: NodeId) -> NodeId {
+fn power(g: &mut Graph, a: NodeId, b: NodeId, shared: &HashSet<NodeId>) -> NodeId {
     let whole = g.value(b).is_some_and(|e| e > 0.0 && e.fract() == 0.0);
     if whole && g.op(a) == Op::Mul {
         if let Some(factors) = small_flat(g, a, Op::Mul, SMALL) {
             let raised: Vec<NodeId> = factors.into_iter().map(|f| g.pow(f, b)).collect();
-            return rebuild_product(g, &raised);
+            return rebuild_product(g, &raised, shared);
         }
     }
     g.pow(a, b)
 }
 
-fn rebuild_product(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
+fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
     let mut coefficient = 1.0;
     let mut factors: Vec<(NodeId, NodeId)> = Vec::new();
     let mut index: HashMap<NodeId, usize> = HashMap::new();
@@ -265,11 +273,15 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId]) -> NodeId {
     numerator.sort_by(|&a, &b| g.canonical_cmp(a, b));
     denominator.sort_by(|&a, &b| g.canonical_cmp(a, b));
     if let ([sum], true) = (numerator.as_slice(), denominator.is_empty()) {
-        if g.op(*sum) == Op::Add && coefficient != 1.0 && coefficient.fract() == 0.0 {
+        if g.op(*sum) == Op::Add
+            && coefficient != 1.0
+            && coefficient.fract() == 0.0
+            && !shared.contains(sum)
+        {
             if let Some(terms) = small_flat(g, *sum, Op::Add, SMALL) {
                 let scaled: Vec<NodeId> =
                     terms.into_iter().map(|t| g.scale(coefficient, t)).collect();
-                return rebuild_sum(g, &scaled);
+                return rebuild_sum(g, &scaled, shared);
             }
         }
     }

@@ -1,19 +1,29 @@
-//! `chainrule eval`: the value, gradient and Hessian at a point.
+//! `chainrule eval`: the value, gradient and Hessian at a point or over the rows of a CSV file.
 
-use crate::cli::input::{failure, parse_point, read_formula};
+use crate::cli::input::{failure, parse_point, read_formula, usage};
 use crate::cli::{json, Failure, InputArgs};
 use crate::error::{Error, ErrorKind};
-use crate::{diff, eval, graph::walk, print, Formula, NodeId};
-use clap::Args;
+use crate::eval::{self, data::Table, Column, Reduce};
+use crate::{diff, graph::walk, print, Formula, NodeId};
+use clap::{Args, ValueEnum};
+use serde_json::Value;
 use std::io::Write;
+use std::path::PathBuf;
 
 #[derive(Args, Debug)]
 pub(crate) struct EvalArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// The point: `name=value` pairs, comma-separated.
+    /// The point: `name=value` pairs, comma-separated (with --data: values for the variables
+    /// that have no column).
     #[arg(long, value_name = "x=1.5,y=2", allow_hyphen_values = true)]
     at: Option<String>,
+    /// Evaluate over the rows of a CSV file whose header names the variables.
+    #[arg(long, value_name = "rows.csv")]
+    data: Option<PathBuf>,
+    /// With --data: the mean or sum over rows, or every row.
+    #[arg(long, value_enum, default_value_t = ReduceArg::Mean)]
+    reduce: ReduceArg,
     /// Also print the gradient.
     #[arg(long)]
     grad: bool,
@@ -25,39 +35,28 @@ pub(crate) struct EvalArgs {
     json: bool,
 }
 
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ReduceArg {
+    Mean,
+    Sum,
+    None,
+}
+
 /// What was asked for, as graph roots: the value, then the gradient, then the Hessian rows.
 struct Request {
     roots: Vec<NodeId>,
     labels: Vec<String>,
+    grad: bool,
+    hessian: bool,
 }
 
 pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
     let point = parse_point(args.at.as_deref().unwrap_or(""))?;
     let request = request(&mut formula, args.grad, args.hessian)?;
-    let inputs = bind(&formula, &request.roots, &point)?;
-    let names: Vec<String> = inputs.iter().map(|(n, _)| n.clone()).collect();
-    let values: Vec<f64> = inputs.iter().map(|&(_, v)| v).collect();
-    let tape =
-        eval::compile(&formula.graph, &request.roots, &names).map_err(|e| failure(&formula, e))?;
-    let mut work = Vec::new();
-    let results = tape.run(&values, &mut work);
-    let text = if args.json {
-        json_text(&formula, args, &results)
-    } else {
-        plain_text(&request, &results)
-    };
-    out.write_all(text.as_bytes())
-        .map_err(|e| crate::cli::input::usage(e.to_string()))?;
-    match results.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(nonfinite(
-            &formula,
-            &tape,
-            &work,
-            &request.labels[i],
-            results[i],
-        )),
-        None => Ok(0),
+    match &args.data {
+        None => at_point(&formula, &request, &point, args.json, out),
+        Some(path) => over_rows(&formula, &request, &point, path, args, out),
     }
 }
 
@@ -84,51 +83,187 @@ fn request(formula: &mut Formula, grad: bool, hessian: bool) -> Result<Request, 
             labels.extend(formula.vars.iter().map(|b| format!("d2/d{a}d{b}")));
         }
     }
-    Ok(Request { roots, labels })
+    Ok(Request {
+        roots,
+        labels,
+        grad,
+        hessian,
+    })
+}
+
+fn at_point(
+    formula: &Formula,
+    request: &Request,
+    point: &[(String, f64)],
+    as_json: bool,
+    out: &mut impl Write,
+) -> Result<i32, Failure> {
+    let values = bind_point(formula, &request.roots, point)?;
+    let tape = eval::compile(&formula.graph, &request.roots, &formula.vars)
+        .map_err(|e| failure(formula, e))?;
+    let results = tape.run(&values, &mut Vec::new());
+    let text = if as_json {
+        format!("{}\n", result_object(formula, request, &results))
+    } else {
+        plain_text(request, &results)
+    };
+    write(out, &text)?;
+    match results.iter().position(|v| !v.is_finite()) {
+        Some(i) => Err(nonfinite(
+            formula,
+            &tape,
+            &values,
+            &request.labels[i],
+            results[i],
+            None,
+        )),
+        None => Ok(0),
+    }
 }
 
 /// Values for every variable of the formula; the ones the roots need must be given.
-fn bind(
+fn bind_point(
     formula: &Formula,
     roots: &[NodeId],
     point: &[(String, f64)],
-) -> Result<Vec<(String, f64)>, Failure> {
-    let needed: Vec<&str> = walk::free_vars(&formula.graph, roots)
-        .into_iter()
-        .filter_map(|n| formula.graph.name_of(n))
-        .collect();
+) -> Result<Vec<f64>, Failure> {
+    let needed = needed_vars(formula, roots);
     formula
         .vars
         .iter()
         .map(|name| match point.iter().rev().find(|(n, _)| n == name) {
-            Some(&(_, v)) => Ok((name.clone(), v)),
-            None if needed.contains(&name.as_str()) => Err(failure(
-                formula,
-                Error::new(ErrorKind::Unbound(name.clone())).with_hint(format!(
-                    "give every variable a value: --at {}",
-                    example_point(formula)
-                )),
-            )),
-            None => Ok((name.clone(), 0.0)),
+            Some(&(_, v)) => Ok(v),
+            None if needed.contains(name) => Err(unbound(formula, name, "")),
+            None => Ok(0.0),
         })
         .collect()
 }
 
-fn example_point(formula: &Formula) -> String {
-    formula
+fn needed_vars(formula: &Formula, roots: &[NodeId]) -> Vec<String> {
+    walk::free_vars(&formula.graph, roots)
+        .into_iter()
+        .filter_map(|n| formula.graph.name_of(n).map(str::to_string))
+        .collect()
+}
+
+fn unbound(formula: &Formula, name: &str, data_hint: &str) -> Failure {
+    let example = formula
         .vars
         .iter()
         .map(|v| format!("{v}=1"))
         .collect::<Vec<_>>()
-        .join(",")
+        .join(",");
+    failure(
+        formula,
+        Error::new(ErrorKind::Unbound(name.to_string())).with_hint(format!(
+            "give every variable a value{data_hint}: --at {example}"
+        )),
+    )
 }
 
-fn json_text(formula: &Formula, args: &EvalArgs, results: &[f64]) -> String {
+fn over_rows(
+    formula: &Formula,
+    request: &Request,
+    point: &[(String, f64)],
+    path: &std::path::Path,
+    args: &EvalArgs,
+    out: &mut impl Write,
+) -> Result<i32, Failure> {
+    let table = eval::data::read_csv(path).map_err(|e| failure(formula, e))?;
+    let columns = bind_columns(formula, &request.roots, &table, point)?;
+    let tape = eval::compile(&formula.graph, &request.roots, &formula.vars)
+        .map_err(|e| failure(formula, e))?;
+    let rows = table.rows();
+    let reduce = match args.reduce {
+        ReduceArg::Mean => Reduce::Mean,
+        ReduceArg::Sum => Reduce::Sum,
+        ReduceArg::None => Reduce::None,
+    };
+    let results = tape.run_batch(&columns, rows, reduce);
+    let width = request.roots.len();
+    let text = match (reduce, args.json) {
+        (Reduce::None, true) => {
+            let list: Vec<Value> = results
+                .chunks(width)
+                .map(|r| result_object(formula, request, r))
+                .collect();
+            format!("{}\n", serde_json::json!({ "rows": list }))
+        }
+        (Reduce::None, false) => table_text(request, &results),
+        (_, true) => format!("{}\n", result_object(formula, request, &results)),
+        (_, false) => plain_text(request, &results),
+    };
+    write(out, &text)?;
+    match results.iter().position(|v| !v.is_finite()) {
+        None => Ok(0),
+        Some(_) => {
+            let every_row = tape.run_batch(&columns, rows, Reduce::None);
+            let k = every_row.iter().position(|v| !v.is_finite()).unwrap_or(0);
+            let (row, i) = (k / width, k % width);
+            let values: Vec<f64> = columns
+                .iter()
+                .map(|c| match c {
+                    Column::Rows(d) => d[row],
+                    Column::Fixed(v) => *v,
+                })
+                .collect();
+            Err(nonfinite(
+                formula,
+                &tape,
+                &values,
+                &request.labels[i],
+                every_row[k],
+                Some(row + 1),
+            ))
+        }
+    }
+}
+
+/// A column (or an --at value) for every variable; every column must name a variable.
+fn bind_columns<'t>(
+    formula: &Formula,
+    roots: &[NodeId],
+    table: &'t Table,
+    point: &[(String, f64)],
+) -> Result<Vec<Column<'t, f64>>, Failure> {
+    if let Some(stray) = table.names.iter().find(|n| !formula.vars.contains(n)) {
+        return Err(usage(format!(
+            "the data column `{stray}` names no variable of the formula (its variables: {})",
+            formula.vars.join(", ")
+        )));
+    }
+    let needed = needed_vars(formula, roots);
+    formula
+        .vars
+        .iter()
+        .map(|name| {
+            match (
+                table.column(name),
+                point.iter().rev().find(|(n, _)| n == name),
+            ) {
+                (Some(column), _) => Ok(Column::Rows(column)),
+                (None, Some(&(_, v))) => Ok(Column::Fixed(v)),
+                (None, None) if needed.contains(name) => {
+                    Err(unbound(formula, name, " (a data column or --at)"))
+                }
+                (None, None) => Ok(Column::Fixed(0.0)),
+            }
+        })
+        .collect()
+}
+
+fn write(out: &mut impl Write, text: &str) -> Result<(), Failure> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| usage(e.to_string()))
+}
+
+/// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results.
+fn result_object(formula: &Formula, request: &Request, results: &[f64]) -> Value {
     let n = formula.vars.len();
     let mut object = serde_json::Map::new();
     object.insert("value".into(), json::number(results[0]));
     let mut rest = &results[1..];
-    if args.grad {
+    if request.grad {
         let entries = formula
             .vars
             .iter()
@@ -137,7 +272,7 @@ fn json_text(formula: &Formula, args: &EvalArgs, results: &[f64]) -> String {
         object.insert("gradient".into(), json::object(entries));
         rest = &rest[n..];
     }
-    if args.hessian {
+    if request.hessian {
         let rows = formula.vars.iter().enumerate().map(|(i, a)| {
             let row = formula
                 .vars
@@ -148,7 +283,7 @@ fn json_text(formula: &Formula, args: &EvalArgs, results: &[f64]) -> String {
         });
         object.insert("hessian".into(), json::object(rows));
     }
-    format!("{}\n", serde_json::Value::Object(object))
+    Value::Object(object)
 }
 
 fn plain_text(request: &Request, results: &[f64]) -> String {
@@ -159,38 +294,47 @@ fn plain_text(request: &Request, results: &[f64]) -> String {
     s
 }
 
+/// Every row's results as CSV with a header.
+fn table_text(request: &Request, results: &[f64]) -> String {
+    let header: Vec<&str> = std::iter::once("value")
+        .chain(request.labels.iter().skip(1).map(String::as_str))
+        .collect();
+    let mut s = header.join(",") + "\n";
+    for row in results.chunks(request.roots.len()) {
+        let cells: Vec<String> = row.iter().map(|&v| print::format_float(v)).collect();
+        s.push_str(&(cells.join(",") + "\n"));
+    }
+    s
+}
+
 /// The error for a NaN or infinite result, pointing at the subexpression that made it.
-fn nonfinite(formula: &Formula, tape: &eval::Tape, work: &[f64], what: &str, v: f64) -> Failure {
-    let culprit = tape.first_nonfinite(&formula.graph, work);
-    let mut message = format!("{what} is {}", json_word(v));
+fn nonfinite(
+    formula: &Formula,
+    tape: &eval::Tape,
+    inputs: &[f64],
+    what: &str,
+    v: f64,
+    row: Option<usize>,
+) -> Failure {
+    let mut message = format!("{what} is {}", print::format_float(v));
+    if let Some(row) = row {
+        message.push_str(&format!(" in data row {row}"));
+    }
     let mut span = None;
-    if let Some(node) = culprit {
-        let value = tape
-            .position(node)
-            .and_then(|i| work.get(i))
-            .copied()
-            .unwrap_or(v);
+    if let Some((node, value)) = tape.first_nonfinite(inputs) {
         message.push_str(&format!(
             ": `{}` gives {} here",
             formula.text(node),
-            json_word(value)
+            print::format_float(value)
         ));
         span = formula.origin(node);
     }
-    let error = Error {
-        kind: ErrorKind::Domain(message),
-        span,
-        hint: None,
-    };
-    failure(formula, error)
-}
-
-fn json_word(v: f64) -> &'static str {
-    if v.is_nan() {
-        "NaN"
-    } else if v > 0.0 {
-        "inf"
-    } else {
-        "-inf"
-    }
+    failure(
+        formula,
+        Error {
+            kind: ErrorKind::Domain(message),
+            span,
+            hint: None,
+        },
+    )
 }

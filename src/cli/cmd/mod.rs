@@ -1,4 +1,6 @@
 //! One file per subcommand: read input, call the library, print.
 
+pub(crate) mod bench;
+pub(crate) mod check;
 pub(crate) mod diff;
 pub(crate) mod eval;

@@ -1,0 +1,99 @@
+//! Symbolic derivatives against finite differences.
+//!
+//! Each derivative is compared with a central difference refined by one Richardson step,
+//! `(4*D(h/2) - D(h)) / 3` with `D(h) = (f(x+h) - f(x-h)) / 2h`, whose error is O(h^4):
+//! with `h = 1e-3 * max(1, |x|)` it agrees with an exact derivative to about 1e-10.
+
+use crate::error::Result;
+use crate::eval::{compile, Tape};
+use crate::graph::{Graph, NodeId};
+
+/// One derivative compared: its label (`d/dx`, `d2/dxdy`), both values and the error
+/// `|symbolic - numeric| / max(1, |numeric|)`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Comparison {
+    /// Which derivative.
+    pub label: String,
+    /// The symbolic derivative's value.
+    pub symbolic: f64,
+    /// The finite-difference estimate.
+    pub numeric: f64,
+    /// Relative error.
+    pub error: f64,
+}
+
+impl Comparison {
+    /// True when the error is within `tol` (a NaN error never is).
+    pub fn passes(&self, tol: f64) -> bool {
+        self.error <= tol
+    }
+}
+
+/// Compares `gradient[i]` (any nodes, e.g. a symbolic gradient) with finite differences of
+/// `value` in `vars[i]`, at `point` (one value per var).
+pub fn gradient(
+    g: &Graph,
+    value: NodeId,
+    gradient: &[NodeId],
+    vars: &[String],
+    point: &[f64],
+) -> Result<Vec<Comparison>> {
+    let f = compile(g, &[value], vars)?;
+    let symbolic = compile(g, gradient, vars)?.run(point, &mut Vec::new());
+    Ok(vars
+        .iter()
+        .enumerate()
+        .map(|(i, v)| compare(format!("d/d{v}"), symbolic[i], difference(&f, point, i, 0)))
+        .collect())
+}
+
+/// Compares `hessian[i][j]` with finite differences of `gradient[i]` in `vars[j]`.
+pub fn hessian(
+    g: &Graph,
+    gradient: &[NodeId],
+    hessian: &[Vec<NodeId>],
+    vars: &[String],
+    point: &[f64],
+) -> Result<Vec<Comparison>> {
+    let df = compile(g, gradient, vars)?;
+    let flat: Vec<NodeId> = hessian.concat();
+    let symbolic = compile(g, &flat, vars)?.run(point, &mut Vec::new());
+    let n = vars.len();
+    let mut out = Vec::with_capacity(n * n);
+    for (i, a) in vars.iter().enumerate() {
+        for (j, b) in vars.iter().enumerate() {
+            out.push(compare(
+                format!("d2/d{a}d{b}"),
+                symbolic[i * n + j],
+                difference(&df, point, j, i),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn compare(label: String, symbolic: f64, numeric: f64) -> Comparison {
+    let error = (symbolic - numeric).abs() / numeric.abs().max(1.0);
+    let error = if symbolic == numeric { 0.0 } else { error };
+    Comparison {
+        label,
+        symbolic,
+        numeric,
+        error,
+    }
+}
+
+/// d(output `k` of `tape`)/d(input `i`) at `point`, by Richardson-refined central differences.
+fn difference(tape: &Tape, point: &[f64], i: usize, k: usize) -> f64 {
+    let h = 1e-3 * point[i].abs().max(1.0);
+    let mut registers = Vec::new();
+    let mut at = |delta: f64| {
+        let mut p = point.to_vec();
+        p[i] += delta;
+        tape.run(&p, &mut registers)[k]
+    };
+    let mut central = |h: f64| (at(h) - at(-h)) / (2.0 * h);
+    let coarse = central(h);
+    let fine = central(h / 2.0);
+    (4.0 * fine - coarse) / 3.0
+}

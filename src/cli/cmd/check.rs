@@ -1,0 +1,148 @@
+//! `chainrule check`: symbolic derivatives against finite differences.
+
+use crate::check::{self, Comparison};
+use crate::cli::input::{failure, parse_point, read_formula, usage};
+use crate::cli::{Failure, InputArgs};
+use crate::{diff, eval, print, Formula, NodeId};
+use clap::Args;
+use rand::{Rng, SeedableRng};
+use std::io::Write;
+
+#[derive(Args, Debug)]
+pub(crate) struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// The point to check at (default: random points, see --points and --seed).
+    #[arg(long, value_name = "x=1.5,y=2", allow_hyphen_values = true)]
+    at: Option<String>,
+    /// The largest relative error accepted.
+    #[arg(long, default_value_t = 1e-6)]
+    tol: f64,
+    /// Check the Hessian too.
+    #[arg(long)]
+    hessian: bool,
+    /// How many random points, when --at is not given.
+    #[arg(long, default_value_t = 3)]
+    points: usize,
+    /// Seed of the random points.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure> {
+    let mut formula = read_formula(&args.input)?;
+    let vars: Vec<NodeId> = formula
+        .vars
+        .clone()
+        .iter()
+        .map(|v| formula.var(v))
+        .collect();
+    let gradient =
+        diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(&formula, e))?;
+    let hessian = if args.hessian {
+        Some(
+            diff::hessian(&mut formula.graph, formula.root, &vars)
+                .map_err(|e| failure(&formula, e))?,
+        )
+    } else {
+        None
+    };
+    let points = points(&formula, args)?;
+    let mut text = String::new();
+    let (mut failed, mut total) = (0, 0);
+    for point in &points {
+        let mut rows = check::gradient(
+            &formula.graph,
+            formula.root,
+            &gradient,
+            &formula.vars,
+            point,
+        )
+        .map_err(|e| failure(&formula, e))?;
+        if let Some(h) = &hessian {
+            rows.extend(
+                check::hessian(&formula.graph, &gradient, h, &formula.vars, point)
+                    .map_err(|e| failure(&formula, e))?,
+            );
+        }
+        text.push_str(&format!("at {}\n", describe_point(&formula.vars, point)));
+        for row in &rows {
+            text.push_str(&line(row, args.tol));
+            total += 1;
+            failed += usize::from(!row.passes(args.tol));
+        }
+    }
+    out.write_all(text.as_bytes())
+        .map_err(|e| usage(e.to_string()))?;
+    if failed > 0 {
+        eprintln!(
+            "error: {failed} of {total} derivatives differ from finite differences by more than {}",
+            args.tol
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+fn line(row: &Comparison, tol: f64) -> String {
+    format!(
+        "  {:<12} symbolic {:<24} numeric {:<24} error {:.1e}  {}\n",
+        row.label,
+        print::format_float(row.symbolic),
+        print::format_float(row.numeric),
+        row.error,
+        if row.passes(tol) { "ok" } else { "FAIL" }
+    )
+}
+
+fn describe_point(vars: &[String], point: &[f64]) -> String {
+    let pairs: Vec<String> = vars
+        .iter()
+        .zip(point)
+        .map(|(v, x)| format!("{v}={}", print::format_float(*x)))
+        .collect();
+    pairs.join(", ")
+}
+
+/// The --at point, or random points where the formula has a finite value.
+fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure> {
+    if let Some(at) = &args.at {
+        let given = parse_point(at)?;
+        let point = formula
+            .vars
+            .iter()
+            .map(|v| {
+                given
+                    .iter()
+                    .rev()
+                    .find(|(n, _)| n == v)
+                    .map(|&(_, x)| x)
+                    .ok_or_else(|| usage(format!("--at gives no value for `{v}`")))
+            })
+            .collect::<Result<Vec<f64>, Failure>>()?;
+        return Ok(vec![point]);
+    }
+    let tape = eval::compile(&formula.graph, &[formula.root], &formula.vars)
+        .map_err(|e| failure(formula, e))?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
+    let mut found = Vec::new();
+    for _ in 0..args.points * 100 {
+        let p: Vec<f64> = formula
+            .vars
+            .iter()
+            .map(|_| rng.random_range(-2.0..2.0))
+            .collect();
+        if tape.run(&p, &mut Vec::new())[0].is_finite() {
+            found.push(p);
+            if found.len() == args.points {
+                break;
+            }
+        }
+    }
+    if found.is_empty() {
+        return Err(usage(
+            "found no random point where the formula is finite; give one with --at",
+        ));
+    }
+    Ok(found)
+}

@@ -1,0 +1,297 @@
+//! Running a tape: at one point (any `num_traits::Float`), with a watch for the first
+//! NaN or infinity, and over many rows at once.
+//!
+//! The batch runner works instruction by instruction over a block of rows, so the cost of
+//! dispatching an instruction is paid once per block and the inner loops over the rows are
+//! plain slice loops the compiler vectorises. Blocks of rows go to rayon's threads; sums
+//! over rows are added up in a fixed order, so results do not depend on the thread count.
+
+use super::batch::{in_chunks, Sink};
+use super::tape::{Instr, Reg, Tape};
+use crate::graph::op::{logsumexp, Func};
+use crate::graph::NodeId;
+use num_traits::Float;
+
+/// Rows per block in the batch runner.
+pub const BLOCK: usize = 64;
+
+impl Tape {
+    /// Evaluates the tape at `inputs` (one value per input) and returns the outputs.
+    /// `registers` is a work buffer, reused across calls to avoid allocation.
+    pub fn run<F: Float>(&self, inputs: &[F], registers: &mut Vec<F>) -> Vec<F> {
+        let mut out = vec![F::zero(); self.outputs.len()];
+        self.run_into(inputs, registers, &mut out);
+        out
+    }
+
+    /// Evaluates the tape at `inputs`, writing the outputs into `out`. No allocation once
+    /// `registers` has grown to [`Tape::registers`].
+    pub fn run_into<F: Float>(&self, inputs: &[F], registers: &mut Vec<F>, out: &mut [F]) {
+        assert_eq!(inputs.len(), self.inputs.len(), "one value per input");
+        assert_eq!(out.len(), self.outputs.len(), "one slot per output");
+        self.load(inputs, registers);
+        // SAFETY: `load` made `registers` hold `self.registers` values, and every register an
+        // instruction, the argument pool or an output names is below that (`Tape::validate`
+        // checked it when the tape was built; its fields cannot change afterwards).
+        unsafe { execute(&self.instrs, &self.pool, registers.as_mut_ptr()) };
+        for (o, &reg) in out.iter_mut().zip(&self.outputs) {
+            *o = registers[reg as usize];
+        }
+    }
+
+    fn load<F: Float>(&self, inputs: &[F], registers: &mut Vec<F>) {
+        registers.resize(self.registers.max(inputs.len()), F::zero());
+        registers[..inputs.len()].copy_from_slice(inputs);
+        for &(r, c) in &self.constants {
+            registers[r as usize] = F::from(c).unwrap_or_else(F::nan);
+        }
+    }
+
+    /// Runs the tape at `inputs` watching every step, and returns the graph node of the
+    /// first step whose value is NaN or infinite while its operands are finite (or the
+    /// variable whose input is not finite): where a non-finite value came from.
+    pub fn first_nonfinite<F: Float>(&self, inputs: &[F]) -> Option<(NodeId, F)> {
+        if let Some(i) = inputs.iter().position(|v| !v.is_finite()) {
+            return self.input_nodes[i].map(|n| (n, inputs[i]));
+        }
+        let mut registers = Vec::new();
+        self.load(inputs, &mut registers);
+        for (ins, &node) in self.instrs.iter().zip(&self.defs) {
+            let v = step(ins, &registers, &self.pool);
+            let operands_finite = ins
+                .operands(&self.pool)
+                .iter()
+                .all(|&o| registers[o as usize].is_finite());
+            if !v.is_finite() && operands_finite {
+                return Some((node, v));
+            }
+            registers[ins.dst() as usize] = v;
+        }
+        None
+    }
+}
+
+/// Runs `instrs` over the register file at `r`: one dispatch per instruction.
+///
+/// # Safety
+/// Every register named by `instrs` and `pool` must be in bounds of the file at `r`.
+unsafe fn execute<F: Float>(instrs: &[Instr], pool: &[Reg], r: *mut F) {
+    let get = |x: Reg| unsafe { *r.add(x as usize) };
+    for ins in instrs {
+        let (d, v) = match *ins {
+            Instr::Add { d, a, b } => (d, get(a) + get(b)),
+            Instr::Sub { d, a, b } => (d, get(a) - get(b)),
+            Instr::Mul { d, a, b } => (d, get(a) * get(b)),
+            Instr::Div { d, a, b } => (d, get(a) / get(b)),
+            Instr::MulAdd { d, a, b, c } => (d, get(a) * get(b) + get(c)),
+            Instr::Neg { d, a } => (d, -get(a)),
+            Instr::Square { d, a } => (d, get(a) * get(a)),
+            Instr::Recip { d, a } => (d, get(a).recip()),
+            Instr::Sqrt { d, a } => (d, get(a).sqrt()),
+            Instr::Powi { d, a, n } => (d, get(a).powi(n)),
+            Instr::Powf { d, a, b } => (d, get(a).powf(get(b))),
+            Instr::Func1 { d, f, a } => (d, f.eval(get(a), F::zero())),
+            Instr::Func2 { d, f, a, b } => (d, f.eval(get(a), get(b))),
+            Instr::LogSumExp { d, start, len } => (
+                d,
+                logsumexp(
+                    pool[start as usize..(start + len) as usize]
+                        .iter()
+                        .map(|&x| get(x)),
+                ),
+            ),
+        };
+        unsafe { *r.add(d as usize) = v };
+    }
+}
+
+#[inline(always)]
+fn step<F: Float>(ins: &Instr, r: &[F], pool: &[Reg]) -> F {
+    let at = |x: Reg| r[x as usize];
+    match *ins {
+        Instr::Add { a, b, .. } => at(a) + at(b),
+        Instr::Sub { a, b, .. } => at(a) - at(b),
+        Instr::Mul { a, b, .. } => at(a) * at(b),
+        Instr::Div { a, b, .. } => at(a) / at(b),
+        Instr::MulAdd { a, b, c, .. } => at(a) * at(b) + at(c),
+        Instr::Neg { a, .. } => -at(a),
+        Instr::Square { a, .. } => at(a) * at(a),
+        Instr::Recip { a, .. } => at(a).recip(),
+        Instr::Sqrt { a, .. } => at(a).sqrt(),
+        Instr::Powi { a, n, .. } => at(a).powi(n),
+        Instr::Powf { a, b, .. } => at(a).powf(at(b)),
+        Instr::Func1 { f, a, .. } => f.eval(at(a), F::zero()),
+        Instr::Func2 { f, a, b, .. } => f.eval(at(a), at(b)),
+        Instr::LogSumExp { start, len, .. } => logsumexp(
+            pool[start as usize..(start + len) as usize]
+                .iter()
+                .map(|&x| at(x)),
+        ),
+    }
+}
+
+/// One input of a batch run: a column with a value per row, or one value for every row.
+#[derive(Clone, Copy, Debug)]
+pub enum Column<'a, F> {
+    /// A value per row.
+    Rows(&'a [F]),
+    /// The same value in every row.
+    Fixed(F),
+}
+
+/// What to do with the outputs of a batch run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reduce {
+    /// The mean over rows of each output.
+    Mean,
+    /// The sum over rows of each output.
+    Sum,
+    /// Every row's outputs.
+    None,
+}
+
+impl Tape {
+    /// Evaluates the tape on `rows` rows. With [`Reduce::Mean`] or [`Reduce::Sum`] the
+    /// result has one value per output; with [`Reduce::None`], `rows * outputs` values,
+    /// row by row.
+    pub fn run_batch<F: Float + Send + Sync>(
+        &self,
+        columns: &[Column<F>],
+        rows: usize,
+        reduce: Reduce,
+    ) -> Vec<F> {
+        assert_eq!(columns.len(), self.inputs.len(), "one column per input");
+        in_chunks(
+            rows,
+            self.outputs.len(),
+            reduce,
+            |start, end, sink: &mut Sink<F>| {
+                self.run_blocks(columns, start, end, |first, n, regs| {
+                    for (k, &o) in self.outputs.iter().enumerate() {
+                        sink.lanes(k, first, &regs[o as usize * BLOCK..][..n]);
+                    }
+                });
+            },
+        )
+    }
+
+    /// Runs rows `start..end` block by block, handing each block's first row, row count
+    /// and register file (register `r` in lanes `r*BLOCK..`) to `sink`.
+    fn run_blocks<F: Float>(
+        &self,
+        columns: &[Column<F>],
+        start: usize,
+        end: usize,
+        mut sink: impl FnMut(usize, usize, &[F]),
+    ) {
+        let mut regs = vec![F::zero(); self.registers.max(columns.len()) * BLOCK];
+        for &(r, c) in &self.constants {
+            let v = F::from(c).unwrap_or_else(F::nan);
+            regs[r as usize * BLOCK..(r as usize + 1) * BLOCK].fill(v);
+        }
+        for (i, column) in columns.iter().enumerate() {
+            if let Column::Fixed(v) = column {
+                regs[i * BLOCK..(i + 1) * BLOCK].fill(*v);
+            }
+        }
+        for first in (start..end).step_by(BLOCK) {
+            let n = (end - first).min(BLOCK);
+            for (i, column) in columns.iter().enumerate() {
+                if let Column::Rows(data) = column {
+                    regs[i * BLOCK..i * BLOCK + n].copy_from_slice(&data[first..first + n]);
+                }
+            }
+            for ins in &self.instrs {
+                block_step(ins, &mut regs, &self.pool);
+            }
+            sink(first, n, &regs);
+        }
+    }
+}
+
+/// The lanes of destination `d` and of up to three operands (the destination is never an
+/// operand, which the register allocator guarantees).
+fn lanes<F>(regs: &mut [F], d: Reg, ops: [Reg; 3]) -> (&mut [F], [&[F]; 3]) {
+    let (d, ops) = (d as usize, ops.map(|o| o as usize));
+    assert!(ops.iter().all(|&o| o != d) && (d + 1) * BLOCK <= regs.len());
+    assert!(ops.iter().all(|&o| (o + 1) * BLOCK <= regs.len()));
+    let base = regs.as_mut_ptr();
+    // SAFETY: every range is in bounds (checked above) and the destination range does not
+    // overlap any operand range (d differs from every operand); operands may alias each
+    // other, which is fine for shared borrows.
+    unsafe {
+        let dst = std::slice::from_raw_parts_mut(base.add(d * BLOCK), BLOCK);
+        let op = |o: usize| std::slice::from_raw_parts(base.add(o * BLOCK) as *const F, BLOCK);
+        (dst, [op(ops[0]), op(ops[1]), op(ops[2])])
+    }
+}
+
+#[inline(always)]
+fn map1<F: Copy>(d: &mut [F], a: &[F], f: impl Fn(F) -> F) {
+    for (x, &y) in d.iter_mut().zip(a) {
+        *x = f(y);
+    }
+}
+
+#[inline(always)]
+fn map2<F: Copy>(d: &mut [F], a: &[F], b: &[F], f: impl Fn(F, F) -> F) {
+    for ((x, &y), &z) in d.iter_mut().zip(a).zip(b) {
+        *x = f(y, z);
+    }
+}
+
+fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
+    if let Instr::LogSumExp { .. } = ins {
+        return block_logsumexp(ins, regs, pool);
+    }
+    let ops = match ins.operands(pool).as_slice() {
+        [a] => [*a, *a, *a],
+        [a, b] => [*a, *b, *b],
+        [a, b, c] => [*a, *b, *c],
+        _ => unreachable!("arithmetic takes one to three operands"),
+    };
+    let (d, [a, b, c]) = lanes(regs, ins.dst(), ops);
+    match *ins {
+        Instr::Add { .. } => map2(d, a, b, |x, y| x + y),
+        Instr::Sub { .. } => map2(d, a, b, |x, y| x - y),
+        Instr::Mul { .. } => map2(d, a, b, |x, y| x * y),
+        Instr::Div { .. } => map2(d, a, b, |x, y| x / y),
+        Instr::MulAdd { .. } => {
+            for (((x, &p), &q), &r) in d.iter_mut().zip(a).zip(b).zip(c) {
+                *x = p * q + r;
+            }
+        }
+        Instr::Neg { .. } => map1(d, a, |x| -x),
+        Instr::Square { .. } => map1(d, a, |x| x * x),
+        Instr::Recip { .. } => map1(d, a, |x| x.recip()),
+        Instr::Sqrt { .. } => map1(d, a, |x| x.sqrt()),
+        Instr::Powi { n, .. } => map1(d, a, |x| x.powi(n)),
+        Instr::Powf { .. } => map2(d, a, b, |x, y| x.powf(y)),
+        Instr::Func1 { f, .. } => block_func1(f, d, a),
+        Instr::Func2 { f, .. } => map2(d, a, b, |x, y| f.eval(x, y)),
+        Instr::LogSumExp { .. } => unreachable!("handled first"),
+    }
+}
+
+/// One loop per function, so that each inner loop calls one function directly.
+fn block_func1<F: Float>(f: Func, d: &mut [F], a: &[F]) {
+    match f {
+        Func::Exp => map1(d, a, |x| x.exp()),
+        Func::Ln => map1(d, a, |x| x.ln()),
+        Func::Sin => map1(d, a, |x| x.sin()),
+        Func::Cos => map1(d, a, |x| x.cos()),
+        Func::Tanh => map1(d, a, |x| x.tanh()),
+        Func::Sigmoid => map1(d, a, crate::graph::op::sigmoid),
+        Func::Softplus => map1(d, a, crate::graph::op::softplus),
+        _ => map1(d, a, |x| f.eval(x, F::zero())),
+    }
+}
+
+fn block_logsumexp<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
+    let args = ins.operands(pool);
+    let d = ins.dst() as usize;
+    for lane in 0..BLOCK {
+        let v = logsumexp(args.iter().map(|&r| regs[r as usize * BLOCK + lane]));
+        regs[d * BLOCK + lane] = v;
+    }
+}

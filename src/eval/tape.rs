@@ -1,0 +1,188 @@
+//! The tape: a flat list of instructions over registers, in topological order.
+
+use crate::graph::{Func, NodeId};
+use std::fmt;
+
+/// A register index.
+pub type Reg = u32;
+
+/// One step of the tape. In every variant `d` is the destination register and `a`, `b`,
+/// `c` are operand registers; the destination never equals an operand.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[allow(missing_docs)]
+pub enum Instr {
+    /// `d = a + b`
+    Add { d: Reg, a: Reg, b: Reg },
+    /// `d = a - b`
+    Sub { d: Reg, a: Reg, b: Reg },
+    /// `d = a * b`
+    Mul { d: Reg, a: Reg, b: Reg },
+    /// `d = a / b`
+    Div { d: Reg, a: Reg, b: Reg },
+    /// `d = a * b + c` (two roundings, as the graph says; not a fused multiply-add)
+    MulAdd { d: Reg, a: Reg, b: Reg, c: Reg },
+    /// `d = -a`
+    Neg { d: Reg, a: Reg },
+    /// `d = a * a`
+    Square { d: Reg, a: Reg },
+    /// `d = 1 / a`
+    Recip { d: Reg, a: Reg },
+    /// `d = sqrt(a)`
+    Sqrt { d: Reg, a: Reg },
+    /// `d = a ^ n`, whole `n`
+    Powi { d: Reg, a: Reg, n: i32 },
+    /// `d = a ^ b`
+    Powf { d: Reg, a: Reg, b: Reg },
+    /// `d = f(a)`
+    Func1 { d: Reg, f: Func, a: Reg },
+    /// `d = f(a, b)`
+    Func2 { d: Reg, f: Func, a: Reg, b: Reg },
+    /// `d = logsumexp(args[start..start+len])` over the tape's argument pool
+    LogSumExp { d: Reg, start: u32, len: u32 },
+}
+
+impl Instr {
+    /// The destination register.
+    pub fn dst(&self) -> Reg {
+        match *self {
+            Instr::Add { d, .. }
+            | Instr::Sub { d, .. }
+            | Instr::Mul { d, .. }
+            | Instr::Div { d, .. }
+            | Instr::MulAdd { d, .. }
+            | Instr::Neg { d, .. }
+            | Instr::Square { d, .. }
+            | Instr::Recip { d, .. }
+            | Instr::Sqrt { d, .. }
+            | Instr::Powi { d, .. }
+            | Instr::Powf { d, .. }
+            | Instr::Func1 { d, .. }
+            | Instr::Func2 { d, .. }
+            | Instr::LogSumExp { d, .. } => d,
+        }
+    }
+
+    /// The operand registers (`pool` is the tape's logsumexp argument pool).
+    pub fn operands<'a>(&'a self, pool: &'a [Reg]) -> Vec<Reg> {
+        match *self {
+            Instr::Add { a, b, .. }
+            | Instr::Sub { a, b, .. }
+            | Instr::Mul { a, b, .. }
+            | Instr::Div { a, b, .. }
+            | Instr::Powf { a, b, .. }
+            | Instr::Func2 { a, b, .. } => vec![a, b],
+            Instr::MulAdd { a, b, c, .. } => vec![a, b, c],
+            Instr::Neg { a, .. }
+            | Instr::Square { a, .. }
+            | Instr::Recip { a, .. }
+            | Instr::Sqrt { a, .. }
+            | Instr::Powi { a, .. }
+            | Instr::Func1 { a, .. } => vec![a],
+            Instr::LogSumExp { start, len, .. } => {
+                pool[start as usize..(start + len) as usize].to_vec()
+            }
+        }
+    }
+}
+
+/// A compiled formula: registers `0..inputs` hold the inputs, then the constants, then
+/// temporaries that are reused once their last reader has run.
+#[derive(Clone, Debug)]
+pub struct Tape {
+    pub(crate) instrs: Vec<Instr>,
+    pub(crate) pool: Vec<Reg>,
+    pub(crate) inputs: Vec<String>,
+    pub(crate) input_nodes: Vec<Option<NodeId>>,
+    pub(crate) constants: Vec<(Reg, f64)>,
+    pub(crate) registers: usize,
+    pub(crate) outputs: Vec<Reg>,
+    /// The graph node each instruction computes, for pointing at a NaN's origin.
+    pub(crate) defs: Vec<NodeId>,
+}
+
+impl Tape {
+    /// The input names, in the order the run functions take their values.
+    pub fn inputs(&self) -> &[String] {
+        &self.inputs
+    }
+
+    /// Number of instructions.
+    pub fn len(&self) -> usize {
+        self.instrs.len()
+    }
+
+    /// True for a tape with no instructions (every output is an input or a constant).
+    pub fn is_empty(&self) -> bool {
+        self.instrs.is_empty()
+    }
+
+    /// Number of registers a run needs.
+    pub fn registers(&self) -> usize {
+        self.registers
+    }
+
+    /// Number of outputs.
+    pub fn outputs(&self) -> usize {
+        self.outputs.len()
+    }
+
+    /// The instructions.
+    pub fn instructions(&self) -> &[Instr] {
+        &self.instrs
+    }
+
+    /// True when every register named anywhere is below [`Tape::registers`] and no
+    /// instruction writes one of its own operands: what the runners rely on.
+    pub(crate) fn validate(&self) -> bool {
+        let n = self.registers as Reg;
+        let instrs_ok = self.instrs.iter().all(|ins| {
+            let ops = ins.operands(&self.pool);
+            ins.dst() < n && ops.iter().all(|&o| o < n && o != ins.dst())
+        });
+        let constants_ok = self.constants.iter().all(|&(r, _)| r < n);
+        instrs_ok
+            && constants_ok
+            && self.outputs.iter().all(|&o| o < n)
+            && self.inputs.len() <= self.registers
+    }
+}
+
+impl fmt::Display for Tape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, name) in self.inputs.iter().enumerate() {
+            writeln!(f, "r{i} <- {name}")?;
+        }
+        for (r, c) in &self.constants {
+            writeln!(f, "r{r} <- {c}")?;
+        }
+        for ins in &self.instrs {
+            let d = ins.dst();
+            let text = match *ins {
+                Instr::Add { a, b, .. } => format!("r{a} + r{b}"),
+                Instr::Sub { a, b, .. } => format!("r{a} - r{b}"),
+                Instr::Mul { a, b, .. } => format!("r{a} * r{b}"),
+                Instr::Div { a, b, .. } => format!("r{a} / r{b}"),
+                Instr::MulAdd { a, b, c, .. } => format!("r{a} * r{b} + r{c}"),
+                Instr::Neg { a, .. } => format!("-r{a}"),
+                Instr::Square { a, .. } => format!("r{a}^2"),
+                Instr::Recip { a, .. } => format!("1 / r{a}"),
+                Instr::Sqrt { a, .. } => format!("sqrt(r{a})"),
+                Instr::Powi { a, n, .. } => format!("r{a}^{n}"),
+                Instr::Powf { a, b, .. } => format!("r{a}^r{b}"),
+                Instr::Func1 { f: func, a, .. } => format!("{}(r{a})", func.name()),
+                Instr::Func2 { f: func, a, b, .. } => format!("{}(r{a}, r{b})", func.name()),
+                Instr::LogSumExp { .. } => {
+                    let args: Vec<String> = ins
+                        .operands(&self.pool)
+                        .iter()
+                        .map(|r| format!("r{r}"))
+                        .collect();
+                    format!("logsumexp({})", args.join(", "))
+                }
+            };
+            writeln!(f, "r{d} = {text}")?;
+        }
+        let outs: Vec<String> = self.outputs.iter().map(|r| format!("r{r}")).collect();
+        writeln!(f, "out {}", outs.join(", "))
+    }
+}

@@ -1,0 +1,459 @@
+//! The compiled tape: f32 against f64, batches against point by point, native code against
+//! the interpreter, register reuse, stable losses, the finite-difference checker, and
+//! `eval --data`, `check`, `bench` from the command line.
+
+mod common;
+
+use chainrule::eval::{self, Column, CompileOptions, Reduce};
+use chainrule::{check, diff, Formula, NodeId};
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+
+/// The formula of a corpus case with its value, gradient and Hessian as tape outputs.
+fn full_tape(case: &Value) -> (Formula, eval::Tape) {
+    let mut f = Formula::parse(case["expr"].as_str().unwrap()).unwrap();
+    let names = var_names(case);
+    let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
+    let mut roots = vec![f.root];
+    roots.extend(diff::grad(&mut f.graph, f.root, &vars).unwrap());
+    roots.extend(diff::hessian(&mut f.graph, f.root, &vars).unwrap().concat());
+    let tape = eval::compile(&f.graph, &roots, &names).unwrap();
+    (f, tape)
+}
+
+#[test]
+fn f32_agrees_with_f64_to_f32_precision() {
+    let mut checked = 0;
+    for case in cases("eval") {
+        let (_, tape) = full_tape(&case);
+        for pt in case["points"].as_array().unwrap() {
+            let (_, values) = point(&case, &pt["at"]);
+            let wide = tape.run(&values, &mut Vec::new());
+            let narrow_in: Vec<f32> = values.iter().map(|&v| v as f32).collect();
+            let narrow = tape.run(&narrow_in, &mut Vec::new());
+            for (w, n) in wide.iter().zip(&narrow) {
+                // f32 rounding, amplified by the formula's conditioning: 1e-3 relative.
+                if w.is_finite() && w.abs() < 1e30 {
+                    assert!(
+                        close(*n as f64, *w, 1e-3),
+                        "{}: f32 {n} vs f64 {w}",
+                        case["id"]
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 3000);
+}
+
+#[test]
+fn batches_equal_point_by_point_evaluation() {
+    for case in cases("eval") {
+        let (_, tape) = full_tape(&case);
+        let names = var_names(&case);
+        // Each corpus point is a row; repeat them so that rows span several blocks and chunks.
+        let points = case["points"].as_array().unwrap();
+        let rows = 5000;
+        let columns: Vec<Vec<f64>> = names
+            .iter()
+            .map(|n| {
+                (0..rows)
+                    .map(|r| points[r % points.len()]["at"][n].as_f64().unwrap())
+                    .collect()
+            })
+            .collect();
+        let views: Vec<Column<f64>> = columns.iter().map(|c| Column::Rows(c)).collect();
+        let every = tape.run_batch(&views, rows, Reduce::None);
+        let width = tape.outputs();
+        let mut sums = vec![0.0; width];
+        for r in 0..rows {
+            let values: Vec<f64> = columns.iter().map(|c| c[r]).collect();
+            let one = tape.run(&values, &mut Vec::new());
+            assert_eq!(
+                &every[r * width..(r + 1) * width],
+                one.as_slice(),
+                "{} row {r}",
+                case["id"]
+            );
+            sums.iter_mut().zip(&one).for_each(|(s, v)| *s += v);
+        }
+        let mean = tape.run_batch(&views, rows, Reduce::Mean);
+        let total = tape.run_batch(&views, rows, Reduce::Sum);
+        for k in 0..width {
+            assert!(
+                close(total[k], sums[k], 1e-12),
+                "{} sum of output {k}",
+                case["id"]
+            );
+            assert!(
+                close(mean[k], sums[k] / rows as f64, 1e-12),
+                "{} mean of output {k}",
+                case["id"]
+            );
+        }
+    }
+}
+
+#[test]
+fn fixed_columns_broadcast() {
+    let f = Formula::parse("w*x + b").unwrap();
+    let tape = eval::compile(&f.graph, &[f.root], &f.vars).unwrap();
+    let x = [1.0, 2.0, 3.0];
+    let out = tape.run_batch(
+        &[Column::Fixed(2.0), Column::Rows(&x), Column::Fixed(0.5)],
+        3,
+        Reduce::None,
+    );
+    assert_eq!(out, vec![2.5, 4.5, 6.5]);
+}
+
+#[cfg(feature = "native")]
+#[test]
+fn native_code_agrees_with_the_interpreter_to_the_bit() {
+    for case in cases("eval") {
+        let (_, tape) = full_tape(&case);
+        let native = eval::compile_native(&tape).unwrap();
+        for pt in case["points"].as_array().unwrap() {
+            let (_, values) = point(&case, &pt["at"]);
+            let interpreted = tape.run(&values, &mut Vec::new());
+            let mut compiled = vec![0.0; tape.outputs()];
+            native.run_into(&values, &mut compiled);
+            let same = interpreted
+                .iter()
+                .zip(&compiled)
+                .all(|(a, b)| a.to_bits() == b.to_bits() || a.is_nan() && b.is_nan());
+            assert!(same, "{}: {interpreted:?} vs {compiled:?}", case["id"]);
+        }
+    }
+}
+
+#[test]
+fn registers_are_reused() {
+    let chain = (0..500).fold("x".to_string(), |s, i| {
+        if i % 2 == 0 {
+            format!("sin({s})")
+        } else {
+            format!("tanh({s})")
+        }
+    });
+    let mut f = Formula::parse(&chain).unwrap();
+    let tape = f.gradient_tape(&["x".to_string()]).unwrap();
+    let plain = {
+        let roots: Vec<NodeId> = vec![f.root];
+        eval::compile_with(
+            &f.graph,
+            &roots,
+            &f.vars,
+            CompileOptions {
+                fuse: false,
+                reuse_registers: false,
+            },
+        )
+        .unwrap()
+    };
+    println!(
+        "{} instructions in {} registers",
+        tape.len(),
+        tape.registers()
+    );
+    assert!(
+        tape.registers() * 2 < tape.len(),
+        "{} registers for {} instructions",
+        tape.registers(),
+        tape.len()
+    );
+    assert!(plain.registers() > 500);
+}
+
+#[test]
+fn fusion_and_reuse_do_not_change_values() {
+    for case in cases("eval") {
+        let (f, fast) = full_tape(&case);
+        let names = var_names(&case);
+        let options = CompileOptions {
+            fuse: false,
+            reuse_registers: false,
+        };
+        let plain = eval::compile_with(&f.graph, &[f.root], &names, options).unwrap();
+        for pt in case["points"].as_array().unwrap() {
+            let (_, values) = point(&case, &pt["at"]);
+            let a = fast.run(&values, &mut Vec::new())[0];
+            let b = plain.run(&values, &mut Vec::new())[0];
+            assert!(close(a, b, 1e-14), "{}: {a} vs {b}", case["id"]);
+        }
+    }
+}
+
+/// Value and gradient of `src` at `point` through the command line's path (library here).
+fn value_and_gradient(src: &str, point: &[(&str, f64)]) -> Vec<f64> {
+    let mut f = Formula::parse(src).unwrap();
+    let names = f.vars.clone();
+    let tape = f.gradient_tape(&names).unwrap();
+    let values: Vec<f64> = names
+        .iter()
+        .map(|n| point.iter().find(|(m, _)| m == n).unwrap().1)
+        .collect();
+    tape.run(&values, &mut Vec::new())
+}
+
+#[test]
+fn losses_are_computed_stably() {
+    assert_eq!(
+        value_and_gradient("bce(sigmoid(z), 1)", &[("z", -800.0)]),
+        vec![800.0, -1.0]
+    );
+    assert_eq!(
+        value_and_gradient("bce(sigmoid(z), 0)", &[("z", 800.0)]),
+        vec![800.0, 1.0]
+    );
+    let f = Formula::parse("softmax_cross_entropy([1000, 0], [0, 1])").unwrap();
+    assert_eq!(
+        eval::evaluate(&f.graph, &[f.root], &[], &[]).unwrap(),
+        vec![1000.0]
+    );
+    let softmax = "cross_entropy([exp(a)/(exp(a) + exp(b)), exp(b)/(exp(a) + exp(b))], [0, 1])";
+    assert_eq!(
+        value_and_gradient(softmax, &[("a", 1000.0), ("b", 0.0)]),
+        vec![1000.0, 1.0, -1.0]
+    );
+    assert_eq!(
+        value_and_gradient("ln(sigmoid(x))", &[("x", -1000.0)]),
+        vec![-1000.0, 1.0]
+    );
+    assert_eq!(
+        value_and_gradient("softplus(x)", &[("x", 1000.0)]),
+        vec![1000.0, 1.0]
+    );
+    assert_eq!(
+        value_and_gradient("softplus(x)", &[("x", -1000.0)]),
+        vec![0.0, 0.0]
+    );
+    let lse = value_and_gradient("logsumexp([x, y])", &[("x", 1000.0), ("y", 1000.0)]);
+    assert_eq!(lse[0], 1000.0 + 2f64.ln());
+    // exp(x - logsumexp) loses |logsumexp| * eps to cancellation: 1e-13 here
+    assert!(
+        close(lse[1], 0.5, 1e-12) && close(lse[2], 0.5, 1e-12),
+        "{lse:?}"
+    );
+    assert_eq!(value_and_gradient("sigmoid(x)", &[("x", -1000.0)])[0], 0.0);
+    let mse = value_and_gradient("mse([a, b], [1, 2])", &[("a", 3.0), ("b", 2.0)]);
+    assert_eq!(mse, vec![2.0, 2.0, 0.0]);
+}
+
+#[test]
+fn the_first_nonfinite_value_is_traced_to_its_node() {
+    let f = Formula::parse("y + sqrt(x) * ln(x - 2)").unwrap();
+    let tape = eval::compile(&f.graph, &[f.root], &f.vars).unwrap();
+    let (node, value) = tape.first_nonfinite(&[0.0f64, 1.0]).unwrap();
+    assert_eq!(f.text(node), "ln(x - 2)");
+    assert!(value.is_nan());
+    let span = f.origin(node).unwrap();
+    assert_eq!(&f.source[span.start..span.end], "ln(x - 2)");
+    assert!(tape.first_nonfinite(&[0.0f64, 3.0]).is_none());
+}
+
+#[test]
+fn check_passes_on_the_corpus() {
+    let mut compared = 0;
+    for case in cases("eval") {
+        let mut f = Formula::parse(case["expr"].as_str().unwrap()).unwrap();
+        let names = var_names(&case);
+        let gradient = raw_gradient(&mut f, &names);
+        for pt in case["points"].as_array().unwrap() {
+            let (_, values) = point(&case, &pt["at"]);
+            for row in check::gradient(&f.graph, f.root, &gradient, &names, &values).unwrap() {
+                assert!(row.passes(1e-6), "{} {}: {row:?}", case["id"], case["expr"]);
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 1200, "only {compared} compared");
+}
+
+#[test]
+fn check_catches_a_wrong_gradient() {
+    let mut f = Formula::parse("x^3 + sin(y)").unwrap();
+    let names = f.vars.clone();
+    // d/dx of x^3 is 3*x^2; claim 2*x^2, and the right d/dy.
+    let wrong = Formula::parse("2*x^2").unwrap();
+    let x = f.var("x");
+    let two = f.graph.constant(2.0);
+    let x2 = f.graph.pow(x, two);
+    let claimed = f.graph.mul(two, x2);
+    let y = f.var("y");
+    let dy = f.graph.func(chainrule::graph::Func::Cos, &[y]);
+    let rows = check::gradient(&f.graph, f.root, &[claimed, dy], &names, &[1.5, 0.5]).unwrap();
+    assert!(!rows[0].passes(1e-6), "{rows:?}");
+    assert!(rows[1].passes(1e-6), "{rows:?}");
+    assert_eq!(wrong.text(wrong.root), "2*x^2");
+}
+
+#[test]
+fn check_compares_hessians() {
+    let mut f = Formula::parse("x^2*y^3 + exp(x*y)").unwrap();
+    let names = f.vars.clone();
+    let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
+    let g = diff::grad(&mut f.graph, f.root, &vars).unwrap();
+    let h = diff::hessian(&mut f.graph, f.root, &vars).unwrap();
+    let rows = check::hessian(&f.graph, &g, &h, &names, &[0.7, -0.4]).unwrap();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.passes(1e-7)), "{rows:?}");
+}
+
+// ------------------------------------------------------------------ the command line
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn csv_file(name: &str, text: &str) -> std::path::PathBuf {
+    let path = std::env::temp_dir().join(format!("chainrule-{}-{name}.csv", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn eval_over_a_data_set() {
+    let data = csv_file("lin", "x,y\n1,2\n2,4\n3,7\n");
+    let path = data.to_str().unwrap();
+    let (status, out, err) = run(&[
+        "eval",
+        "(w*x - y)^2",
+        "--data",
+        path,
+        "--at",
+        "w=2",
+        "--grad",
+        "--json",
+    ]);
+    assert_eq!(status, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    // residuals 0, 0, -1: mean loss 1/3; d/dw = mean(2*(w*x - y)*x) = -2
+    assert!(close(v["value"].as_f64().unwrap(), 1.0 / 3.0, 1e-15));
+    assert!(close(v["gradient"]["w"].as_f64().unwrap(), -2.0, 1e-15));
+    let (_, out, _) = run(&[
+        "eval",
+        "(w*x - y)^2",
+        "--data",
+        path,
+        "--at",
+        "w=2",
+        "--reduce",
+        "sum",
+        "--json",
+    ]);
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["value"], 1.0);
+    let (_, out, _) = run(&[
+        "eval",
+        "(w*x - y)^2",
+        "--data",
+        path,
+        "--at",
+        "w=2",
+        "--reduce",
+        "none",
+        "--json",
+    ]);
+    let rows = serde_json::from_str::<Value>(&out).unwrap();
+    assert_eq!(rows["rows"].as_array().unwrap().len(), 3);
+    assert_eq!(rows["rows"][2]["value"], 1.0);
+    let (_, out, _) = run(&[
+        "eval",
+        "(w*x - y)^2",
+        "--data",
+        path,
+        "--at",
+        "w=2",
+        "--reduce",
+        "none",
+        "--grad",
+    ]);
+    assert_eq!(out, "value,d/dw,d/dx,d/dy\n0,0,0,0\n0,0,0,0\n1,-6,-4,2\n");
+    std::fs::remove_file(data).ok();
+}
+
+#[test]
+fn data_errors_are_clear() {
+    let data = csv_file("bad", "x,q\n1,2\n");
+    let path = data.to_str().unwrap();
+    let (status, _, err) = run(&["eval", "w*x", "--data", path, "--at", "w=1"]);
+    assert_eq!(status, 2);
+    assert!(
+        err.contains("the data column `q` names no variable"),
+        "{err}"
+    );
+    let data2 = csv_file("ok", "x\n1\n");
+    let (status, _, err) = run(&["eval", "w*x", "--data", data2.to_str().unwrap()]);
+    assert_eq!(status, 2);
+    assert!(err.contains("no value for variable `w`"), "{err}");
+    let data3 = csv_file("nan", "x\n1\nabc\n");
+    let (status, _, err) = run(&["eval", "x", "--data", data3.to_str().unwrap()]);
+    assert_eq!(status, 1);
+    assert!(
+        err.contains("row 2, column `x`: `abc` is not a number"),
+        "{err}"
+    );
+    let data4 = csv_file("dom", "x\n3\n1\n");
+    let (status, _, err) = run(&["eval", "ln(x - 2)", "--data", data4.to_str().unwrap()]);
+    assert_eq!(status, 1);
+    assert!(
+        err.contains("in data row 2: `ln(x - 2)` gives NaN"),
+        "{err}"
+    );
+    for p in [data, data2, data3, data4] {
+        std::fs::remove_file(p).ok();
+    }
+}
+
+#[test]
+fn check_from_the_command_line() {
+    let (status, out, _) = run(&["check", "sin(x)*exp(y)", "--at", "x=0.5,y=1", "--hessian"]);
+    assert_eq!(status, 0);
+    assert_eq!(
+        out.lines().filter(|l| l.ends_with(" ok")).count(),
+        6,
+        "{out}"
+    );
+    let (status, out, _) = run(&["check", "tanh(x*y) + ln(x)", "--points", "4", "--seed", "3"]);
+    assert_eq!(status, 0, "{out}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("at ")).count(), 4);
+    assert_eq!(
+        run(&["check", "tanh(x*y) + ln(x)", "--points", "4", "--seed", "3"]).1,
+        out,
+        "a seed fixes the points"
+    );
+    // A kink makes finite differences disagree: relu at 0 has subgradient 0, the difference 0.5.
+    let (status, _, err) = run(&["check", "relu(x)", "--at", "x=0"]);
+    assert_eq!(status, 1);
+    assert!(err.contains("1 of 1 derivatives differ"), "{err}");
+}
+
+#[test]
+fn bench_prints_the_spec_shape() {
+    let (status, out, _) = run(&["bench", "sigmoid(w*x + b)", "--json"]);
+    assert_eq!(status, 0);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    for key in [
+        "nodes",
+        "gradient_nodes",
+        "parse_ms",
+        "diff_ms",
+        "simplify_ms",
+        "compile_ms",
+        "eval_ns",
+        "grad_ns",
+    ] {
+        assert!(v[key].as_f64().is_some_and(|x| x >= 0.0), "{key} in {out}");
+    }
+    assert_eq!(v["nodes"], 6);
+}
