@@ -207,30 +207,10 @@ fn bench_network(c: &mut Criterion, name: &str, ni: usize, nh: usize, tanh: bool
             && (out[1..].iter().zip(&grad)).all(|(a, b)| (a - b).abs() < 1e-12)
     );
 
-    let mut group = c.benchmark_group(format!("point/{name}"));
-    group.bench_function("handwritten", |bch| {
-        bch.iter(|| {
-            grad.iter_mut().for_each(|g| *g = 0.0);
-            black_box(net.value_grad(black_box(&x), 1.0, tanh, &mut h, &mut grad));
-        })
+    time_point(c, name, &case, &point, || {
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        black_box(net.value_grad(black_box(&x), 1.0, tanh, &mut h, &mut grad));
     });
-    let mut registers = Vec::new();
-    group.bench_function("tape", |bch| {
-        bch.iter(|| {
-            case.tape
-                .run_into(black_box(&point), &mut registers, &mut out)
-        })
-    });
-    let mut native_out = vec![0.0; case.tape.outputs()];
-    case.native.run_into(&point, &mut native_out);
-    assert_eq!(
-        native_out, out,
-        "native code and interpreter agree to the bit"
-    );
-    group.bench_function("native", |bch| {
-        bch.iter(|| case.native.run_into(black_box(&point), &mut native_out))
-    });
-    group.finish();
 
     let rows = 10_000;
     let (xs, ys) = net_rows(ni, rows);
@@ -248,40 +228,16 @@ fn bench_network(c: &mut Criterion, name: &str, ni: usize, nh: usize, tanh: bool
             }
         })
         .collect();
-    let mut group = c.benchmark_group(format!("rows10k/{name}"));
-    group.bench_function("handwritten", |bch| {
-        bch.iter(|| {
-            grad.iter_mut().for_each(|g| *g = 0.0);
-            let mut total = 0.0;
-            let mut row = vec![0.0; ni];
-            for r in 0..rows {
-                row.iter_mut().enumerate().for_each(|(i, v)| *v = xs[i][r]);
-                total += net.value_grad(&row, ys[r], tanh, &mut h, &mut grad);
-            }
-            black_box(total / rows as f64)
-        })
+    time_rows(c, name, &case, &columns, rows, Reduce::Mean, || {
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        let mut total = 0.0;
+        let mut row = vec![0.0; ni];
+        for r in 0..rows {
+            row.iter_mut().enumerate().for_each(|(i, v)| *v = xs[i][r]);
+            total += net.value_grad(&row, ys[r], tanh, &mut h, &mut grad);
+        }
+        black_box(total / rows as f64);
     });
-    group.bench_function("tape", |bch| {
-        bch.iter(|| black_box(case.tape.run_batch(&columns, rows, Reduce::Mean)))
-    });
-    group.bench_function("native", |bch| {
-        bch.iter(|| black_box(case.native.run_batch(&columns, rows, Reduce::Mean)))
-    });
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
-    group.bench_function("tape_1_thread", |bch| {
-        bch.iter(|| {
-            one_thread.install(|| black_box(case.tape.run_batch(&columns, rows, Reduce::Mean)))
-        })
-    });
-    group.bench_function("native_1_thread", |bch| {
-        bch.iter(|| {
-            one_thread.install(|| black_box(case.native.run_batch(&columns, rows, Reduce::Mean)))
-        })
-    });
-    group.finish();
 }
 
 fn bench_rosenbrock(c: &mut Criterion) {
@@ -310,30 +266,10 @@ fn bench_rosenbrock(c: &mut Criterion) {
         );
     }
 
-    let mut group = c.benchmark_group("point/rosenbrock100");
-    group.bench_function("handwritten", |bch| {
-        bch.iter(|| {
-            grad.iter_mut().for_each(|g| *g = 0.0);
-            black_box(rosenbrock_value_grad(black_box(&x), &mut grad))
-        })
+    time_point(c, "rosenbrock100", &case, &point, || {
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        black_box(rosenbrock_value_grad(black_box(&x), &mut grad));
     });
-    let mut registers = Vec::new();
-    group.bench_function("tape", |bch| {
-        bch.iter(|| {
-            case.tape
-                .run_into(black_box(&point), &mut registers, &mut out)
-        })
-    });
-    let mut native_out = vec![0.0; case.tape.outputs()];
-    case.native.run_into(&point, &mut native_out);
-    assert_eq!(
-        native_out, out,
-        "native code and interpreter agree to the bit"
-    );
-    group.bench_function("native", |bch| {
-        bch.iter(|| case.native.run_into(black_box(&point), &mut native_out))
-    });
-    group.finish();
 
     let rows = 10_000;
     let data: Vec<Vec<f64>> = (0..n)
@@ -348,9 +284,14 @@ fn bench_rosenbrock(c: &mut Criterion) {
         .iter()
         .map(|v| Column::Rows(&data[v[1..].parse::<usize>().unwrap() - 1]))
         .collect();
-    let mut group = c.benchmark_group("rows10k/rosenbrock100");
-    group.bench_function("handwritten", |bch| {
-        bch.iter(|| {
+    time_rows(
+        c,
+        "rosenbrock100",
+        &case,
+        &columns,
+        rows,
+        Reduce::Sum,
+        || {
             grad.iter_mut().for_each(|g| *g = 0.0);
             let mut total = 0.0;
             let mut row = vec![0.0; n];
@@ -360,28 +301,71 @@ fn bench_rosenbrock(c: &mut Criterion) {
                     .for_each(|(i, v)| *v = data[i][r]);
                 total += rosenbrock_value_grad(&row, &mut grad);
             }
-            black_box(total)
+            black_box(total);
+        },
+    );
+}
+
+/// One point: the hand-written function against the tape and its native code, which are
+/// first checked to agree to the bit.
+fn time_point(
+    c: &mut Criterion,
+    name: &str,
+    case: &Case,
+    point: &[f64],
+    mut handwritten: impl FnMut(),
+) {
+    let mut out = vec![0.0; case.tape.outputs()];
+    let mut native_out = vec![0.0; case.tape.outputs()];
+    let mut registers = Vec::new();
+    case.tape.run_into(point, &mut registers, &mut out);
+    case.native.run_into(point, &mut native_out);
+    assert_eq!(
+        native_out, out,
+        "native code and interpreter agree to the bit"
+    );
+    let mut group = c.benchmark_group(format!("point/{name}"));
+    group.bench_function("handwritten", |bch| bch.iter(&mut handwritten));
+    group.bench_function("tape", |bch| {
+        bch.iter(|| {
+            case.tape
+                .run_into(black_box(point), &mut registers, &mut out)
         })
     });
-    group.bench_function("tape", |bch| {
-        bch.iter(|| black_box(case.tape.run_batch(&columns, rows, Reduce::Sum)))
-    });
     group.bench_function("native", |bch| {
-        bch.iter(|| black_box(case.native.run_batch(&columns, rows, Reduce::Sum)))
+        bch.iter(|| case.native.run_into(black_box(point), &mut native_out))
     });
+    group.finish();
+}
+
+/// 10,000 rows: the hand-written loop against the tape and its native code, on rayon's
+/// threads and on one thread.
+fn time_rows(
+    c: &mut Criterion,
+    name: &str,
+    case: &Case,
+    columns: &[Column<f64>],
+    rows: usize,
+    reduce: Reduce,
+    mut handwritten: impl FnMut(),
+) {
     let one_thread = rayon::ThreadPoolBuilder::new()
         .num_threads(1)
         .build()
         .unwrap();
+    let mut group = c.benchmark_group(format!("rows10k/{name}"));
+    group.bench_function("handwritten", |bch| bch.iter(&mut handwritten));
+    group.bench_function("tape", |bch| {
+        bch.iter(|| black_box(case.tape.run_batch(columns, rows, reduce)))
+    });
+    group.bench_function("native", |bch| {
+        bch.iter(|| black_box(case.native.run_batch(columns, rows, reduce)))
+    });
     group.bench_function("tape_1_thread", |bch| {
-        bch.iter(|| {
-            one_thread.install(|| black_box(case.tape.run_batch(&columns, rows, Reduce::Sum)))
-        })
+        bch.iter(|| one_thread.install(|| black_box(case.tape.run_batch(columns, rows, reduce))))
     });
     group.bench_function("native_1_thread", |bch| {
-        bch.iter(|| {
-            one_thread.install(|| black_box(case.native.run_batch(&columns, rows, Reduce::Sum)))
-        })
+        bch.iter(|| one_thread.install(|| black_box(case.native.run_batch(columns, rows, reduce))))
     });
     group.finish();
 }

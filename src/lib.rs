@@ -66,6 +66,12 @@ impl Formula {
         self.graph.var(name)
     }
 
+    /// The variable nodes of [`Formula::vars`], in that order.
+    pub fn var_nodes(&mut self) -> Vec<NodeId> {
+        let names = self.vars.clone();
+        names.iter().map(|v| self.graph.var(v)).collect()
+    }
+
     /// The simplified formula.
     pub fn simplified(&mut self) -> Result<NodeId> {
         simplify::simplify_one(&mut self.graph, self.root)

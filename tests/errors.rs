@@ -185,7 +185,7 @@ fn too_large_numbers_are_refused() {
 /// The whole pipeline on any text: an error or a result, never a panic.
 fn pipeline(src: &str) -> Result<String, Error> {
     let mut f = Formula::parse(src)?;
-    let vars: Vec<_> = f.vars.clone().iter().map(|v| f.var(v)).collect();
+    let vars = f.var_nodes();
     let g = diff::grad(&mut f.graph, f.root, &vars)?;
     let s = simplify::simplify(&mut f.graph, &g)?;
     Ok(s.iter()

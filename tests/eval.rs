@@ -322,63 +322,32 @@ fn csv_file(name: &str, text: &str) -> std::path::PathBuf {
     path
 }
 
+/// `eval (w*x - y)^2 --data PATH --at w=2` with more flags.
+fn eval_line(path: &str, flags: &[&str]) -> String {
+    let mut args = vec!["eval", "(w*x - y)^2", "--data", path, "--at", "w=2"];
+    args.extend(flags);
+    let (status, out, err) = run(&args);
+    assert_eq!(status, 0, "{err}");
+    out
+}
+
 #[test]
 fn eval_over_a_data_set() {
     let data = csv_file("lin", "x,y\n1,2\n2,4\n3,7\n");
     let path = data.to_str().unwrap();
-    let (status, out, err) = run(&[
-        "eval",
-        "(w*x - y)^2",
-        "--data",
-        path,
-        "--at",
-        "w=2",
-        "--grad",
-        "--json",
-    ]);
-    assert_eq!(status, 0, "{err}");
-    let v: Value = serde_json::from_str(&out).unwrap();
+    let v: Value = serde_json::from_str(&eval_line(path, &["--grad", "--json"])).unwrap();
     // residuals 0, 0, -1: mean loss 1/3; d/dw = mean(2*(w*x - y)*x) = -2
     assert!(close(v["value"].as_f64().unwrap(), 1.0 / 3.0, 1e-15));
     assert!(close(v["gradient"]["w"].as_f64().unwrap(), -2.0, 1e-15));
-    let (_, out, _) = run(&[
-        "eval",
-        "(w*x - y)^2",
-        "--data",
-        path,
-        "--at",
-        "w=2",
-        "--reduce",
-        "sum",
-        "--json",
-    ]);
-    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["value"], 1.0);
-    let (_, out, _) = run(&[
-        "eval",
-        "(w*x - y)^2",
-        "--data",
-        path,
-        "--at",
-        "w=2",
-        "--reduce",
-        "none",
-        "--json",
-    ]);
-    let rows = serde_json::from_str::<Value>(&out).unwrap();
+    let sum: Value =
+        serde_json::from_str(&eval_line(path, &["--reduce", "sum", "--json"])).unwrap();
+    assert_eq!(sum["value"], 1.0);
+    let rows: Value =
+        serde_json::from_str(&eval_line(path, &["--reduce", "none", "--json"])).unwrap();
     assert_eq!(rows["rows"].as_array().unwrap().len(), 3);
     assert_eq!(rows["rows"][2]["value"], 1.0);
-    let (_, out, _) = run(&[
-        "eval",
-        "(w*x - y)^2",
-        "--data",
-        path,
-        "--at",
-        "w=2",
-        "--reduce",
-        "none",
-        "--grad",
-    ]);
-    assert_eq!(out, "value,d/dw,d/dx,d/dy\n0,0,0,0\n0,0,0,0\n1,-6,-4,2\n");
+    let table = eval_line(path, &["--reduce", "none", "--grad"]);
+    assert_eq!(table, "value,d/dw,d/dx,d/dy\n0,0,0,0\n0,0,0,0\n1,-6,-4,2\n");
     std::fs::remove_file(data).ok();
 }
 

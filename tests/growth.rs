@@ -4,7 +4,7 @@
 //! variables (as a left-to-right chain and as a balanced tree), and a 2-layer network.
 
 use chainrule::graph::walk;
-use chainrule::{diff, print, simplify, Formula, NodeId};
+use chainrule::{diff, print, simplify, Formula};
 
 struct Sizes {
     formula: usize,
@@ -14,7 +14,7 @@ struct Sizes {
 
 fn sizes(src: &str) -> Sizes {
     let mut f = Formula::parse(src).unwrap();
-    let vars: Vec<NodeId> = f.vars.clone().iter().map(|v| f.var(v)).collect();
+    let vars = f.var_nodes();
     let formula = walk::reachable(&f.graph, &[f.root]).len();
     let raw_roots = diff::grad(&mut f.graph, f.root, &vars).unwrap();
     let raw = walk::reachable(&f.graph, &raw_roots).len();

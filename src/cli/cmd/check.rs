@@ -3,7 +3,7 @@
 use crate::check::{self, Comparison};
 use crate::cli::input::{failure, parse_point, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
-use crate::{diff, eval, print, Formula, NodeId};
+use crate::{diff, eval, print, Formula};
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use std::io::Write;
@@ -31,12 +31,7 @@ pub(crate) struct CheckArgs {
 
 pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let vars: Vec<NodeId> = formula
-        .vars
-        .clone()
-        .iter()
-        .map(|v| formula.var(v))
-        .collect();
+    let vars = formula.var_nodes();
     let gradient =
         diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(&formula, e))?;
     let hessian = if args.hessian {

@@ -61,12 +61,7 @@ pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure>
 }
 
 fn request(formula: &mut Formula, grad: bool, hessian: bool) -> Result<Request, Failure> {
-    let vars: Vec<NodeId> = formula
-        .vars
-        .clone()
-        .iter()
-        .map(|v| formula.var(v))
-        .collect();
+    let vars = formula.var_nodes();
     let mut roots = vec![formula.root];
     let mut labels = vec!["the value".to_string()];
     if grad {
