@@ -102,6 +102,37 @@ impl Formula {
         eval::compile(&self.graph, &roots, &self.vars)
     }
 
+    /// A picture of the formula with its `order`-th derivatives with respect to `wrt`
+    /// (none when `wrt` is empty), simplified together so that they share nodes.
+    pub fn graph_view(&mut self, wrt: &[String], order: usize) -> Result<print::graph::GraphView> {
+        let mut roots = vec![self.root];
+        for w in wrt {
+            let v = self.graph.var(w);
+            roots.push(diff::nth_derivative(&mut self.graph, self.root, v, order)?);
+        }
+        let roots = simplify::simplify(&mut self.graph, &roots)?;
+        let label = |w: &String| {
+            if order == 1 {
+                format!("d/d{w}")
+            } else {
+                format!("d{order}/d{w}{order}")
+            }
+        };
+        let mut outputs = vec![print::graph::Output {
+            label: "f".into(),
+            node: roots[0],
+            primal: true,
+        }];
+        for (w, &node) in wrt.iter().zip(&roots[1..]) {
+            outputs.push(print::graph::Output {
+                label: label(w),
+                node,
+                primal: false,
+            });
+        }
+        Ok(print::graph::GraphView::new(&self.graph, outputs))
+    }
+
     /// The canonical text of `id`.
     pub fn text(&self, id: NodeId) -> String {
         print::text(&self.graph, id)

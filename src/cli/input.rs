@@ -32,7 +32,7 @@ pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
     };
     let mut formula =
         Formula::parse_with(&source, options).map_err(|e| Failure::from_error(&e, &source))?;
-    formula.graph.set_node_limit(args.max_nodes);
+    formula.graph.set_node_limit(args.node_limit);
     Ok(formula)
 }
 

@@ -6,6 +6,7 @@
 mod cmd;
 mod input;
 mod json;
+mod output;
 
 use crate::error::Error;
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -49,6 +50,13 @@ enum Command {
                             chainrule eval \"(w*x + b - y)^2\" --data rows.csv --at w=1,b=0 --grad"
     )]
     Eval(cmd::eval::EvalArgs),
+    /// Draw the DAG of a formula and its derivatives (DOT, SVG, JSON) with statistics.
+    #[command(
+        after_help = "Examples:\n  chainrule graph \"sigmoid(w*x + b)\" --wrt w,b --format svg -o g.svg\n  \
+                            chainrule graph \"x*y + sin(x*y)\" --wrt x | dot -Tpng > g.png\n  \
+                            chainrule graph -f model.cr --wrt w --stats"
+    )]
+    Graph(cmd::graph::GraphArgs),
     /// Compare symbolic derivatives with finite differences.
     #[command(
         after_help = "Examples:\n  chainrule check \"sin(x)*exp(y)\" --at x=0.5,y=1\n  \
@@ -81,9 +89,9 @@ pub(crate) struct InputArgs {
     /// The deepest nesting of brackets, calls and powers accepted.
     #[arg(long, value_name = "N", default_value_t = crate::syntax::depth::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
-    /// The most graph nodes differentiation may build.
+    /// The most nodes the graph may grow to while differentiating and simplifying.
     #[arg(long, value_name = "N", default_value_t = crate::graph::DEFAULT_NODE_LIMIT)]
-    max_nodes: usize,
+    node_limit: usize,
 }
 
 /// Output notations of `diff` and `grad`.
@@ -128,6 +136,7 @@ pub fn main() -> i32 {
         Command::Grad(args) => cmd::diff::run_grad(&args, &mut stdout),
         Command::Eval(args) => cmd::eval::run(&args, &mut stdout),
         Command::Check(args) => cmd::check::run(&args, &mut stdout),
+        Command::Graph(args) => cmd::graph::run(&args, &mut stdout),
         Command::Bench(args) => cmd::bench::run(&args, &mut stdout),
     };
     let _ = stdout.flush();

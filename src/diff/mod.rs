@@ -71,7 +71,7 @@ fn check_size(g: &Graph) -> Result<()> {
         return Err(Error::new(ErrorKind::TooManyNodes {
             limit: g.node_limit(),
         })
-        .with_hint("lower --order or simplify the formula, or raise the limit with --max-nodes"));
+        .with_hint("lower --order or simplify the formula, or raise the limit with --node-limit"));
     }
     Ok(())
 }

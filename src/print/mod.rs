@@ -11,6 +11,7 @@
 //! text parses back to the same node.
 
 mod cse;
+pub mod graph;
 mod number;
 
 pub use cse::cse_program;

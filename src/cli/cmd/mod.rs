@@ -4,3 +4,4 @@ pub(crate) mod bench;
 pub(crate) mod check;
 pub(crate) mod diff;
 pub(crate) mod eval;
+pub(crate) mod graph;

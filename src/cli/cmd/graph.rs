@@ -1,0 +1,95 @@
+//! `chainrule graph`: the DAG of a formula and its derivatives as DOT, SVG or JSON.
+
+use crate::cli::input::{check_wrt, failure, read_formula, usage};
+use crate::cli::output::write_atomic;
+use crate::cli::{Failure, InputArgs};
+use crate::print::graph::summary_svg;
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub(crate) struct GraphArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Also draw the derivatives with respect to these variables, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
+    wrt: Vec<String>,
+    /// The order of the derivatives.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    order: u32,
+    /// Picture format (default dot).
+    #[arg(long, value_enum)]
+    format: Option<GraphFormat>,
+    /// Write the picture to this file instead of standard output.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Print statistics: node count by operation, depth, sharing (alone: only them).
+    #[arg(long)]
+    stats: bool,
+    /// Largest graph drawn as SVG; a larger one gets a summary instead.
+    #[arg(long, default_value_t = 500, value_name = "N")]
+    max_nodes: usize,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum GraphFormat {
+    Dot,
+    Svg,
+    Json,
+}
+
+pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure> {
+    let mut formula = read_formula(&args.input)?;
+    check_wrt(&formula, &args.wrt)?;
+    let view = formula
+        .graph_view(&args.wrt, args.order as usize)
+        .map_err(|e| failure(&formula, e))?;
+    let stats = view.stats(&formula.graph);
+    let format = match (args.format, args.stats) {
+        (Some(f), _) => f,
+        (None, true) => return write(out, &stats.text()),
+        (None, false) => GraphFormat::Dot,
+    };
+    let picture = match format {
+        GraphFormat::Dot => view.dot(&formula.graph),
+        GraphFormat::Json if args.stats => {
+            let mut value: serde_json::Value =
+                serde_json::from_str(&view.json(&formula.graph)).expect("own JSON");
+            value["stats"] = stats.json();
+            value.to_string() + "\n"
+        }
+        GraphFormat::Json => view.json(&formula.graph) + "\n",
+        GraphFormat::Svg if view.len() > args.max_nodes => {
+            eprintln!(
+                "warning: the graph has {} nodes, more than --max-nodes {}: drawing a summary instead",
+                view.len(),
+                args.max_nodes
+            );
+            summary_svg(&stats, args.max_nodes)
+        }
+        GraphFormat::Svg => view.svg(&formula.graph),
+    };
+    match &args.output {
+        Some(path) => {
+            write_atomic(path, picture.as_bytes())?;
+            if args.stats && format != GraphFormat::Json {
+                write(out, &stats.text())?;
+            }
+            Ok(0)
+        }
+        None => {
+            write(out, &picture)?;
+            if args.stats && format != GraphFormat::Json {
+                eprint!("{}", stats.text());
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn write(out: &mut impl Write, text: &str) -> Result<i32, Failure> {
+    out.write_all(text.as_bytes())
+        .map_err(|e| usage(e.to_string()))?;
+    Ok(0)
+}
