@@ -10,6 +10,7 @@ pub mod graph;
 pub mod print;
 pub mod simplify;
 pub mod syntax;
+pub mod train;
 
 pub use error::{Error, ErrorKind, Result, Span};
 pub use graph::{Graph, NodeId};

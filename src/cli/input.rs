@@ -24,16 +24,35 @@ fn read_source(args: &InputArgs) -> Result<String, Failure> {
     }
 }
 
-/// Reads and parses the formula, with the limits the arguments set.
+/// Reads and parses the formula, with the limits the arguments set. A formula argument
+/// that does not parse but names an existing file (`train examples/xor/model.expr`) is
+/// read from that file.
 pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
     let source = read_source(args)?;
     let options = ParseOptions {
         max_depth: args.max_depth,
     };
-    let mut formula =
-        Formula::parse_with(&source, options).map_err(|e| Failure::from_error(&e, &source))?;
+    let mut formula = match Formula::parse_with(&source, options) {
+        Ok(formula) => formula,
+        Err(e) => match named_file(args).and_then(|path| std::fs::read_to_string(path).ok()) {
+            Some(text) => {
+                Formula::parse_with(&text, options).map_err(|e| Failure::from_error(&e, &text))?
+            }
+            None => return Err(Failure::from_error(&e, &source)),
+        },
+    };
     formula.graph.set_node_limit(args.node_limit);
     Ok(formula)
+}
+
+/// The positional formula argument when it names an existing file.
+fn named_file(args: &InputArgs) -> Option<&std::path::Path> {
+    let text = args
+        .expr
+        .as_deref()
+        .filter(|t| *t != "-" && !t.contains('\n'))?;
+    let path = std::path::Path::new(text);
+    path.is_file().then_some(path)
 }
 
 /// A usage failure (exit status 2) with `message`.
@@ -84,6 +103,39 @@ pub(crate) fn parse_point(text: &str) -> Result<Vec<(String, f64)>, Failure> {
                 ))
             })?;
             Ok((name.trim().to_string(), value))
+        })
+        .collect()
+}
+
+/// Reads a JSON object of parameter values (`{"w": 0.5, ...}`), as `train --save` writes it.
+pub(crate) fn read_params(path: &std::path::Path) -> Result<Vec<(String, f64)>, Failure> {
+    let io = |what: String| Failure::from_error(&Error::new(ErrorKind::Io(what)), "");
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| io(format!("cannot read {}: {e}", path.display())))?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| io(format!("{} is not JSON: {e}", path.display())))?;
+    let object = value.as_object().ok_or_else(|| {
+        io(format!(
+            "{} is not a JSON object of numbers",
+            path.display()
+        ))
+    })?;
+    object
+        .iter()
+        .map(|(name, v)| {
+            let number = match v {
+                serde_json::Value::Number(n) => n.as_f64(),
+                serde_json::Value::String(s) => match s.as_str() {
+                    "NaN" => Some(f64::NAN),
+                    "inf" => Some(f64::INFINITY),
+                    "-inf" => Some(f64::NEG_INFINITY),
+                    _ => None,
+                },
+                _ => None,
+            };
+            number
+                .map(|x| (name.clone(), x))
+                .ok_or_else(|| io(format!("{}: `{name}` is not a number", path.display())))
         })
         .collect()
 }

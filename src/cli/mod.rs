@@ -57,6 +57,13 @@ enum Command {
                             chainrule graph -f model.cr --wrt w --stats"
     )]
     Graph(cmd::graph::GraphArgs),
+    /// Train the parameters of a model written as a formula on a CSV data set.
+    #[command(
+        after_help = "Examples:\n  chainrule train examples/xor/model.expr --data examples/xor/xor.csv \\\n      \
+                            --params 'w*,b*,v*,c' --optimizer adam --lr 0.1 --epochs 2000 --save xor.json\n  \
+                            chainrule eval examples/xor/model.expr --params xor.json --at x1=1,x2=0,y=1"
+    )]
+    Train(cmd::train::TrainArgs),
     /// Compare symbolic derivatives with finite differences.
     #[command(
         after_help = "Examples:\n  chainrule check \"sin(x)*exp(y)\" --at x=0.5,y=1\n  \
@@ -137,6 +144,7 @@ pub fn main() -> i32 {
         Command::Eval(args) => cmd::eval::run(&args, &mut stdout),
         Command::Check(args) => cmd::check::run(&args, &mut stdout),
         Command::Graph(args) => cmd::graph::run(&args, &mut stdout),
+        Command::Train(args) => cmd::train::run(&args, &mut stdout),
         Command::Bench(args) => cmd::bench::run(&args, &mut stdout),
     };
     let _ = stdout.flush();

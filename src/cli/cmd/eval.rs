@@ -1,6 +1,6 @@
 //! `chainrule eval`: the value, gradient and Hessian at a point or over the rows of a CSV file.
 
-use crate::cli::input::{failure, parse_point, read_formula, usage};
+use crate::cli::input::{failure, parse_point, read_formula, read_params, usage};
 use crate::cli::{json, Failure, InputArgs};
 use crate::error::{Error, ErrorKind};
 use crate::eval::{self, data::Table, Column, Reduce};
@@ -18,6 +18,9 @@ pub(crate) struct EvalArgs {
     /// that have no column).
     #[arg(long, value_name = "x=1.5,y=2", allow_hyphen_values = true)]
     at: Option<String>,
+    /// Values from a JSON file (as `train --save` writes it); --at overrides them.
+    #[arg(long, value_name = "params.json")]
+    params: Option<PathBuf>,
     /// Evaluate over the rows of a CSV file whose header names the variables.
     #[arg(long, value_name = "rows.csv")]
     data: Option<PathBuf>,
@@ -52,7 +55,11 @@ struct Request {
 
 pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let point = parse_point(args.at.as_deref().unwrap_or(""))?;
+    let mut point = match &args.params {
+        Some(path) => read_params(path)?,
+        None => Vec::new(),
+    };
+    point.extend(parse_point(args.at.as_deref().unwrap_or(""))?);
     let request = request(&mut formula, args.grad, args.hessian)?;
     match &args.data {
         None => at_point(&formula, &request, &point, args.json, out),

@@ -5,3 +5,4 @@ pub(crate) mod check;
 pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod graph;
+pub(crate) mod train;

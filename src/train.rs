@@ -1,0 +1,381 @@
+//! Training a model written as a formula: the formula's result is the loss of one row,
+//! the data binds the inputs, and the parameters follow the gradient of the mean loss.
+//!
+//! The gradient is derived symbolically once, compiled into one tape with the loss, and
+//! evaluated over each batch of rows by the batch runner (native code where built in).
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::eval::data::Table;
+use crate::eval::{Column, Reduce, Tape};
+use crate::graph::{Graph, NodeId, Op};
+use crate::Formula;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+
+/// How parameters move.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Optimizer {
+    /// `p -= lr * g`
+    Sgd,
+    /// `v = mu*v + g; p -= lr * v`
+    Momentum {
+        /// The momentum (0.9 by default).
+        mu: f64,
+    },
+    /// Adam with bias correction.
+    Adam {
+        /// Decay of the mean (0.9).
+        beta1: f64,
+        /// Decay of the mean square (0.999).
+        beta2: f64,
+        /// Added to the root mean square (1e-8).
+        eps: f64,
+    },
+}
+
+impl Optimizer {
+    /// Adam with the usual constants.
+    pub fn adam() -> Optimizer {
+        Optimizer::Adam {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+        }
+    }
+
+    /// Momentum 0.9.
+    pub fn momentum() -> Optimizer {
+        Optimizer::Momentum { mu: 0.9 }
+    }
+}
+
+/// Settings of a training run.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// Learning rate.
+    pub lr: f64,
+    /// Passes over the data.
+    pub epochs: usize,
+    /// Rows per step (all rows when `None`).
+    pub batch_size: Option<usize>,
+    /// The update rule.
+    pub optimizer: Optimizer,
+    /// Seed of the batch shuffling.
+    pub seed: u64,
+}
+
+/// The parameters after training, and the mean loss over all rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trained {
+    /// Parameter values, in the order given.
+    pub params: Vec<f64>,
+    /// Mean loss over all rows at those values.
+    pub loss: f64,
+    /// Epochs run.
+    pub epochs: usize,
+}
+
+/// The names among `vars` matched by `patterns` (`w1`, or `w*` with `*` matching any run
+/// of characters), in the order of `vars`.
+pub fn select_params(vars: &[String], patterns: &[String]) -> Result<Vec<String>> {
+    let mut chosen = Vec::new();
+    for pattern in patterns {
+        let matched: Vec<&String> = vars.iter().filter(|v| glob(pattern, v)).collect();
+        if matched.is_empty() {
+            return Err(Error::new(ErrorKind::Usage(format!(
+                "--params `{pattern}` matches no variable of the model (its variables: {})",
+                vars.join(", ")
+            ))));
+        }
+        chosen.extend(matched.into_iter().cloned());
+    }
+    Ok(vars
+        .iter()
+        .filter(|v| chosen.contains(v))
+        .cloned()
+        .collect())
+}
+
+fn glob(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, rest)) => {
+            let Some(tail) = name.strip_prefix(head) else {
+                return false;
+            };
+            (0..=tail.len()).any(|i| tail.is_char_boundary(i) && glob(rest, &tail[i..]))
+        }
+    }
+}
+
+/// Glorot-style starting values: a parameter that multiplies something (a weight) is drawn
+/// uniformly from `±sqrt(6 / (fan_in + 1))`, where `fan_in` is the number of terms of the
+/// sum it feeds; any other parameter (a bias) starts at 0.
+pub fn initial_params(formula: &Formula, params: &[String], seed: u64) -> Vec<f64> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    params
+        .iter()
+        .map(|p| {
+            match formula
+                .graph
+                .find_var(p)
+                .and_then(|v| fan_in(&formula.graph, v))
+            {
+                Some(n) => {
+                    let limit = (6.0 / (n as f64 + 1.0)).sqrt();
+                    rng.random_range(-limit..limit)
+                }
+                None => 0.0,
+            }
+        })
+        .collect()
+}
+
+/// The number of terms of the sum that the product `var * ...` is a term of (1 when the
+/// product is no term of a sum); `None` when `var` multiplies nothing.
+fn fan_in(g: &Graph, var: NodeId) -> Option<usize> {
+    let users = |n: NodeId| {
+        g.dag()
+            .neighbors_directed(
+                petgraph::graph::NodeIndex::new(n.index()),
+                petgraph::Direction::Outgoing,
+            )
+            .map(|i| NodeId::from_index(i.index()))
+            .collect::<Vec<_>>()
+    };
+    let product = users(var).into_iter().find(|&u| g.op(u) == Op::Mul)?;
+    let mut top = product;
+    while let Some(up) = users(top).into_iter().find(|&u| g.op(u) == Op::Add) {
+        top = up;
+    }
+    let mut terms = 0;
+    let mut stack = vec![top];
+    while let Some(n) = stack.pop() {
+        match g.op(n) {
+            Op::Add => stack.extend(g.args(n)),
+            _ => terms += 1,
+        }
+    }
+    Some(terms)
+}
+
+/// A model ready to train: its loss-and-gradient tape and where parameters and data go.
+pub struct Model {
+    tape: Tape,
+    #[cfg(feature = "native")]
+    native: crate::eval::NativeTape,
+    /// For each tape input: a parameter index or a data column index.
+    sources: Vec<Source>,
+    params: Vec<String>,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    Param(usize),
+    Data(usize),
+}
+
+impl Model {
+    /// Derives and compiles the gradient of `formula` with respect to `params`; every other
+    /// variable must be a column of `data`, and every column a variable.
+    pub fn new(formula: &mut Formula, params: &[String], data: &Table) -> Result<Model> {
+        if let Some(stray) = data.names.iter().find(|n| !formula.vars.contains(n)) {
+            return Err(Error::new(ErrorKind::Usage(format!(
+                "the data column `{stray}` names no variable of the model (its variables: {})",
+                formula.vars.join(", ")
+            ))));
+        }
+        if let Some(both) = params.iter().find(|p| data.names.contains(p)) {
+            return Err(Error::new(ErrorKind::Usage(format!(
+                "`{both}` is both a parameter and a data column"
+            ))));
+        }
+        let sources = formula
+            .vars
+            .iter()
+            .map(|v| {
+                match (
+                    params.iter().position(|p| p == v),
+                    data.names.iter().position(|n| n == v),
+                ) {
+                    (Some(i), _) => Ok(Source::Param(i)),
+                    (None, Some(j)) => Ok(Source::Data(j)),
+                    (None, None) => Err(Error::new(ErrorKind::Unbound(v.clone())).with_hint(
+                        format!("`{v}` is neither a parameter (--params) nor a column of the data"),
+                    )),
+                }
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let tape = formula.gradient_tape(params)?;
+        Ok(Model {
+            #[cfg(feature = "native")]
+            native: crate::eval::compile_native(&tape)?,
+            tape,
+            sources,
+            params: params.to_vec(),
+        })
+    }
+
+    /// The mean loss and its gradient over `rows` of `data` (all rows when `None`).
+    pub fn loss_and_gradient(
+        &self,
+        params: &[f64],
+        data: &Table,
+        rows: Option<&[usize]>,
+    ) -> (f64, Vec<f64>) {
+        let gathered: Vec<Vec<f64>>;
+        let columns: Vec<&[f64]> = match rows {
+            None => data.columns.iter().map(Vec::as_slice).collect(),
+            Some(rows) => {
+                gathered = data
+                    .columns
+                    .iter()
+                    .map(|c| rows.iter().map(|&r| c[r]).collect())
+                    .collect();
+                gathered.iter().map(Vec::as_slice).collect()
+            }
+        };
+        let n = rows.map_or(data.rows(), <[usize]>::len);
+        let inputs: Vec<Column<f64>> = self
+            .sources
+            .iter()
+            .map(|s| match *s {
+                Source::Param(i) => Column::Fixed(params[i]),
+                Source::Data(j) => Column::Rows(columns[j]),
+            })
+            .collect();
+        #[cfg(feature = "native")]
+        let out = self.native.run_batch(&inputs, n, Reduce::Mean);
+        #[cfg(not(feature = "native"))]
+        let out = self.tape.run_batch(&inputs, n, Reduce::Mean);
+        (out[0], out[1..].to_vec())
+    }
+
+    /// The parameter names.
+    pub fn params(&self) -> &[String] {
+        &self.params
+    }
+
+    /// The compiled loss-and-gradient tape.
+    pub fn tape(&self) -> &Tape {
+        &self.tape
+    }
+}
+
+/// Why training stopped early.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diverged {
+    /// The epoch (1-based) at which it happened.
+    pub epoch: usize,
+    /// The parameter that went bad first, with its value after the step: the first that
+    /// became NaN or infinite, else the first with a NaN or infinite gradient, else the
+    /// largest in magnitude (a finite parameter can still overflow the loss).
+    pub param: Option<(String, f64)>,
+    /// The loss then.
+    pub loss: f64,
+}
+
+/// Trains `model` from `start` on `data`. `progress(epoch, loss)` is called after every
+/// epoch with the mean loss of that epoch's batches.
+pub fn train(
+    model: &Model,
+    data: &Table,
+    start: &[f64],
+    options: &TrainOptions,
+    mut progress: impl FnMut(usize, f64),
+) -> std::result::Result<Trained, (Trained, Diverged)> {
+    let mut params = start.to_vec();
+    let mut state = State::new(params.len());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(options.seed);
+    let mut order: Vec<usize> = (0..data.rows()).collect();
+    let batch = options.batch_size.unwrap_or(data.rows()).max(1);
+    for epoch in 1..=options.epochs {
+        if batch < data.rows() {
+            order.shuffle(&mut rng);
+        }
+        let mut total = 0.0;
+        let mut batches = 0;
+        for rows in order.chunks(batch) {
+            let subset = if batch < data.rows() {
+                Some(rows)
+            } else {
+                None
+            };
+            let (loss, gradient) = model.loss_and_gradient(&params, data, subset);
+            total += loss;
+            batches += 1;
+            let before = params.clone();
+            state.step(options, &mut params, &gradient);
+            if !loss.is_finite() || params.iter().any(|p| !p.is_finite()) {
+                let culprit = culprit(&params, &gradient, &before);
+                let param = Some((model.params[culprit].clone(), params[culprit]));
+                let trained = Trained {
+                    params: before,
+                    loss,
+                    epochs: epoch - 1,
+                };
+                return Err((trained, Diverged { epoch, param, loss }));
+            }
+        }
+        progress(epoch, total / batches as f64);
+    }
+    let (loss, _) = model.loss_and_gradient(&params, data, None);
+    Ok(Trained {
+        params,
+        loss,
+        epochs: options.epochs,
+    })
+}
+
+/// Index of the parameter to blame for a non-finite loss (see [`Diverged::param`]).
+fn culprit(params: &[f64], gradient: &[f64], before: &[f64]) -> usize {
+    let largest = || {
+        (0..params.len())
+            .max_by(|&a, &b| params[a].abs().total_cmp(&params[b].abs()))
+            .unwrap_or(0)
+    };
+    params
+        .iter()
+        .position(|p| !p.is_finite())
+        .or_else(|| gradient.iter().position(|g| !g.is_finite()))
+        .or_else(|| before.iter().position(|p| !p.is_finite()))
+        .unwrap_or_else(largest)
+}
+
+/// Optimizer state: first and second moments, and the step count.
+struct State {
+    m: Vec<f64>,
+    v: Vec<f64>,
+    t: i32,
+}
+
+impl State {
+    fn new(n: usize) -> State {
+        State {
+            m: vec![0.0; n],
+            v: vec![0.0; n],
+            t: 0,
+        }
+    }
+
+    fn step(&mut self, options: &TrainOptions, params: &mut [f64], g: &[f64]) {
+        self.t += 1;
+        let lr = options.lr;
+        for i in 0..params.len() {
+            params[i] -= match options.optimizer {
+                Optimizer::Sgd => lr * g[i],
+                Optimizer::Momentum { mu } => {
+                    self.m[i] = mu * self.m[i] + g[i];
+                    lr * self.m[i]
+                }
+                Optimizer::Adam { beta1, beta2, eps } => {
+                    self.m[i] = beta1 * self.m[i] + (1.0 - beta1) * g[i];
+                    self.v[i] = beta2 * self.v[i] + (1.0 - beta2) * g[i] * g[i];
+                    let m_hat = self.m[i] / (1.0 - beta1.powi(self.t));
+                    let v_hat = self.v[i] / (1.0 - beta2.powi(self.t));
+                    lr * m_hat / (v_hat.sqrt() + eps)
+                }
+            };
+        }
+    }
+}
