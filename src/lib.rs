@@ -16,7 +16,7 @@ pub use error::{Error, ErrorKind, Result, Span};
 pub use graph::{Graph, NodeId};
 pub use syntax::ParseOptions;
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A parsed formula in its graph, with the names the text uses: the entry point for most
 /// uses of the library.

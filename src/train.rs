@@ -162,8 +162,9 @@ fn fan_in(g: &Graph, var: NodeId) -> Option<usize> {
 /// A model ready to train: its loss-and-gradient tape and where parameters and data go.
 pub struct Model {
     tape: Tape,
+    /// Native code for the tape, when built in and the tape is not too long.
     #[cfg(feature = "native")]
-    native: crate::eval::NativeTape,
+    native: Option<crate::eval::NativeTape>,
     /// For each tape input: a parameter index or a data column index.
     sources: Vec<Source>,
     params: Vec<String>,
@@ -209,7 +210,11 @@ impl Model {
         let tape = formula.gradient_tape(params)?;
         Ok(Model {
             #[cfg(feature = "native")]
-            native: crate::eval::compile_native(&tape)?,
+            native: if tape.len() <= crate::eval::NATIVE_MAX_INSTRUCTIONS {
+                Some(crate::eval::compile_native(&tape)?)
+            } else {
+                None
+            },
             tape,
             sources,
             params: params.to_vec(),
@@ -245,7 +250,10 @@ impl Model {
             })
             .collect();
         #[cfg(feature = "native")]
-        let out = self.native.run_batch(&inputs, n, Reduce::Mean);
+        let out = match &self.native {
+            Some(native) => native.run_batch(&inputs, n, Reduce::Mean),
+            None => self.tape.run_batch(&inputs, n, Reduce::Mean),
+        };
         #[cfg(not(feature = "native"))]
         let out = self.tape.run_batch(&inputs, n, Reduce::Mean);
         (out[0], out[1..].to_vec())

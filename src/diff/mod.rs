@@ -14,13 +14,13 @@ mod rules;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Op};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// d(root)/d(v) for every `v` in `wrt` (variable nodes), from one reverse sweep.
 pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, &[root]);
     let active = active_nodes(g, &order, wrt);
-    let mut adjoint: HashMap<NodeId, NodeId> = HashMap::new();
+    let mut adjoint: HashMap<NodeId, NodeId> = HashMap::default();
     adjoint.insert(root, g.constant(1.0));
     for &node in order.iter().rev() {
         let Some(&adj) = adjoint.get(&node) else {

@@ -5,7 +5,7 @@
 use super::tape::{Instr, Reg, Tape};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Func, Graph, NodeId, Op};
-use std::collections::HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Compiler switches (both on by default; off gives one register per node, for debugging).
 #[derive(Clone, Copy, Debug)]
@@ -77,7 +77,8 @@ pub fn compile_with(
 ) -> Result<Tape> {
     let order = walk::reachable(g, roots);
     let uses = walk::use_counts(g, &order, roots);
-    let mut shapes: HashMap<NodeId, Shape> = HashMap::with_capacity(order.len());
+    let mut shapes: HashMap<NodeId, Shape> =
+        HashMap::with_capacity_and_hasher(order.len(), Default::default());
     let mut absorbed = vec![false; g.len()];
     for &n in &order {
         let shape = plain_shape(g, n, inputs)?;
@@ -175,7 +176,8 @@ fn allocate(
     inputs: &[String],
     reuse: bool,
 ) -> Tape {
-    let mut reg: HashMap<NodeId, Reg> = HashMap::with_capacity(emitted.len());
+    let mut reg: HashMap<NodeId, Reg> =
+        HashMap::with_capacity_and_hasher(emitted.len(), Default::default());
     let mut input_nodes = vec![None; inputs.len()];
     let mut constants = Vec::new();
     let mut computed = Vec::new();
@@ -195,7 +197,7 @@ fn allocate(
     }
     let fixed = inputs.len() + constants.len();
     let last_use = last_uses(&computed, shapes);
-    let pinned: std::collections::HashSet<NodeId> = roots.iter().copied().collect();
+    let pinned: HashSet<NodeId> = roots.iter().copied().collect();
     let mut free: Vec<Reg> = Vec::new();
     let mut next = fixed as Reg;
     let mut pool = Vec::new();
@@ -242,7 +244,7 @@ fn allocate(
 
 /// For each value, the index of the last instruction that reads it.
 fn last_uses(computed: &[NodeId], shapes: &HashMap<NodeId, Shape>) -> HashMap<NodeId, usize> {
-    let mut last = HashMap::new();
+    let mut last = HashMap::default();
     for (k, n) in computed.iter().enumerate() {
         for op in shapes[n].operands() {
             last.insert(op, k);

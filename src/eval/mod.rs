@@ -15,7 +15,7 @@ mod tape;
 
 pub use compile::{compile, compile_with, CompileOptions};
 #[cfg(feature = "native")]
-pub use native::{compile_native, NativeTape};
+pub use native::{compile_native, NativeTape, NATIVE_MAX_INSTRUCTIONS};
 pub use run::{Column, Reduce, BLOCK};
 pub use tape::{Instr, Reg, Tape};
 

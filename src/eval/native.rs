@@ -18,6 +18,10 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
+/// Tapes longer than this are not worth compiling: Cranelift's time grows faster than
+/// linearly with the size of one function, and the interpreter is close in batches.
+pub const NATIVE_MAX_INSTRUCTIONS: usize = 20_000;
+
 /// A tape compiled to machine code: `run_into(inputs, outputs)`.
 pub struct NativeTape {
     function: extern "C" fn(*const f64, *mut f64),

@@ -5,7 +5,7 @@
 use super::{Func, Graph, NodeId};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::syntax::ast::{ChainOp, Expr, ExprKind, Program};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// A lowered program.
 #[derive(Debug, Clone)]
@@ -43,10 +43,10 @@ fn is_reserved(name: &str) -> bool {
 pub fn lower(g: &mut Graph, program: &Program) -> Result<Lowered> {
     let mut cx = Lowering {
         g,
-        defined: HashMap::new(),
-        free: HashMap::new(),
+        defined: HashMap::default(),
+        free: HashMap::default(),
         vars: Vec::new(),
-        origins: HashMap::new(),
+        origins: HashMap::default(),
     };
     let mut result = None;
     for statement in &program.statements {

@@ -20,8 +20,9 @@ pub mod walk;
 pub use op::{Func, Op};
 
 use petgraph::graph::{DiGraph, NodeIndex};
+use rustc_hash::FxHashMap as HashMap;
+use smallvec::SmallVec;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 /// The index of a node in a [`Graph`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -44,8 +45,8 @@ impl NodeId {
 pub struct Node {
     /// What the node computes.
     pub op: Op,
-    /// Its operands, in order.
-    pub args: Vec<NodeId>,
+    /// Its operands, in order (inline up to two, the common case).
+    pub args: SmallVec<[NodeId; 2]>,
 }
 
 /// Facts about a node computed once when it is interned, used to order operands canonically.
@@ -91,10 +92,10 @@ impl Graph {
     pub fn new() -> Graph {
         Graph {
             dag: DiGraph::new(),
-            intern: HashMap::new(),
+            intern: HashMap::default(),
             meta: Vec::new(),
             var_names: Vec::new(),
-            var_ids: HashMap::new(),
+            var_ids: HashMap::default(),
             node_limit: DEFAULT_NODE_LIMIT,
         }
     }
@@ -131,7 +132,7 @@ impl Graph {
 
     /// The operands of `id`, in order.
     pub fn args(&self, id: NodeId) -> &[NodeId] {
-        &self.node(id).args
+        self.node(id).args.as_slice()
     }
 
     /// The value of `id` if it is a constant.
@@ -150,7 +151,7 @@ impl Graph {
         self.intern
             .get(&Node {
                 op: Op::Var(var),
-                args: Vec::new(),
+                args: SmallVec::new(),
             })
             .copied()
     }
@@ -177,7 +178,7 @@ impl Graph {
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
         let node = Node {
             op,
-            args: args.to_vec(),
+            args: SmallVec::from_slice(args),
         };
         if let Some(&id) = self.intern.get(&node) {
             return id;

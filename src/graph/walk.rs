@@ -2,6 +2,7 @@
 //! from these roots, in ascending id order" is already a topological order.
 
 use super::{Graph, NodeId, Op};
+use rustc_hash::FxHashMap as HashMap;
 
 /// Every node reachable from `roots`, operands before users.
 pub fn reachable(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
@@ -45,7 +46,7 @@ pub fn free_vars(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
 /// The longest operand path below each root (a leaf has depth 0).
 pub fn depth(g: &Graph, roots: &[NodeId]) -> usize {
     let order = reachable(g, roots);
-    let mut depth = std::collections::HashMap::with_capacity(order.len());
+    let mut depth = HashMap::with_capacity_and_hasher(order.len(), Default::default());
     let mut deepest = 0;
     for n in order {
         let d = g.args(n).iter().map(|a| depth[a] + 1).max().unwrap_or(0);

@@ -4,7 +4,7 @@
 
 use super::{Notation, Printer};
 use crate::graph::{walk, Graph, NodeId, Op};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Prints `outputs` as `label = expr` lines after the assignments of shared subexpressions.
 /// The temporaries are named `t1, t2, ...` (another prefix when the formula has such names).
@@ -13,7 +13,7 @@ pub fn cse_program(g: &Graph, outputs: &[(String, NodeId)]) -> String {
     let order = walk::reachable(g, &roots);
     let uses = walk::use_counts(g, &order, &roots);
     let prefix = temp_prefix(g, &order);
-    let mut names = HashMap::new();
+    let mut names = HashMap::default();
     let mut temps = Vec::new();
     for &n in &order {
         let leaf = matches!(g.op(n), Op::Var(_) | Op::Const(_));

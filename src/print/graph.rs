@@ -17,7 +17,8 @@ use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
 use layout::topo::layout::VisualGraph;
 use petgraph::dot::{Config, Dot};
 use petgraph::graph::DiGraph;
-use std::collections::{BTreeMap, HashMap};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// One output of a picture: a label (`f`, `d/dx`) and its root node.
@@ -122,8 +123,7 @@ impl GraphView {
             .map(|o| o.node)
             .collect();
         let nodes = walk::reachable(g, &all);
-        let formula: std::collections::HashSet<NodeId> =
-            walk::reachable(g, &primal).into_iter().collect();
+        let formula: HashSet<NodeId> = walk::reachable(g, &primal).into_iter().collect();
         let roles = nodes
             .iter()
             .map(|&n| {

@@ -18,7 +18,7 @@ pub use cse::cse_program;
 pub use number::{format_float, format_number, latex_name};
 
 use crate::graph::{Func, Graph, NodeId, Op};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Output notations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,7 +45,7 @@ enum Piece {
 pub fn text(g: &Graph, id: NodeId) -> String {
     Printer {
         g,
-        names: &HashMap::new(),
+        names: &HashMap::default(),
         notation: Notation::Text,
     }
     .render(id)
@@ -55,7 +55,7 @@ pub fn text(g: &Graph, id: NodeId) -> String {
 pub fn latex(g: &Graph, id: NodeId) -> String {
     Printer {
         g,
-        names: &HashMap::new(),
+        names: &HashMap::default(),
         notation: Notation::Latex,
     }
     .render(id)
@@ -65,7 +65,7 @@ pub fn latex(g: &Graph, id: NodeId) -> String {
 pub fn render(g: &Graph, id: NodeId, notation: Notation) -> String {
     Printer {
         g,
-        names: &HashMap::new(),
+        names: &HashMap::default(),
         notation,
     }
     .render(id)

@@ -15,7 +15,7 @@
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Op};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The canonical forms of `roots`, in the same graph.
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
@@ -39,8 +39,9 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, roots);
     let uses = walk::use_counts(g, &order, roots);
     let absorbed = absorbed_nodes(g, &order, &uses);
-    let mut new: HashMap<NodeId, NodeId> = HashMap::with_capacity(order.len());
-    let mut shared: HashSet<NodeId> = HashSet::new();
+    let mut new: HashMap<NodeId, NodeId> =
+        HashMap::with_capacity_and_hasher(order.len(), Default::default());
+    let mut shared: HashSet<NodeId> = HashSet::default();
     for &n in &order {
         if absorbed[n.index()] {
             continue;
@@ -170,7 +171,7 @@ fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<Vec<NodeId>>
 fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
     let mut constant = 0.0;
     let mut terms: Vec<(NodeId, f64)> = Vec::new();
-    let mut index = HashMap::new();
+    let mut index = HashMap::default();
     let mut stack: Vec<(f64, NodeId)> = leaves.iter().rev().map(|&l| (1.0, l)).collect();
     while let Some((scale, leaf)) = stack.pop() {
         if let Some(v) = g.value(leaf) {
@@ -226,7 +227,7 @@ fn power(g: &mut Graph, a: NodeId, b: NodeId, shared: &HashSet<NodeId>) -> NodeI
 fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
     let mut coefficient = 1.0;
     let mut factors: Vec<(NodeId, NodeId)> = Vec::new();
-    let mut index: HashMap<NodeId, usize> = HashMap::new();
+    let mut index: HashMap<NodeId, usize> = HashMap::default();
     for &leaf in leaves {
         let (c, rest) = match g.value(leaf) {
             Some(v) => (v, None),

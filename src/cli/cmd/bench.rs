@@ -47,8 +47,8 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
     let gradient = &roots[1..];
     let inputs = formula.vars.clone();
     let start = Instant::now();
-    let value_tape = eval::compile(&formula.graph, &[formula.root], &inputs)
-        .map_err(|e| failure(&formula, e))?;
+    let value_tape =
+        eval::compile(&formula.graph, &roots[..1], &inputs).map_err(|e| failure(&formula, e))?;
     let grad_tape =
         eval::compile(&formula.graph, &roots, &inputs).map_err(|e| failure(&formula, e))?;
     let compiled = start.elapsed();
@@ -95,6 +95,9 @@ fn native_timings(
     grad: &eval::Tape,
     point: &[f64],
 ) -> crate::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+    if grad.len() > eval::NATIVE_MAX_INSTRUCTIONS {
+        return Ok(None);
+    }
     let start = Instant::now();
     let native_value = eval::compile_native(value)?;
     let native_grad = eval::compile_native(grad)?;
