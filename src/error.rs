@@ -40,6 +40,14 @@ pub enum ErrorKind {
     /// A call to a name that is no function.
     #[error("unknown function `{0}`")]
     UnknownFunction(String),
+    /// The formula text is longer than the limit.
+    #[error("the formula is {size} bytes, more than the limit of {limit}")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit in force.
+        limit: usize,
+    },
     /// A function called with the wrong number of arguments.
     #[error("`{name}` takes {expected}, got {got}")]
     Arity {

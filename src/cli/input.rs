@@ -31,6 +31,7 @@ pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
     let source = read_source(args)?;
     let options = ParseOptions {
         max_depth: args.max_depth,
+        max_bytes: args.max_bytes,
     };
     let mut formula = match Formula::parse_with(&source, options) {
         Ok(formula) => formula,

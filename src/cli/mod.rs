@@ -96,6 +96,9 @@ pub(crate) struct InputArgs {
     /// The deepest nesting of brackets, calls and powers accepted.
     #[arg(long, value_name = "N", default_value_t = crate::syntax::depth::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
+    /// The longest formula accepted, in bytes.
+    #[arg(long, value_name = "N", default_value_t = crate::syntax::DEFAULT_MAX_BYTES)]
+    max_bytes: usize,
     /// The most nodes the graph may grow to while differentiating and simplifying.
     #[arg(long, value_name = "N", default_value_t = crate::graph::DEFAULT_NODE_LIMIT)]
     node_limit: usize,

@@ -22,7 +22,8 @@ pub(crate) enum Sink<'a, F> {
 }
 
 impl<F: Float> Sink<'_, F> {
-    /// Adds one row's outputs.
+    /// Adds one row's outputs (the native runner's way; the interpreter adds lanes).
+    #[cfg_attr(not(feature = "native"), allow(dead_code))]
     pub(crate) fn row(&mut self, row: usize, values: &[F]) {
         match self {
             Sink::Sums(sums) => sums.iter_mut().zip(values).for_each(|(s, &v)| *s = *s + v),

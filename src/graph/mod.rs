@@ -68,7 +68,7 @@ struct Meta {
 }
 
 /// Default cap on the number of nodes a graph may hold.
-pub const DEFAULT_NODE_LIMIT: usize = 20_000_000;
+pub const DEFAULT_NODE_LIMIT: usize = 5_000_000;
 
 /// A hash-consed, append-only expression DAG backed by petgraph.
 #[derive(Clone, Debug)]

@@ -41,6 +41,29 @@ enum Piece {
     Node { id: NodeId, level: u8, negate: bool },
 }
 
+/// About how many bytes the text of `id` takes: the subexpressions a DAG shares are
+/// repeated at every use in one expression, so this can be exponential in the graph's
+/// size (saturating at `u64::MAX`). `--cse` prints in space proportional to the graph.
+pub fn text_size(g: &Graph, id: NodeId) -> u64 {
+    let order = crate::graph::walk::reachable(g, &[id]);
+    let mut size: HashMap<NodeId, u64> =
+        HashMap::with_capacity_and_hasher(order.len(), Default::default());
+    for &n in &order {
+        let own: u64 = match g.op(n) {
+            Op::Var(v) => g.var_name(v).len() as u64,
+            Op::Const(_) => 8,
+            Op::Func(f) => f.name().len() as u64 + 2,
+            _ => 3,
+        };
+        let total = g
+            .args(n)
+            .iter()
+            .fold(own, |acc, a| acc.saturating_add(size[a]));
+        size.insert(n, total);
+    }
+    size[&id]
+}
+
 /// `id` in the formula syntax.
 pub fn text(g: &Graph, id: NodeId) -> String {
     Printer {
@@ -142,8 +165,11 @@ impl Printer<'_> {
     }
 
     /// `Some(k)` when `id` is `base ^ -k` for a constant `k > 0` (printed `1/base^k`).
+    /// A constant base keeps the `^-k` form: `0^-3` stays unfolded (it is infinite), and
+    /// `1/0^3` would read back as `1/0`, another node.
     fn reciprocal(&self, id: NodeId) -> Option<(NodeId, f64)> {
-        if self.named(id) || self.g.op(id) != Op::Pow {
+        if self.named(id) || self.g.op(id) != Op::Pow || self.g.value(self.g.args(id)[0]).is_some()
+        {
             return None;
         }
         let e = self.g.value(self.g.args(id)[1])?;

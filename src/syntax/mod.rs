@@ -30,15 +30,21 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 pub struct ParseOptions {
     /// The deepest nesting accepted (brackets, calls, `^` chains, prefix signs).
     pub max_depth: usize,
+    /// The longest formula accepted, in bytes.
+    pub max_bytes: usize,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
         ParseOptions {
             max_depth: depth::DEFAULT_MAX_DEPTH,
+            max_bytes: DEFAULT_MAX_BYTES,
         }
     }
 }
+
+/// Default limit on the size of a formula: 64 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
 
 /// Stack bytes reserved per nesting level while pest and the tree builder recurse.
 const STACK_PER_LEVEL: usize = 16 * 1024;
@@ -50,6 +56,15 @@ pub fn parse(src: &str) -> Result<Program> {
 
 /// Parses a program: the depth guard, then pest, then the syntax tree.
 pub fn parse_with(src: &str, options: ParseOptions) -> Result<Program> {
+    if src.len() > options.max_bytes {
+        let kind = ErrorKind::TooLarge {
+            size: src.len(),
+            limit: options.max_bytes,
+        };
+        return Err(Error::new(kind).with_hint(
+            "raise the limit with --max-bytes on the command line, ParseOptions::max_bytes in the library",
+        ));
+    }
     if is_blank(src) {
         return Err(Error::new(ErrorKind::Empty).with_hint("write a formula such as `x^2 + 1`"));
     }

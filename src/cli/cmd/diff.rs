@@ -80,6 +80,9 @@ fn emit(
     let (format, cse) = (output.format(), output.cse);
     check_wrt(&formula, wrt)?;
     let derivatives = derivatives(&mut formula, wrt, order)?;
+    if !cse || format == Format::Json {
+        check_text_size(&formula, wrt, order, &derivatives)?;
+    }
     let text = match format {
         Format::Json => json_text(&mut formula, wrt, order, &derivatives)?,
         Format::Text if cse => {
@@ -114,6 +117,35 @@ fn emit(
     out.write_all(text.as_bytes())
         .map_err(|e| crate::cli::input::usage(e.to_string()))?;
     Ok(0)
+}
+
+/// Printed texts larger than this are refused with a pointer to `--cse`.
+const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// Refuses to print a derivative whose single-expression text would be enormous.
+fn check_text_size(
+    formula: &Formula,
+    wrt: &[String],
+    order: usize,
+    ds: &[NodeId],
+) -> Result<(), Failure> {
+    for (v, &d) in wrt.iter().zip(ds) {
+        let size = print::text_size(&formula.graph, d);
+        if size > MAX_TEXT_BYTES {
+            let message = format!(
+                "the text of {} would be about {} MB, because one expression repeats every shared \
+                 subexpression",
+                label(v, order),
+                size / (1 << 20)
+            );
+            let hint = "print it with --cse, which names shared subexpressions once (text in proportion to the graph)";
+            return Err(failure(
+                formula,
+                crate::Error::new(crate::ErrorKind::Domain(message)).with_hint(hint),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The simplified derivatives: one reverse sweep for the first order, repeated sweeps after.
