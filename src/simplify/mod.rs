@@ -286,8 +286,16 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -
             }
         }
     }
-    let c = g.constant(coefficient);
-    let top = numerator.into_iter().fold(c, |acc, f| g.mul(acc, f));
+    // The coefficient goes into the leading factor the way the parser's minus puts it
+    // (`scale`): `-x*y`, never `-1*(x*y)`, which would not read back as the same node.
+    let mut factors = numerator.into_iter();
+    let top = match factors.next() {
+        Some(first) => {
+            let head = g.scale(coefficient, first);
+            factors.fold(head, |acc, f| g.mul(acc, f))
+        }
+        None => g.constant(coefficient),
+    };
     if denominator.is_empty() {
         return top;
     }
