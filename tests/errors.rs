@@ -6,12 +6,6 @@ mod common;
 
 use chainrule::{diff, print, simplify, Error, ErrorKind, Formula};
 use proptest::prelude::*;
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn binary() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chainrule"))
-}
 
 fn expand(case: &serde_json::Value) -> Option<String> {
     if let Some(e) = case["expr"].as_str() {
@@ -58,22 +52,9 @@ fn run_case(case: &serde_json::Value, dir: &std::path::Path) -> (i32, String, St
             other => args.push(other.into()),
         }
     }
-    let mut child = binary()
-        .args(&args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let input = stdin.unwrap_or_default();
-    let mut pipe = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
+    common::chainrule_with_stdin(
+        &args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &stdin.unwrap_or_default(),
     )
 }
 

@@ -8,7 +8,6 @@ use chainrule::eval::{self, Column, CompileOptions, Reduce};
 use chainrule::{check, diff, Formula, NodeId};
 use common::*;
 use serde_json::Value;
-use std::process::Command;
 
 /// The formula of a corpus case with its value, gradient and Hessian as tape outputs.
 fn full_tape(case: &Value) -> (Formula, eval::Tape) {
@@ -304,18 +303,6 @@ fn check_compares_hessians() {
 
 // ------------------------------------------------------------------ the command line
 
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn csv_file(name: &str, text: &str) -> std::path::PathBuf {
     let path = std::env::temp_dir().join(format!("chainrule-{}-{name}.csv", std::process::id()));
     std::fs::write(&path, text).unwrap();
@@ -326,7 +313,7 @@ fn csv_file(name: &str, text: &str) -> std::path::PathBuf {
 fn eval_line(path: &str, flags: &[&str]) -> String {
     let mut args = vec!["eval", "(w*x - y)^2", "--data", path, "--at", "w=2"];
     args.extend(flags);
-    let (status, out, err) = run(&args);
+    let (status, out, err) = chainrule(&args);
     assert_eq!(status, 0, "{err}");
     out
 }
@@ -355,25 +342,25 @@ fn eval_over_a_data_set() {
 fn data_errors_are_clear() {
     let data = csv_file("bad", "x,q\n1,2\n");
     let path = data.to_str().unwrap();
-    let (status, _, err) = run(&["eval", "w*x", "--data", path, "--at", "w=1"]);
+    let (status, _, err) = chainrule(&["eval", "w*x", "--data", path, "--at", "w=1"]);
     assert_eq!(status, 2);
     assert!(
         err.contains("the data column `q` names no variable"),
         "{err}"
     );
     let data2 = csv_file("ok", "x\n1\n");
-    let (status, _, err) = run(&["eval", "w*x", "--data", data2.to_str().unwrap()]);
+    let (status, _, err) = chainrule(&["eval", "w*x", "--data", data2.to_str().unwrap()]);
     assert_eq!(status, 2);
     assert!(err.contains("no value for variable `w`"), "{err}");
     let data3 = csv_file("nan", "x\n1\nabc\n");
-    let (status, _, err) = run(&["eval", "x", "--data", data3.to_str().unwrap()]);
+    let (status, _, err) = chainrule(&["eval", "x", "--data", data3.to_str().unwrap()]);
     assert_eq!(status, 1);
     assert!(
         err.contains("row 2, column `x`: `abc` is not a number"),
         "{err}"
     );
     let data4 = csv_file("dom", "x\n3\n1\n");
-    let (status, _, err) = run(&["eval", "ln(x - 2)", "--data", data4.to_str().unwrap()]);
+    let (status, _, err) = chainrule(&["eval", "ln(x - 2)", "--data", data4.to_str().unwrap()]);
     assert_eq!(status, 1);
     assert!(
         err.contains("in data row 2: `ln(x - 2)` gives NaN"),
@@ -386,30 +373,31 @@ fn data_errors_are_clear() {
 
 #[test]
 fn check_from_the_command_line() {
-    let (status, out, _) = run(&["check", "sin(x)*exp(y)", "--at", "x=0.5,y=1", "--hessian"]);
+    let (status, out, _) = chainrule(&["check", "sin(x)*exp(y)", "--at", "x=0.5,y=1", "--hessian"]);
     assert_eq!(status, 0);
     assert_eq!(
         out.lines().filter(|l| l.ends_with(" ok")).count(),
         6,
         "{out}"
     );
-    let (status, out, _) = run(&["check", "tanh(x*y) + ln(x)", "--points", "4", "--seed", "3"]);
+    let (status, out, _) =
+        chainrule(&["check", "tanh(x*y) + ln(x)", "--points", "4", "--seed", "3"]);
     assert_eq!(status, 0, "{out}");
     assert_eq!(out.lines().filter(|l| l.starts_with("at ")).count(), 4);
     assert_eq!(
-        run(&["check", "tanh(x*y) + ln(x)", "--points", "4", "--seed", "3"]).1,
+        chainrule(&["check", "tanh(x*y) + ln(x)", "--points", "4", "--seed", "3"]).1,
         out,
         "a seed fixes the points"
     );
     // A kink makes finite differences disagree: relu at 0 has subgradient 0, the difference 0.5.
-    let (status, _, err) = run(&["check", "relu(x)", "--at", "x=0"]);
+    let (status, _, err) = chainrule(&["check", "relu(x)", "--at", "x=0"]);
     assert_eq!(status, 1);
     assert!(err.contains("1 of 1 derivatives differ"), "{err}");
 }
 
 #[test]
 fn bench_prints_the_spec_shape() {
-    let (status, out, _) = run(&["bench", "sigmoid(w*x + b)", "--json"]);
+    let (status, out, _) = chainrule(&["bench", "sigmoid(w*x + b)", "--json"]);
     assert_eq!(status, 0);
     let v: Value = serde_json::from_str(&out).unwrap();
     for key in [

@@ -2,8 +2,11 @@
 //! by hand), SVG structure (one shape per node, one path per edge), Graphviz accepting the
 //! DOT when it is installed, an SVG rendered to PNG, and the `graph` command.
 
+mod common;
+
 use chainrule::print::graph::GraphView;
 use chainrule::Formula;
+use common::chainrule;
 use std::process::Command;
 
 struct Case {
@@ -179,18 +182,6 @@ fn statistics_count_sharing() {
     assert_eq!(stats.by_op["mul"], 2);
     assert_eq!(stats.depth, 4);
     assert!((stats.ratio - 7.0 / 5.0).abs() < 1e-12);
-}
-
-fn chainrule(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 use chainrule::eval::{compile, compile_with, CompileOptions};
 use chainrule::graph::lower::lower;
 use chainrule::{syntax, ErrorKind, Formula, ParseOptions};
-use std::process::Command;
+use common::chainrule_with_stdin as chainrule;
 
 /// The checks of the `pipeline` fuzz target (fuzz/fuzz_targets/pipeline.rs) on one formula.
 fn pipeline(src: &str) {
@@ -80,27 +80,6 @@ fn fused_division_is_the_accurate_one() {
         tape.run(&[1.9f64], &mut Vec::new())[0],
         std::f64::consts::PI
     );
-}
-
-fn chainrule(args: &[&str], stdin: &str) -> (i32, String, String) {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut pipe = child.stdin.take().unwrap();
-    let input = stdin.to_string();
-    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().ok();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into(),
-        String::from_utf8_lossy(&out.stderr).into(),
-    )
 }
 
 #[test]

@@ -2,11 +2,13 @@
 //! differences of the mean loss, runs are deterministic, --save/--init continue, and a
 //! diverging run stops naming the parameter that went bad.
 
+mod common;
+
 use chainrule::eval::data::{read_csv, Table};
 use chainrule::train::{self, Model, Optimizer, TrainOptions, Trained};
 use chainrule::{eval, Formula};
+use common::chainrule;
 use std::path::Path;
-use std::process::Command;
 
 const XOR_MODEL: &str = include_str!("../examples/xor/model.expr");
 
@@ -158,19 +160,6 @@ fn parameter_patterns() {
 
 // ------------------------------------------------------------------ the command line
 
-fn chainrule(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_chainrule"))
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn temp(name: &str) -> String {
     std::env::temp_dir()
         .join(format!("chainrule-train-{}-{name}", std::process::id()))
@@ -277,36 +266,19 @@ fn a_diverging_run_stops_and_names_the_parameter() {
 
 #[test]
 fn training_errors_are_clear() {
-    let (status, _, err) = chainrule(&[
-        "train",
-        "examples/xor/model.expr",
-        "--data",
-        "examples/xor/xor.csv",
-        "--params",
-        "q*",
-    ]);
+    let xor = |params: &str, extra: &[&str]| {
+        let mut args = XOR[..5].to_vec();
+        args.push(params);
+        args.extend(extra);
+        chainrule(&args)
+    };
+    let (status, _, err) = xor("q*", &[]);
     assert_eq!(status, 2);
     assert!(err.contains("--params `q*` matches no variable"), "{err}");
-    let (status, _, err) = chainrule(&[
-        "train",
-        "examples/xor/model.expr",
-        "--data",
-        "examples/xor/xor.csv",
-        "--params",
-        "w*",
-    ]);
+    let (status, _, err) = xor("w*", &[]);
     assert_eq!(status, 2);
     assert!(err.contains("`b1` is neither a parameter"), "{err}");
-    let (status, _, err) = chainrule(&[
-        "train",
-        "examples/xor/model.expr",
-        "--data",
-        "examples/xor/xor.csv",
-        "--params",
-        "w*,b*,v*,c",
-        "--init",
-        "/no/such.json",
-    ]);
+    let (status, _, err) = xor("w*,b*,v*,c", &["--init", "/no/such.json"]);
     assert_eq!(status, 1);
     assert!(err.contains("cannot read /no/such.json"), "{err}");
 }

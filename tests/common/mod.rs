@@ -4,6 +4,8 @@
 
 use chainrule::{diff, eval, Formula, NodeId};
 use serde_json::Value;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 /// Every case of tests/cases/corpus.jsonl.
 pub fn corpus() -> Vec<Value> {
@@ -55,7 +57,18 @@ pub fn eval_text(text: &str, names: &[String], values: &[f64]) -> f64 {
 
 /// Central finite difference of `f` in variable `i`, with a step scaled to the point.
 pub fn finite_difference(f: &Formula, names: &[String], values: &[f64], i: usize) -> f64 {
-    let h = 1e-5 * values[i].abs().max(1.0);
+    finite_difference_with_step(f, names, values, i, 1e-5)
+}
+
+/// Central finite difference with step `step * max(1, |x_i|)`.
+pub fn finite_difference_with_step(
+    f: &Formula,
+    names: &[String],
+    values: &[f64],
+    i: usize,
+    step: f64,
+) -> f64 {
+    let h = step * values[i].abs().max(1.0);
     let mut plus = values.to_vec();
     let mut minus = values.to_vec();
     plus[i] += h;
@@ -69,4 +82,34 @@ pub fn finite_difference(f: &Formula, names: &[String], values: &[f64], i: usize
 pub fn raw_gradient(f: &mut Formula, names: &[String]) -> Vec<NodeId> {
     let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
     diff::grad(&mut f.graph, f.root, &vars).unwrap()
+}
+
+/// Runs the `chainrule` binary in the crate's folder with `args`; returns the exit status,
+/// standard output and standard error.
+pub fn chainrule(args: &[&str]) -> (i32, String, String) {
+    chainrule_with_stdin(args, "")
+}
+
+/// Like [`chainrule`], with `stdin` on standard input.
+pub fn chainrule_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.to_string();
+    // A separate writer, so that a large input cannot deadlock against a full output pipe.
+    let writer = std::thread::spawn(move || pipe.write_all(input.as_bytes()));
+    let out = child.wait_with_output().unwrap();
+    let _ = writer.join();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    (
+        out.status.code().unwrap_or(-1),
+        text(out.stdout),
+        text(out.stderr),
+    )
 }
