@@ -39,11 +39,7 @@ enum Command {
     #[command(after_help = "Examples:\n  chainrule grad \"sigmoid(w*x + b)\"\n  \
                             chainrule grad \"x*y + sin(x*y)\" --wrt x --format latex")]
     Grad(cmd::diff::GradArgs),
-    /// Evaluate a formula, its gradient and Hessian at a point.
-    #[command(
-        after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
-                            chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json"
-    )]
+    /// Evaluate a formula, its gradient and Hessian at a point or over a data set.
     #[command(
         after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
                             chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json\n  \
