@@ -241,14 +241,8 @@ fn map2<F: Copy>(d: &mut [F], a: &[F], b: &[F], f: impl Fn(F, F) -> F) {
 }
 
 fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
-    if let Instr::LogSumExp { .. } = ins {
+    let Some(ops) = ins.fixed_operands() else {
         return block_logsumexp(ins, regs, pool);
-    }
-    let ops = match ins.operands(pool).as_slice() {
-        [a] => [*a, *a, *a],
-        [a, b] => [*a, *b, *b],
-        [a, b, c] => [*a, *b, *c],
-        _ => unreachable!("arithmetic takes one to three operands"),
     };
     let (d, [a, b, c]) = lanes(regs, ins.dst(), ops);
     match *ins {
@@ -288,8 +282,11 @@ fn block_func1<F: Float>(f: Func, d: &mut [F], a: &[F]) {
 }
 
 fn block_logsumexp<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
-    let args = ins.operands(pool);
-    let d = ins.dst() as usize;
+    let Instr::LogSumExp { d, start, len } = *ins else {
+        unreachable!("only logsumexp")
+    };
+    let args = &pool[start as usize..(start + len) as usize];
+    let d = d as usize;
     for lane in 0..BLOCK {
         let v = logsumexp(args.iter().map(|&r| regs[r as usize * BLOCK + lane]));
         regs[d * BLOCK + lane] = v;

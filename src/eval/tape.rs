@@ -62,6 +62,27 @@ impl Instr {
         }
     }
 
+    /// The operands of an arithmetic instruction, padded to three by repeating the last
+    /// (`None` for `LogSumExp`, whose operands live in the pool). Allocates nothing.
+    pub fn fixed_operands(&self) -> Option<[Reg; 3]> {
+        Some(match *self {
+            Instr::Add { a, b, .. }
+            | Instr::Sub { a, b, .. }
+            | Instr::Mul { a, b, .. }
+            | Instr::Div { a, b, .. }
+            | Instr::Powf { a, b, .. }
+            | Instr::Func2 { a, b, .. } => [a, b, b],
+            Instr::MulAdd { a, b, c, .. } => [a, b, c],
+            Instr::Neg { a, .. }
+            | Instr::Square { a, .. }
+            | Instr::Recip { a, .. }
+            | Instr::Sqrt { a, .. }
+            | Instr::Powi { a, .. }
+            | Instr::Func1 { a, .. } => [a, a, a],
+            Instr::LogSumExp { .. } => return None,
+        })
+    }
+
     /// The operand registers (`pool` is the tape's logsumexp argument pool).
     pub fn operands<'a>(&'a self, pool: &'a [Reg]) -> Vec<Reg> {
         match *self {
