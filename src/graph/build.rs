@@ -182,11 +182,10 @@ impl Graph {
         if self.is_const(b, 1.0) {
             return a;
         }
-        let (a, b) = if self.value(b).is_some() {
-            (b, a)
-        } else {
-            (a, b)
-        };
+        // Constants first; two constants (an unfoldable pair, e.g. an underflow) by value.
+        let swap = self.value(b).is_some()
+            && (self.value(a).is_none() || self.canonical_cmp(b, a).is_lt());
+        let (a, b) = if swap { (b, a) } else { (a, b) };
         if let Some(c) = self.value(a) {
             let (d, t) = self.split_shallow(b);
             if d != 1.0 && Graph::foldable(c * d, &[c, d]) {
