@@ -25,10 +25,7 @@ fn network(inputs: usize, hidden: usize, act: &str) -> String {
         s.push_str(&format!("h{j} = {act}({} + b{j})\n", sum.join(" + ")));
     }
     let out: Vec<String> = (1..=hidden).map(|j| format!("v{j}*h{j}")).collect();
-    s.push_str(&format!(
-        "out = sigmoid({} + c)\nbce(out, y)\n",
-        out.join(" + ")
-    ));
+    s.push_str(&format!("out = sigmoid({} + c)\nbce(out, y)\n", out.join(" + ")));
     s
 }
 
@@ -44,9 +41,8 @@ fn network_params(inputs: usize, hidden: usize) -> Vec<String> {
 }
 
 fn rosenbrock(n: usize) -> String {
-    let terms: Vec<String> = (1..n)
-        .map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1))
-        .collect();
+    let terms: Vec<String> =
+        (1..n).map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1)).collect();
     terms.join(" + ")
 }
 
@@ -104,11 +100,7 @@ impl Net {
         for j in 0..nh {
             grad[nh * (ni + 1) + j] += dz * h[j];
             let dh = dz * self.v[j];
-            let da = if tanh {
-                dh * (1.0 - h[j] * h[j])
-            } else {
-                dh * h[j] * (1.0 - h[j])
-            };
+            let da = if tanh { dh * (1.0 - h[j] * h[j]) } else { dh * h[j] * (1.0 - h[j]) };
             for i in 0..ni {
                 grad[j * (ni + 1) + i] += da * x[i];
             }
@@ -144,31 +136,18 @@ fn case(src: &str, wrt: &[String]) -> Case {
     let mut f = Formula::parse(src).unwrap();
     let tape = f.gradient_tape(wrt).unwrap();
     let native = compile_native(&tape).unwrap();
-    Case {
-        tape,
-        native,
-        vars: f.vars.clone(),
-    }
+    Case { tape, native, vars: f.vars.clone() }
 }
 
 /// The tape's input vector from named values.
 fn inputs(case: &Case, named: &[(String, f64)]) -> Vec<f64> {
-    case.vars
-        .iter()
-        .map(|v| named.iter().find(|(n, _)| n == v).unwrap().1)
-        .collect()
+    case.vars.iter().map(|v| named.iter().find(|(n, _)| n == v).unwrap().1).collect()
 }
 
 fn net_inputs(net: &Net, x: &[f64], y: f64) -> Vec<(String, f64)> {
-    let mut named: Vec<(String, f64)> = network_params(net.inputs, net.hidden)
-        .into_iter()
-        .zip(net.params())
-        .collect();
-    named.extend(
-        x.iter()
-            .enumerate()
-            .map(|(i, &v)| (format!("x{}", i + 1), v)),
-    );
+    let mut named: Vec<(String, f64)> =
+        network_params(net.inputs, net.hidden).into_iter().zip(net.params()).collect();
+    named.extend(x.iter().enumerate().map(|(i, &v)| (format!("x{}", i + 1), v)));
     named.push(("y".into(), y));
     named
 }
@@ -176,11 +155,7 @@ fn net_inputs(net: &Net, x: &[f64], y: f64) -> Vec<(String, f64)> {
 /// Rows of a data set for a net: inputs and labels.
 fn net_rows(inputs: usize, rows: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     let xs = (0..inputs)
-        .map(|i| {
-            (0..rows)
-                .map(|r| ((r * 7 + i * 3) % 11) as f64 / 10.0 - 0.5)
-                .collect()
-        })
+        .map(|i| (0..rows).map(|r| ((r * 7 + i * 3) % 11) as f64 / 10.0 - 0.5).collect())
         .collect();
     let ys = (0..rows).map(|r| (r % 2) as f64).collect();
     (xs, ys)
@@ -189,10 +164,7 @@ fn net_rows(inputs: usize, rows: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
 fn bench_network(c: &mut Criterion, name: &str, ni: usize, nh: usize, tanh: bool) {
     let net = Net::new(ni, nh);
     let params = network_params(ni, nh);
-    let case = case(
-        &network(ni, nh, if tanh { "tanh" } else { "sigmoid" }),
-        &params,
-    );
+    let case = case(&network(ni, nh, if tanh { "tanh" } else { "sigmoid" }), &params);
     let x: Vec<f64> = (0..ni).map(|i| 0.3 + 0.1 * i as f64).collect();
     let point = inputs(&case, &net_inputs(&net, &x, 1.0));
     let mut h = vec![0.0; nh];
@@ -217,15 +189,10 @@ fn bench_network(c: &mut Criterion, name: &str, ni: usize, nh: usize, tanh: bool
     let columns: Vec<Column<f64>> = case
         .vars
         .iter()
-        .map(|v| {
-            match (
-                v.strip_prefix('x').and_then(|i| i.parse::<usize>().ok()),
-                v.as_str(),
-            ) {
-                (Some(i), _) => Column::Rows(&xs[i - 1]),
-                (None, "y") => Column::Rows(&ys),
-                _ => Column::Fixed(point[case.vars.iter().position(|n| n == v).unwrap()]),
-            }
+        .map(|v| match (v.strip_prefix('x').and_then(|i| i.parse::<usize>().ok()), v.as_str()) {
+            (Some(i), _) => Column::Rows(&xs[i - 1]),
+            (None, "y") => Column::Rows(&ys),
+            _ => Column::Fixed(point[case.vars.iter().position(|n| n == v).unwrap()]),
         })
         .collect();
     time_rows(c, name, &case, &columns, rows, Reduce::Mean, || {
@@ -245,14 +212,7 @@ fn bench_rosenbrock(c: &mut Criterion) {
     let names: Vec<String> = (1..=n).map(|i| format!("x{i}")).collect();
     let case = case(&rosenbrock(n), &names);
     let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.01 * i as f64).collect();
-    let point = inputs(
-        &case,
-        &names
-            .iter()
-            .cloned()
-            .zip(x.iter().copied())
-            .collect::<Vec<_>>(),
-    );
+    let point = inputs(&case, &names.iter().cloned().zip(x.iter().copied()).collect::<Vec<_>>());
     let mut grad = vec![0.0; n];
     let mut out = vec![0.0; case.tape.outputs()];
     case.tape.run_into(&point, &mut Vec::new(), &mut out);
@@ -260,10 +220,7 @@ fn bench_rosenbrock(c: &mut Criterion) {
     assert!((out[0] - f).abs() < 1e-9 * f.abs());
     for (i, v) in case.vars.iter().enumerate() {
         let k: usize = v[1..].parse().unwrap();
-        assert!(
-            (out[k] - grad[k - 1]).abs() < 1e-9 * grad[k - 1].abs().max(1.0),
-            "{i}"
-        );
+        assert!((out[k] - grad[k - 1]).abs() < 1e-9 * grad[k - 1].abs().max(1.0), "{i}");
     }
 
     time_point(c, "rosenbrock100", &case, &point, || {
@@ -272,38 +229,23 @@ fn bench_rosenbrock(c: &mut Criterion) {
     });
 
     let rows = 10_000;
-    let data: Vec<Vec<f64>> = (0..n)
-        .map(|i| {
-            (0..rows)
-                .map(|r| ((r + i) % 17) as f64 / 8.0 - 1.0)
-                .collect()
-        })
-        .collect();
+    let data: Vec<Vec<f64>> =
+        (0..n).map(|i| (0..rows).map(|r| ((r + i) % 17) as f64 / 8.0 - 1.0).collect()).collect();
     let columns: Vec<Column<f64>> = case
         .vars
         .iter()
         .map(|v| Column::Rows(&data[v[1..].parse::<usize>().unwrap() - 1]))
         .collect();
-    time_rows(
-        c,
-        "rosenbrock100",
-        &case,
-        &columns,
-        rows,
-        Reduce::Sum,
-        || {
-            grad.iter_mut().for_each(|g| *g = 0.0);
-            let mut total = 0.0;
-            let mut row = vec![0.0; n];
-            for r in 0..rows {
-                row.iter_mut()
-                    .enumerate()
-                    .for_each(|(i, v)| *v = data[i][r]);
-                total += rosenbrock_value_grad(&row, &mut grad);
-            }
-            black_box(total);
-        },
-    );
+    time_rows(c, "rosenbrock100", &case, &columns, rows, Reduce::Sum, || {
+        grad.iter_mut().for_each(|g| *g = 0.0);
+        let mut total = 0.0;
+        let mut row = vec![0.0; n];
+        for r in 0..rows {
+            row.iter_mut().enumerate().for_each(|(i, v)| *v = data[i][r]);
+            total += rosenbrock_value_grad(&row, &mut grad);
+        }
+        black_box(total);
+    });
 }
 
 /// One point: the hand-written function against the tape and its native code, which are
@@ -320,17 +262,11 @@ fn time_point(
     let mut registers = Vec::new();
     case.tape.run_into(point, &mut registers, &mut out);
     case.native.run_into(point, &mut native_out);
-    assert_eq!(
-        native_out, out,
-        "native code and interpreter agree to the bit"
-    );
+    assert_eq!(native_out, out, "native code and interpreter agree to the bit");
     let mut group = c.benchmark_group(format!("point/{name}"));
     group.bench_function("handwritten", |bch| bch.iter(&mut handwritten));
     group.bench_function("tape", |bch| {
-        bch.iter(|| {
-            case.tape
-                .run_into(black_box(point), &mut registers, &mut out)
-        })
+        bch.iter(|| case.tape.run_into(black_box(point), &mut registers, &mut out))
     });
     group.bench_function("native", |bch| {
         bch.iter(|| case.native.run_into(black_box(point), &mut native_out))
@@ -349,10 +285,7 @@ fn time_rows(
     reduce: Reduce,
     mut handwritten: impl FnMut(),
 ) {
-    let one_thread = rayon::ThreadPoolBuilder::new()
-        .num_threads(1)
-        .build()
-        .unwrap();
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let mut group = c.benchmark_group(format!("rows10k/{name}"));
     group.bench_function("handwritten", |bch| bch.iter(&mut handwritten));
     group.bench_function("tape", |bch| {

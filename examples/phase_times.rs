@@ -22,15 +22,9 @@ fn main() {
     let s = chainrule::simplify::simplify(&mut g, &grad).unwrap();
     println!("simplify: {:?} ({} nodes)", t.elapsed(), g.len());
     let t = Instant::now();
-    let together: Vec<_> = std::iter::once(lowered.root)
-        .chain(grad.iter().copied())
-        .collect();
+    let together: Vec<_> = std::iter::once(lowered.root).chain(grad.iter().copied()).collect();
     let joint = chainrule::simplify::simplify(&mut g, &together).unwrap();
-    println!(
-        "simplify value and gradient together: {:?} ({} nodes)",
-        t.elapsed(),
-        g.len()
-    );
+    println!("simplify value and gradient together: {:?} ({} nodes)", t.elapsed(), g.len());
     let t = Instant::now();
     let tape = chainrule::eval::compile(&g, &joint, &lowered.vars).unwrap();
     println!("compile: {:?} ({} instructions)", t.elapsed(), tape.len());

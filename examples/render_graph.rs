@@ -7,10 +7,8 @@ use chainrule::Formula;
 fn main() {
     let mut args = std::env::args().skip(1);
     let source = args.next().expect("a formula or a file");
-    let wrt: Vec<String> = args
-        .next()
-        .map(|w| w.split(',').map(str::to_string).collect())
-        .unwrap_or_default();
+    let wrt: Vec<String> =
+        args.next().map(|w| w.split(',').map(str::to_string).collect()).unwrap_or_default();
     let png = args.next().unwrap_or_else(|| "graph.png".into());
     let text = std::fs::read_to_string(&source).unwrap_or(source);
     let mut f = Formula::parse(&text).unwrap_or_else(|e| panic!("{}", e.render(&text)));
@@ -32,16 +30,7 @@ fn main() {
     let size = tree.size().to_int_size();
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
     pixmap.fill(resvg::tiny_skia::Color::WHITE);
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::default(),
-        &mut pixmap.as_mut(),
-    );
+    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
     pixmap.save_png(&png).unwrap();
-    println!(
-        "{} nodes, {}x{} pixels: {png}",
-        view.len(),
-        size.width(),
-        size.height()
-    );
+    println!("{} nodes, {}x{} pixels: {png}", view.len(), size.width(), size.height());
 }

@@ -3,9 +3,7 @@
 use chainrule::{diff, eval, simplify, Formula};
 
 fn main() {
-    let src = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "x*y + sin(x*y)".into());
+    let src = std::env::args().nth(1).unwrap_or_else(|| "x*y + sin(x*y)".into());
     let raw = std::env::args().nth(2).as_deref() == Some("raw");
     let mut f = Formula::parse(&src).unwrap();
     let vars = f.var_nodes();
@@ -16,9 +14,5 @@ fn main() {
     }
     let tape = eval::compile(&f.graph, &roots, &f.vars).unwrap();
     print!("{tape}");
-    eprintln!(
-        "{} instructions, {} registers",
-        tape.len(),
-        tape.registers()
-    );
+    eprintln!("{} instructions, {} registers", tape.len(), tape.registers());
 }

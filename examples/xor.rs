@@ -10,16 +10,9 @@ fn main() {
     let mut model = Formula::parse(model_text).unwrap();
     let data = Table {
         names: vec!["x1".into(), "x2".into(), "y".into()],
-        columns: vec![
-            vec![0.0, 0.0, 1.0, 1.0],
-            vec![0.0, 1.0, 0.0, 1.0],
-            vec![0.0, 1.0, 1.0, 0.0],
-        ],
+        columns: vec![vec![0.0, 0.0, 1.0, 1.0], vec![0.0, 1.0, 0.0, 1.0], vec![0.0, 1.0, 1.0, 0.0]],
     };
-    let patterns: Vec<String> = ["w*", "b*", "v*", "c"]
-        .iter()
-        .map(|p| p.to_string())
-        .collect();
+    let patterns: Vec<String> = ["w*", "b*", "v*", "c"].iter().map(|p| p.to_string()).collect();
     let params = train::select_params(&model.vars, &patterns).unwrap();
     let start = train::initial_params(&model, &params, 0);
     let net = Model::new(&mut model, &params, &data).unwrap();
@@ -39,30 +32,16 @@ fn main() {
 
     // Predictions: the same program, with `out` as its result.
     let predict = Formula::parse(&format!("{model_text}\nout")).unwrap();
-    let mut inputs: Vec<(String, f64)> = params
-        .iter()
-        .cloned()
-        .zip(trained.params.iter().copied())
-        .collect();
+    let mut inputs: Vec<(String, f64)> =
+        params.iter().cloned().zip(trained.params.iter().copied()).collect();
     for row in 0..4 {
         inputs.retain(|(n, _)| !["x1", "x2", "y"].contains(&n.as_str()));
-        inputs.extend(
-            data.names
-                .iter()
-                .cloned()
-                .zip(data.columns.iter().map(|c| c[row])),
-        );
-        let values: Vec<f64> = predict
-            .vars
-            .iter()
-            .map(|v| inputs.iter().find(|(n, _)| n == v).unwrap().1)
-            .collect();
+        inputs.extend(data.names.iter().cloned().zip(data.columns.iter().map(|c| c[row])));
+        let values: Vec<f64> =
+            predict.vars.iter().map(|v| inputs.iter().find(|(n, _)| n == v).unwrap().1).collect();
         let out =
             chainrule::eval::evaluate(&predict.graph, &[predict.root], &predict.vars, &values)
                 .unwrap()[0];
-        println!(
-            "{} xor {} = {:.4}",
-            data.columns[0][row], data.columns[1][row], out
-        );
+        println!("{} xor {} = {:.4}", data.columns[0][row], data.columns[1][row], out);
     }
 }

@@ -75,12 +75,7 @@ pub fn hessian(
 fn compare(label: String, symbolic: f64, numeric: f64) -> Comparison {
     let error = (symbolic - numeric).abs() / numeric.abs().max(1.0);
     let error = if symbolic == numeric { 0.0 } else { error };
-    Comparison {
-        label,
-        symbolic,
-        numeric,
-        error,
-    }
+    Comparison { label, symbolic, numeric, error }
 }
 
 /// d(output `k` of `tape`)/d(input `i`) at `point`, by Richardson-refined central differences.

@@ -15,10 +15,7 @@ pub struct Span {
 impl Span {
     /// The span from `start` to `end` (bytes).
     pub fn new(start: usize, end: usize) -> Span {
-        Span {
-            start,
-            end: end.max(start),
-        }
+        Span { start, end: end.max(start) }
     }
 }
 
@@ -107,20 +104,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 impl Error {
     /// An error of `kind` with no position.
     pub fn new(kind: ErrorKind) -> Error {
-        Error {
-            kind,
-            span: None,
-            hint: None,
-        }
+        Error { kind, span: None, hint: None }
     }
 
     /// An error of `kind` pointing at `span`.
     pub fn at(kind: ErrorKind, span: Span) -> Error {
-        Error {
-            kind,
-            span: Some(span),
-            hint: None,
-        }
+        Error { kind, span: Some(span), hint: None }
     }
 
     /// The same error with a hint.
@@ -182,11 +171,7 @@ fn floor_char_boundary(s: &str, mut pos: usize) -> usize {
 /// ` --> line L, column C`, the source line (a window of it when long) and a caret line.
 fn draw_caret(source: &str, span: Span) -> String {
     let (line, col) = line_col(source, span.start);
-    let text = source
-        .split('\n')
-        .nth(line - 1)
-        .unwrap_or("")
-        .trim_end_matches('\r');
+    let text = source.split('\n').nth(line - 1).unwrap_or("").trim_end_matches('\r');
     let chars: Vec<char> = text.chars().collect();
     let first = (col - 1).saturating_sub(60);
     let last = (first + 120).min(chars.len());

@@ -126,17 +126,10 @@ impl Formula {
                 format!("d{order}/d{w}{order}")
             }
         };
-        let mut outputs = vec![print::graph::Output {
-            label: "f".into(),
-            node: roots[0],
-            primal: true,
-        }];
+        let mut outputs =
+            vec![print::graph::Output { label: "f".into(), node: roots[0], primal: true }];
         for (w, &node) in wrt.iter().zip(&roots[1..]) {
-            outputs.push(print::graph::Output {
-                label: label(w),
-                node,
-                primal: false,
-            });
+            outputs.push(print::graph::Output { label: label(w), node, primal: false });
         }
         Ok(print::graph::GraphView::new(&self.graph, outputs))
     }

@@ -36,11 +36,7 @@ pub enum Optimizer {
 impl Optimizer {
     /// Adam with the usual constants.
     pub fn adam() -> Optimizer {
-        Optimizer::Adam {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-        }
+        Optimizer::Adam { beta1: 0.9, beta2: 0.999, eps: 1e-8 }
     }
 
     /// Momentum 0.9.
@@ -89,11 +85,7 @@ pub fn select_params(vars: &[String], patterns: &[String]) -> Result<Vec<String>
         }
         chosen.extend(matched.into_iter().cloned());
     }
-    Ok(vars
-        .iter()
-        .filter(|v| chosen.contains(v))
-        .cloned()
-        .collect())
+    Ok(vars.iter().filter(|v| chosen.contains(v)).cloned().collect())
 }
 
 fn glob(pattern: &str, name: &str) -> bool {
@@ -115,18 +107,12 @@ pub fn initial_params(formula: &Formula, params: &[String], seed: u64) -> Vec<f6
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     params
         .iter()
-        .map(|p| {
-            match formula
-                .graph
-                .find_var(p)
-                .and_then(|v| fan_in(&formula.graph, v))
-            {
-                Some(n) => {
-                    let limit = (6.0 / (n as f64 + 1.0)).sqrt();
-                    rng.random_range(-limit..limit)
-                }
-                None => 0.0,
+        .map(|p| match formula.graph.find_var(p).and_then(|v| fan_in(&formula.graph, v)) {
+            Some(n) => {
+                let limit = (6.0 / (n as f64 + 1.0)).sqrt();
+                rng.random_range(-limit..limit)
             }
+            None => 0.0,
         })
         .collect()
 }
@@ -195,10 +181,7 @@ impl Model {
             .vars
             .iter()
             .map(|v| {
-                match (
-                    params.iter().position(|p| p == v),
-                    data.names.iter().position(|n| n == v),
-                ) {
+                match (params.iter().position(|p| p == v), data.names.iter().position(|n| n == v)) {
                     (Some(i), _) => Ok(Source::Param(i)),
                     (None, Some(j)) => Ok(Source::Data(j)),
                     (None, None) => Err(Error::new(ErrorKind::Unbound(v.clone())).with_hint(
@@ -232,11 +215,8 @@ impl Model {
         let columns: Vec<&[f64]> = match rows {
             None => data.columns.iter().map(Vec::as_slice).collect(),
             Some(rows) => {
-                gathered = data
-                    .columns
-                    .iter()
-                    .map(|c| rows.iter().map(|&r| c[r]).collect())
-                    .collect();
+                gathered =
+                    data.columns.iter().map(|c| rows.iter().map(|&r| c[r]).collect()).collect();
                 gathered.iter().map(Vec::as_slice).collect()
             }
         };
@@ -304,11 +284,7 @@ pub fn train(
         let mut total = 0.0;
         let mut batches = 0;
         for rows in order.chunks(batch) {
-            let subset = if batch < data.rows() {
-                Some(rows)
-            } else {
-                None
-            };
+            let subset = if batch < data.rows() { Some(rows) } else { None };
             let (loss, gradient) = model.loss_and_gradient(&params, data, subset);
             total += loss;
             batches += 1;
@@ -317,30 +293,20 @@ pub fn train(
             if !loss.is_finite() || params.iter().any(|p| !p.is_finite()) {
                 let culprit = culprit(&params, &gradient, &before);
                 let param = Some((model.params[culprit].clone(), params[culprit]));
-                let trained = Trained {
-                    params: before,
-                    loss,
-                    epochs: epoch - 1,
-                };
+                let trained = Trained { params: before, loss, epochs: epoch - 1 };
                 return Err((trained, Diverged { epoch, param, loss }));
             }
         }
         progress(epoch, total / batches as f64);
     }
     let (loss, _) = model.loss_and_gradient(&params, data, None);
-    Ok(Trained {
-        params,
-        loss,
-        epochs: options.epochs,
-    })
+    Ok(Trained { params, loss, epochs: options.epochs })
 }
 
 /// Index of the parameter to blame for a non-finite loss (see [`Diverged::param`]).
 fn culprit(params: &[f64], gradient: &[f64], before: &[f64]) -> usize {
     let largest = || {
-        (0..params.len())
-            .max_by(|&a, &b| params[a].abs().total_cmp(&params[b].abs()))
-            .unwrap_or(0)
+        (0..params.len()).max_by(|&a, &b| params[a].abs().total_cmp(&params[b].abs())).unwrap_or(0)
     };
     params
         .iter()
@@ -359,11 +325,7 @@ struct State {
 
 impl State {
     fn new(n: usize) -> State {
-        State {
-            m: vec![0.0; n],
-            v: vec![0.0; n],
-            t: 0,
-        }
+        State { m: vec![0.0; n], v: vec![0.0; n], t: 0 }
     }
 
     fn step(&mut self, options: &TrainOptions, params: &mut [f64], g: &[f64]) {

@@ -16,11 +16,7 @@ fn run(args: &[&str]) -> Run {
 
 fn run_with_stdin(args: &[&str], stdin: &str) -> Run {
     let (status, stdout, stderr) = common::chainrule_with_stdin(args, stdin);
-    Run {
-        status,
-        stdout,
-        stderr,
-    }
+    Run { status, stdout, stderr }
 }
 
 fn json(args: &[&str]) -> Value {
@@ -38,14 +34,8 @@ fn diff_prints_one_line_per_variable() {
 
 #[test]
 fn higher_orders_are_labelled() {
-    assert_eq!(
-        run(&["diff", "x^3", "--wrt", "x", "--order", "2"]).stdout,
-        "d2/dx2 = 6*x\n"
-    );
-    assert_eq!(
-        run(&["diff", "sin(x)", "--wrt", "x", "--order", "3"]).stdout,
-        "d3/dx3 = -cos(x)\n"
-    );
+    assert_eq!(run(&["diff", "x^3", "--wrt", "x", "--order", "2"]).stdout, "d2/dx2 = 6*x\n");
+    assert_eq!(run(&["diff", "sin(x)", "--wrt", "x", "--order", "3"]).stdout, "d3/dx3 = -cos(x)\n");
 }
 
 #[test]
@@ -56,10 +46,7 @@ fn diff_json_has_the_spec_shape() {
     let keys: Vec<&String> = v["derivatives"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["y", "x"]);
     assert_eq!(v["derivatives"]["x"], "y*(cos(x*y) + 1)");
-    assert_eq!(
-        json(&["diff", "x^2", "--wrt", "x", "--json"])["derivatives"]["x"],
-        "2*x"
-    );
+    assert_eq!(json(&["diff", "x^2", "--wrt", "x", "--json"])["derivatives"]["x"], "2*x");
 }
 
 #[test]
@@ -83,11 +70,7 @@ fn cse_prints_shared_parts_once_as_a_valid_program() {
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(lines[0].starts_with("t1 = "), "{}", r.stdout);
     let expected = json(&["eval", formula, "--at", at, "--grad", "--json"]);
-    let assignments: Vec<&str> = lines
-        .iter()
-        .filter(|l| l.starts_with('t'))
-        .copied()
-        .collect();
+    let assignments: Vec<&str> = lines.iter().filter(|l| l.starts_with('t')).copied().collect();
     for line in lines.iter().filter(|l| l.starts_with("d/d")) {
         let (lhs, rhs) = line.split_once(" = ").unwrap();
         let program = format!("{}\n{rhs}", assignments.join("\n"));
@@ -115,15 +98,7 @@ fn input_from_stdin_and_from_a_file() {
 
 #[test]
 fn eval_json_with_gradient_and_hessian() {
-    let v = json(&[
-        "eval",
-        "x^2*y",
-        "--at",
-        "y=2,x=1.5",
-        "--grad",
-        "--hessian",
-        "--json",
-    ]);
+    let v = json(&["eval", "x^2*y", "--at", "y=2,x=1.5", "--grad", "--hessian", "--json"]);
     assert_eq!(v["value"], 4.5);
     assert_eq!(v["gradient"]["x"], 6.0);
     assert_eq!(v["gradient"]["y"], 2.25);
@@ -132,9 +107,7 @@ fn eval_json_with_gradient_and_hessian() {
     let keys: Vec<&String> = v["gradient"].as_object().unwrap().keys().collect();
     assert_eq!(keys, ["x", "y"]);
     assert!(v.get("hessian").is_some());
-    assert!(json(&["eval", "x", "--at", "x=1", "--json"])
-        .get("gradient")
-        .is_none());
+    assert!(json(&["eval", "x", "--at", "x=1", "--json"]).get("gradient").is_none());
 }
 
 #[test]
@@ -152,20 +125,14 @@ fn a_non_finite_value_is_reported_with_its_subexpression() {
     assert!(r.stderr.contains("`ln(x - 2)` gives NaN"), "{}", r.stderr);
     assert!(r.stderr.contains("column 5"), "{}", r.stderr);
     let r = run(&["eval", "1/x", "--at", "x=0", "--json"]);
-    assert_eq!(
-        serde_json::from_str::<Value>(&r.stdout).unwrap()["value"],
-        "inf"
-    );
+    assert_eq!(serde_json::from_str::<Value>(&r.stdout).unwrap()["value"], "inf");
 }
 
 #[test]
 fn exit_statuses() {
     assert_eq!(run(&["diff", "x^", "--wrt", "x"]).status, 2);
     assert_eq!(run(&["diff", "x", "--wrt", "x", "--bogus"]).status, 2);
-    assert_eq!(
-        run(&["diff", "-f", "/no/such/file", "--wrt", "x"]).status,
-        1
-    );
+    assert_eq!(run(&["diff", "-f", "/no/such/file", "--wrt", "x"]).status, 1);
     assert_eq!(run(&["eval", "x + y", "--at", "x=1"]).status, 2);
     assert_eq!(run(&["eval", "x", "--at", "x=abc"]).status, 2);
     assert_eq!(run(&["diff", "h = x; h", "--wrt", "h"]).status, 2);
@@ -175,9 +142,7 @@ fn exit_statuses() {
 
 #[test]
 fn help_shows_examples() {
-    assert!(run(&["--help"])
-        .stdout
-        .contains("chainrule diff \"x^3*sin(x)\" --wrt x"));
+    assert!(run(&["--help"]).stdout.contains("chainrule diff \"x^3*sin(x)\" --wrt x"));
     for sub in ["diff", "grad", "eval"] {
         assert!(run(&[sub, "--help"]).stdout.contains("Examples:"), "{sub}");
     }

@@ -12,19 +12,14 @@ use std::fmt::Write;
 
 /// Test values for the variables, in order of first appearance: away from kinks and
 /// mostly inside the domains of asin, acos, ln and sqrt.
-const VALUES: [f64; 12] = [
-    0.7, 1.3, 0.45, 1.9, 0.85, 1.15, 0.6, 1.45, 0.35, 1.05, 0.55, 1.6,
-];
+const VALUES: [f64; 12] = [0.7, 1.3, 0.45, 1.9, 0.85, 1.15, 0.6, 1.45, 0.35, 1.05, 0.55, 1.6];
 
 #[test]
 fn derivative_snapshots() {
     insta::glob!("cases/derivatives/*.txt", |path| {
         let cases = std::fs::read_to_string(path).unwrap();
         let mut report = String::new();
-        for line in cases
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-        {
+        for line in cases.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
             report.push_str(&describe(line));
         }
         insta::assert_snapshot!(report);
@@ -46,20 +41,10 @@ fn describe(line: &str) -> String {
     for v in wrt.split(',').map(str::trim) {
         let d = f.derivative(v, order).unwrap();
         let text = f.text(d);
-        let label = if order == 1 {
-            format!("d/d{v}")
-        } else {
-            format!("d{order}/d{v}{order}")
-        };
+        let label = if order == 1 { format!("d/d{v}") } else { format!("d{order}/d{v}{order}") };
         writeln!(out, "  {label} = {text}").unwrap();
-        writeln!(
-            out,
-            "  {:width$}   {}",
-            "",
-            print::latex(&f.graph, d),
-            width = label.len()
-        )
-        .unwrap();
+        writeln!(out, "  {:width$}   {}", "", print::latex(&f.graph, d), width = label.len())
+            .unwrap();
         let lower = if order == 1 {
             f.text(simplified)
         } else {

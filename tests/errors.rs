@@ -15,11 +15,7 @@ fn expand(case: &serde_json::Value) -> Option<String> {
     Some(
         parts
             .iter()
-            .map(|p| {
-                p[0].as_str()
-                    .unwrap()
-                    .repeat(p[1].as_u64().unwrap() as usize)
-            })
+            .map(|p| p[0].as_str().unwrap().repeat(p[1].as_u64().unwrap() as usize))
             .collect(),
     )
 }
@@ -29,12 +25,7 @@ fn run_case(case: &serde_json::Value, dir: &std::path::Path) -> (i32, String, St
     let expr = expand(case);
     let mut stdin = None;
     let mut args: Vec<String> = Vec::new();
-    for a in case["args"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap())
-    {
+    for a in case["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap()) {
         match a {
             "{EXPR}" => match case["input"].as_str().unwrap_or("arg") {
                 "file" => {
@@ -65,12 +56,8 @@ fn corpus_bad_inputs_get_their_status_and_a_clear_message() {
     for case in common::cases("bad") {
         let id = case["id"].as_str().unwrap();
         let (status, stdout, stderr) = run_case(&case, &dir);
-        let allowed: Vec<i64> = case["expect_status"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_i64().unwrap())
-            .collect();
+        let allowed: Vec<i64> =
+            case["expect_status"].as_array().unwrap().iter().map(|s| s.as_i64().unwrap()).collect();
         assert!(
             allowed.contains(&(status as i64)),
             "{id}: status {status}, want {allowed:?}; stderr: {stderr}"
@@ -80,9 +67,10 @@ fn corpus_bad_inputs_get_their_status_and_a_clear_message() {
             assert!(!stderr.trim().is_empty(), "{id}: no message");
             if case["caret"] == true && status == 2 {
                 assert!(
-                    stderr.lines().any(|l| l.trim_start().starts_with("| ")
-                        && l.trim_end().ends_with('^')
-                        || l.contains("| ") && l.contains('^')),
+                    stderr
+                        .lines()
+                        .any(|l| l.trim_start().starts_with("| ") && l.trim_end().ends_with('^')
+                            || l.contains("| ") && l.contains('^')),
                     "{id}: no caret in {stderr}"
                 );
             }
@@ -122,37 +110,24 @@ fn a_hundred_thousand_open_parentheses_are_refused_with_a_caret() {
 fn deep_but_allowed_nesting_parses_on_a_small_stack() {
     // Test threads have small stacks; the parser grows its own.
     let src = format!("{}y*2{}", "(".repeat(9_000), ")".repeat(9_000));
-    let handle = std::thread::Builder::new()
-        .stack_size(256 * 1024)
-        .spawn(move || {
-            let mut f = Formula::parse(&src).unwrap();
-            f.derivative("y", 1).map(|d| f.text(d))
-        });
+    let handle = std::thread::Builder::new().stack_size(256 * 1024).spawn(move || {
+        let mut f = Formula::parse(&src).unwrap();
+        f.derivative("y", 1).map(|d| f.text(d))
+    });
     assert_eq!(handle.unwrap().join().unwrap().unwrap(), "2");
 }
 
 #[test]
 fn chains_of_powers_and_signs_count_as_nesting() {
-    for src in [
-        "2^".repeat(20_000) + "x",
-        "-".repeat(20_000) + "x",
-        "sin(".repeat(20_000) + "x",
-    ] {
-        assert!(matches!(
-            Formula::parse(&src).unwrap_err().kind,
-            ErrorKind::TooDeep { .. }
-        ));
+    for src in ["2^".repeat(20_000) + "x", "-".repeat(20_000) + "x", "sin(".repeat(20_000) + "x"] {
+        assert!(matches!(Formula::parse(&src).unwrap_err().kind, ErrorKind::TooDeep { .. }));
     }
 }
 
 #[test]
 fn empty_and_comment_only_formulas_are_refused() {
     for src in ["", "  \n\t", "# only a comment", ";;"] {
-        assert_eq!(
-            Formula::parse(src).unwrap_err().kind,
-            ErrorKind::Empty,
-            "{src:?}"
-        );
+        assert_eq!(Formula::parse(src).unwrap_err().kind, ErrorKind::Empty, "{src:?}");
     }
 }
 
@@ -169,9 +144,7 @@ fn pipeline(src: &str) -> Result<String, Error> {
     let vars = f.var_nodes();
     let g = diff::grad(&mut f.graph, f.root, &vars)?;
     let s = simplify::simplify(&mut f.graph, &g)?;
-    Ok(s.iter()
-        .map(|&d| print::text(&f.graph, d) + &print::latex(&f.graph, d))
-        .collect())
+    Ok(s.iter().map(|&d| print::text(&f.graph, d) + &print::latex(&f.graph, d)).collect())
 }
 
 proptest! {

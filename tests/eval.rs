@@ -34,11 +34,7 @@ fn f32_agrees_with_f64_to_f32_precision() {
             for (w, n) in wide.iter().zip(&narrow) {
                 // f32 rounding, amplified by the formula's conditioning: 1e-3 relative.
                 if w.is_finite() && w.abs() < 1e30 {
-                    assert!(
-                        close(*n as f64, *w, 1e-3),
-                        "{}: f32 {n} vs f64 {w}",
-                        case["id"]
-                    );
+                    assert!(close(*n as f64, *w, 1e-3), "{}: f32 {n} vs f64 {w}", case["id"]);
                     checked += 1;
                 }
             }
@@ -58,9 +54,7 @@ fn batches_equal_point_by_point_evaluation() {
         let columns: Vec<Vec<f64>> = names
             .iter()
             .map(|n| {
-                (0..rows)
-                    .map(|r| points[r % points.len()]["at"][n].as_f64().unwrap())
-                    .collect()
+                (0..rows).map(|r| points[r % points.len()]["at"][n].as_f64().unwrap()).collect()
             })
             .collect();
         let views: Vec<Column<f64>> = columns.iter().map(|c| Column::Rows(c)).collect();
@@ -81,11 +75,7 @@ fn batches_equal_point_by_point_evaluation() {
         let mean = tape.run_batch(&views, rows, Reduce::Mean);
         let total = tape.run_batch(&views, rows, Reduce::Sum);
         for k in 0..width {
-            assert!(
-                close(total[k], sums[k], 1e-12),
-                "{} sum of output {k}",
-                case["id"]
-            );
+            assert!(close(total[k], sums[k], 1e-12), "{} sum of output {k}", case["id"]);
             assert!(
                 close(mean[k], sums[k] / rows as f64, 1e-12),
                 "{} mean of output {k}",
@@ -145,18 +135,11 @@ fn registers_are_reused() {
             &f.graph,
             &roots,
             &f.vars,
-            CompileOptions {
-                fuse: false,
-                reuse_registers: false,
-            },
+            CompileOptions { fuse: false, reuse_registers: false },
         )
         .unwrap()
     };
-    println!(
-        "{} instructions in {} registers",
-        tape.len(),
-        tape.registers()
-    );
+    println!("{} instructions in {} registers", tape.len(), tape.registers());
     assert!(
         tape.registers() * 2 < tape.len(),
         "{} registers for {} instructions",
@@ -171,10 +154,7 @@ fn fusion_and_reuse_do_not_change_values() {
     for case in cases("eval") {
         let (f, fast) = full_tape(&case);
         let names = var_names(&case);
-        let options = CompileOptions {
-            fuse: false,
-            reuse_registers: false,
-        };
+        let options = CompileOptions { fuse: false, reuse_registers: false };
         let plain = eval::compile_with(&f.graph, &[f.root], &names, options).unwrap();
         for pt in case["points"].as_array().unwrap() {
             let (_, values) = point(&case, &pt["at"]);
@@ -190,52 +170,26 @@ fn value_and_gradient(src: &str, point: &[(&str, f64)]) -> Vec<f64> {
     let mut f = Formula::parse(src).unwrap();
     let names = f.vars.clone();
     let tape = f.gradient_tape(&names).unwrap();
-    let values: Vec<f64> = names
-        .iter()
-        .map(|n| point.iter().find(|(m, _)| m == n).unwrap().1)
-        .collect();
+    let values: Vec<f64> =
+        names.iter().map(|n| point.iter().find(|(m, _)| m == n).unwrap().1).collect();
     tape.run(&values, &mut Vec::new())
 }
 
 #[test]
 fn losses_are_computed_stably() {
-    assert_eq!(
-        value_and_gradient("bce(sigmoid(z), 1)", &[("z", -800.0)]),
-        vec![800.0, -1.0]
-    );
-    assert_eq!(
-        value_and_gradient("bce(sigmoid(z), 0)", &[("z", 800.0)]),
-        vec![800.0, 1.0]
-    );
+    assert_eq!(value_and_gradient("bce(sigmoid(z), 1)", &[("z", -800.0)]), vec![800.0, -1.0]);
+    assert_eq!(value_and_gradient("bce(sigmoid(z), 0)", &[("z", 800.0)]), vec![800.0, 1.0]);
     let f = Formula::parse("softmax_cross_entropy([1000, 0], [0, 1])").unwrap();
-    assert_eq!(
-        eval::evaluate(&f.graph, &[f.root], &[], &[]).unwrap(),
-        vec![1000.0]
-    );
+    assert_eq!(eval::evaluate(&f.graph, &[f.root], &[], &[]).unwrap(), vec![1000.0]);
     let softmax = "cross_entropy([exp(a)/(exp(a) + exp(b)), exp(b)/(exp(a) + exp(b))], [0, 1])";
-    assert_eq!(
-        value_and_gradient(softmax, &[("a", 1000.0), ("b", 0.0)]),
-        vec![1000.0, 1.0, -1.0]
-    );
-    assert_eq!(
-        value_and_gradient("ln(sigmoid(x))", &[("x", -1000.0)]),
-        vec![-1000.0, 1.0]
-    );
-    assert_eq!(
-        value_and_gradient("softplus(x)", &[("x", 1000.0)]),
-        vec![1000.0, 1.0]
-    );
-    assert_eq!(
-        value_and_gradient("softplus(x)", &[("x", -1000.0)]),
-        vec![0.0, 0.0]
-    );
+    assert_eq!(value_and_gradient(softmax, &[("a", 1000.0), ("b", 0.0)]), vec![1000.0, 1.0, -1.0]);
+    assert_eq!(value_and_gradient("ln(sigmoid(x))", &[("x", -1000.0)]), vec![-1000.0, 1.0]);
+    assert_eq!(value_and_gradient("softplus(x)", &[("x", 1000.0)]), vec![1000.0, 1.0]);
+    assert_eq!(value_and_gradient("softplus(x)", &[("x", -1000.0)]), vec![0.0, 0.0]);
     let lse = value_and_gradient("logsumexp([x, y])", &[("x", 1000.0), ("y", 1000.0)]);
     assert_eq!(lse[0], 1000.0 + 2f64.ln());
     // exp(x - logsumexp) loses |logsumexp| * eps to cancellation: 1e-13 here
-    assert!(
-        close(lse[1], 0.5, 1e-12) && close(lse[2], 0.5, 1e-12),
-        "{lse:?}"
-    );
+    assert!(close(lse[1], 0.5, 1e-12) && close(lse[2], 0.5, 1e-12), "{lse:?}");
     assert_eq!(value_and_gradient("sigmoid(x)", &[("x", -1000.0)])[0], 0.0);
     let mse = value_and_gradient("mse([a, b], [1, 2])", &[("a", 3.0), ("b", 2.0)]);
     assert_eq!(mse, vec![2.0, 2.0, 0.0]);
@@ -344,10 +298,7 @@ fn data_errors_are_clear() {
     let path = data.to_str().unwrap();
     let (status, _, err) = chainrule(&["eval", "w*x", "--data", path, "--at", "w=1"]);
     assert_eq!(status, 2);
-    assert!(
-        err.contains("the data column `q` names no variable"),
-        "{err}"
-    );
+    assert!(err.contains("the data column `q` names no variable"), "{err}");
     let data2 = csv_file("ok", "x\n1\n");
     let (status, _, err) = chainrule(&["eval", "w*x", "--data", data2.to_str().unwrap()]);
     assert_eq!(status, 2);
@@ -355,17 +306,11 @@ fn data_errors_are_clear() {
     let data3 = csv_file("nan", "x\n1\nabc\n");
     let (status, _, err) = chainrule(&["eval", "x", "--data", data3.to_str().unwrap()]);
     assert_eq!(status, 1);
-    assert!(
-        err.contains("row 2, column `x`: `abc` is not a number"),
-        "{err}"
-    );
+    assert!(err.contains("row 2, column `x`: `abc` is not a number"), "{err}");
     let data4 = csv_file("dom", "x\n3\n1\n");
     let (status, _, err) = chainrule(&["eval", "ln(x - 2)", "--data", data4.to_str().unwrap()]);
     assert_eq!(status, 1);
-    assert!(
-        err.contains("in data row 2: `ln(x - 2)` gives NaN"),
-        "{err}"
-    );
+    assert!(err.contains("in data row 2: `ln(x - 2)` gives NaN"), "{err}");
     for p in [data, data2, data3, data4] {
         std::fs::remove_file(p).ok();
     }
@@ -375,11 +320,7 @@ fn data_errors_are_clear() {
 fn check_from_the_command_line() {
     let (status, out, _) = chainrule(&["check", "sin(x)*exp(y)", "--at", "x=0.5,y=1", "--hessian"]);
     assert_eq!(status, 0);
-    assert_eq!(
-        out.lines().filter(|l| l.ends_with(" ok")).count(),
-        6,
-        "{out}"
-    );
+    assert_eq!(out.lines().filter(|l| l.ends_with(" ok")).count(), 6, "{out}");
     let (status, out, _) =
         chainrule(&["check", "tanh(x*y) + ln(x)", "--points", "4", "--seed", "3"]);
     assert_eq!(status, 0, "{out}");

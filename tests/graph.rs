@@ -21,19 +21,12 @@ fn cases() -> Vec<Case> {
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .map(|line| {
             let parts: Vec<&str> = line.split('|').map(str::trim).collect();
-            let wrt: Vec<String> = parts[2]
-                .split(',')
-                .filter(|w| !w.is_empty())
-                .map(str::to_string)
-                .collect();
+            let wrt: Vec<String> =
+                parts[2].split(',').filter(|w| !w.is_empty()).map(str::to_string).collect();
             let mut formula = Formula::parse(parts[1]).unwrap();
             let order = if parts[0] == "second" { 2 } else { 1 };
             let view = formula.graph_view(&wrt, order).unwrap();
-            Case {
-                name: parts[0].to_string(),
-                formula,
-                view,
-            }
+            Case { name: parts[0].to_string(), formula, view }
         })
         .collect()
 }
@@ -41,10 +34,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn dot_snapshots() {
     for case in cases() {
-        insta::assert_snapshot!(
-            format!("dot_{}", case.name),
-            case.view.dot(&case.formula.graph)
-        );
+        insta::assert_snapshot!(format!("dot_{}", case.name), case.view.dot(&case.formula.graph));
     }
 }
 
@@ -105,10 +95,7 @@ fn svg_has_one_shape_per_node_and_one_path_per_edge() {
         let outputs = json["outputs"].as_array().unwrap().len();
         let edges = json["edges"].as_array().unwrap().len();
         let elements = drawn_elements(&case.view.svg(g));
-        let shapes = elements
-            .iter()
-            .filter(|e| *e == "rect" || *e == "ellipse")
-            .count();
+        let shapes = elements.iter().filter(|e| *e == "rect" || *e == "ellipse").count();
         let paths = elements.iter().filter(|e| *e == "path").count();
         // An output is marked by a double circle: two ellipses.
         assert_eq!(shapes, case.view.len() + 2 * outputs, "{}", case.name);
@@ -138,12 +125,7 @@ fn graphviz_accepts_the_dot() {
             .write_all(case.view.dot(&case.formula.graph).as_bytes())
             .unwrap();
         let out = child.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}: {}",
-            case.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}: {}", case.name, String::from_utf8_lossy(&out.stderr));
         assert!(String::from_utf8_lossy(&out.stdout).contains("<svg"));
     }
 }
@@ -156,11 +138,7 @@ fn the_svg_renders_to_a_png() {
     let size = tree.size().to_int_size();
     assert!(size.width() > 500 && size.height() > 500, "{size:?}");
     let mut pixmap = resvg::tiny_skia::Pixmap::new(size.width(), size.height()).unwrap();
-    resvg::render(
-        &tree,
-        resvg::tiny_skia::Transform::default(),
-        &mut pixmap.as_mut(),
-    );
+    resvg::render(&tree, resvg::tiny_skia::Transform::default(), &mut pixmap.as_mut());
     let inked = pixmap.pixels().iter().filter(|p| p.alpha() > 0).count();
     assert!(inked > 10_000, "only {inked} pixels drawn");
     let path = std::env::temp_dir().join(format!("chainrule-xor-{}.png", std::process::id()));
@@ -170,10 +148,7 @@ fn the_svg_renders_to_a_png() {
 
 #[test]
 fn statistics_count_sharing() {
-    let case = cases()
-        .into_iter()
-        .find(|c| c.name == "product_rule")
-        .unwrap();
+    let case = cases().into_iter().find(|c| c.name == "product_rule").unwrap();
     let stats = case.view.stats(&case.formula.graph);
     // formula: x, y, x*y, sin(x*y), + ; d/dx = y*(cos(x*y) + 1) shares x*y and y
     assert_eq!(stats.formula_nodes, 5);
@@ -202,41 +177,22 @@ fn the_graph_command() {
     assert_eq!(status, 0, "{err}");
     let text = std::fs::read_to_string(&svg).unwrap();
     // 15 edges and one to each of the three output markers
-    assert_eq!(
-        drawn_elements(&text)
-            .iter()
-            .filter(|e| *e == "path")
-            .count(),
-        18
-    );
-    assert_eq!(
-        std::fs::read_dir(&dir).unwrap().count(),
-        1,
-        "no temporary file is left behind"
-    );
+    assert_eq!(drawn_elements(&text).iter().filter(|e| *e == "path").count(), 18);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary file is left behind");
     let (_, dot, _) = chainrule(&["graph", "x*y"]);
     assert!(dot.starts_with("digraph chainrule {"), "{dot}");
     let (_, stats, _) = chainrule(&["graph", "x*y + sin(x*y)", "--wrt", "x", "--stats"]);
-    assert!(
-        stats.contains("derivative nodes: 7 (3 shared with the formula)"),
-        "{stats}"
-    );
+    assert!(stats.contains("derivative nodes: 7 (3 shared with the formula)"), "{stats}");
     let (_, json, _) = chainrule(&["graph", "x*y", "--wrt", "x", "--format", "json", "--stats"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["stats"]["nodes"], 3);
     assert_eq!(v["nodes"][2]["op"], "mul");
-    let big = (1..=300)
-        .map(|i| format!("sin(x{i})"))
-        .collect::<Vec<_>>()
-        .join(" + ");
+    let big = (1..=300).map(|i| format!("sin(x{i})")).collect::<Vec<_>>().join(" + ");
     let (status, summary, err) =
         chainrule(&["graph", &big, "--format", "svg", "--max-nodes", "100"]);
     assert_eq!(status, 0);
     assert!(err.contains("more than --max-nodes 100"), "{err}");
-    assert!(
-        summary.contains("nodes: more than the 100 that are drawn"),
-        "{summary}"
-    );
+    assert!(summary.contains("nodes: more than the 100 that are drawn"), "{summary}");
     roxmltree::Document::parse(&summary).unwrap();
     std::fs::remove_dir_all(dir).ok();
 }

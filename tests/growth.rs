@@ -20,11 +20,7 @@ fn sizes(src: &str) -> Sizes {
     let raw = walk::reachable(&f.graph, &raw_roots).len();
     let simple_roots = simplify::simplify(&mut f.graph, &raw_roots).unwrap();
     let simplified = walk::reachable(&f.graph, &simple_roots).len();
-    Sizes {
-        formula,
-        raw,
-        simplified,
-    }
+    Sizes { formula, raw, simplified }
 }
 
 fn assert_no_swell(name: &str, src: &str) {
@@ -33,12 +29,7 @@ fn assert_no_swell(name: &str, src: &str) {
         "{name}: formula {} nodes, gradient {} raw, {} simplified",
         s.formula, s.raw, s.simplified
     );
-    assert!(
-        s.raw <= 5 * s.formula,
-        "{name}: raw gradient {} > 5 x {}",
-        s.raw,
-        s.formula
-    );
+    assert!(s.raw <= 5 * s.formula, "{name}: raw gradient {} > 5 x {}", s.raw, s.formula);
     assert!(
         s.simplified <= 5 * s.formula,
         "{name}: simplified gradient {} > 5 x {}",
@@ -63,10 +54,7 @@ fn a_thousand_nested_functions() {
 
 #[test]
 fn a_product_of_a_thousand_variables() {
-    let product = (1..=1000)
-        .map(|i| format!("x{i}"))
-        .collect::<Vec<_>>()
-        .join("*");
+    let product = (1..=1000).map(|i| format!("x{i}")).collect::<Vec<_>>().join("*");
     assert_no_swell("product", &product);
 }
 
@@ -74,10 +62,7 @@ fn a_product_of_a_thousand_variables() {
 fn a_balanced_product_of_a_thousand_variables() {
     let mut level: Vec<String> = (1..=1024).map(|i| format!("x{i}")).collect();
     while level.len() > 1 {
-        level = level
-            .chunks(2)
-            .map(|p| format!("({}*{})", p[0], p[1]))
-            .collect();
+        level = level.chunks(2).map(|p| format!("({}*{})", p[0], p[1])).collect();
     }
     assert_no_swell("balanced product", &level[0]);
 }
@@ -90,10 +75,7 @@ fn network(inputs: usize, hidden: usize) -> String {
         program.push_str(&format!("h{j} = tanh({} + b{j})\n", sum.join(" + ")));
     }
     let out: Vec<String> = (1..=hidden).map(|j| format!("v{j}*h{j}")).collect();
-    program.push_str(&format!(
-        "out = sigmoid({} + c)\nmse(out, y)\n",
-        out.join(" + ")
-    ));
+    program.push_str(&format!("out = sigmoid({} + c)\nmse(out, y)\n", out.join(" + ")));
     program
 }
 
@@ -111,10 +93,7 @@ fn the_cse_print_of_a_deep_chain_grows_linearly() {
     };
     let (small, large) = (length(250), length(1000));
     println!("cse text: {small} bytes at depth 250, {large} at depth 1000");
-    assert!(
-        large < 5 * small,
-        "{large} bytes at 4x the depth vs {small}"
-    );
+    assert!(large < 5 * small, "{large} bytes at 4x the depth vs {small}");
     // The plain text repeats every shared part and grows quadratically.
     let mut f = Formula::parse(&chain(1000)).unwrap();
     let d = f.derivative("x", 1).unwrap();

@@ -14,15 +14,11 @@ fn pipeline(src: &str) {
     let mut f = Formula::parse(src).unwrap();
     let canonical = f.simplified().unwrap();
     let printed = f.text(canonical);
-    let again = lower(&mut f.graph, &syntax::parse(&printed).unwrap())
-        .unwrap()
-        .root;
+    let again = lower(&mut f.graph, &syntax::parse(&printed).unwrap()).unwrap().root;
     assert_eq!(again, canonical, "{src} printed as {printed}");
     let d = f.derivative("x", 1).unwrap();
     let printed_d = f.text(d);
-    let again = lower(&mut f.graph, &syntax::parse(&printed_d).unwrap())
-        .unwrap()
-        .root;
+    let again = lower(&mut f.graph, &syntax::parse(&printed_d).unwrap()).unwrap().root;
     assert_eq!(again, d, "d/dx of {src} printed as {printed_d}");
     let names: Vec<String> = ["x", "y", "z"].iter().map(|s| s.to_string()).collect();
     let roots = [f.root, canonical, d];
@@ -31,19 +27,14 @@ fn pipeline(src: &str) {
         &f.graph,
         &roots,
         &names,
-        CompileOptions {
-            fuse: true,
-            reuse_registers: false,
-        },
+        CompileOptions { fuse: true, reuse_registers: false },
     )
     .unwrap();
     for point in [[0.3f64, -0.7, 1.1], [1.9, 0.25, -2.5]] {
         let a = fast.run(&point, &mut Vec::new());
         let b = no_reuse.run(&point, &mut Vec::new());
         assert!(
-            a.iter()
-                .zip(&b)
-                .all(|(x, y)| x.to_bits() == y.to_bits() || x.is_nan() && y.is_nan()),
+            a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits() || x.is_nan() && y.is_nan()),
             "{src}"
         );
     }
@@ -76,10 +67,7 @@ fn fused_division_is_the_accurate_one() {
     // acos amplifies the difference (found by the pipeline fuzzer).
     let f = Formula::parse("acos(-x/x)").unwrap();
     let tape = compile(&f.graph, &[f.root], &f.vars).unwrap();
-    assert_eq!(
-        tape.run(&[1.9f64], &mut Vec::new())[0],
-        std::f64::consts::PI
-    );
+    assert_eq!(tape.run(&[1.9f64], &mut Vec::new())[0], std::f64::consts::PI);
 }
 
 #[test]
@@ -88,26 +76,13 @@ fn a_ten_megabyte_sum_works() {
     let mut i = 0u64;
     while text.len() < 10_000_000 {
         let var = ["x", "y", "z"][(i % 3) as usize];
-        text.push_str(&format!(
-            "{}*{var}^{} + ",
-            (i % 997) as f64 / 8.0,
-            i % 9 + 1
-        ));
+        text.push_str(&format!("{}*{var}^{} + ", (i % 997) as f64 / 8.0, i % 9 + 1));
         i += 1;
     }
     text.push('1');
     let start = std::time::Instant::now();
-    let (status, out, err) = chainrule(
-        &[
-            "eval",
-            "-",
-            "--at",
-            "x=0.5,y=0.25,z=0.75",
-            "--grad",
-            "--json",
-        ],
-        &text,
-    );
+    let (status, out, err) =
+        chainrule(&["eval", "-", "--at", "x=0.5,y=0.25,z=0.75", "--grad", "--json"], &text);
     assert_eq!(status, 0, "{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert!(v["gradient"]["x"].as_f64().unwrap() > 0.0);
@@ -130,10 +105,7 @@ fn the_node_limit_stops_high_orders_cleanly() {
         "",
     );
     assert_eq!(status, 1);
-    assert!(
-        err.contains("the graph would exceed the limit of 200000 nodes"),
-        "{err}"
-    );
+    assert!(err.contains("the graph would exceed the limit of 200000 nodes"), "{err}");
     assert!(err.contains("--node-limit"), "{err}");
     let mut f = Formula::parse("sin(x)*exp(x)*tanh(x*y)/(1 + x^2)").unwrap();
     f.graph.set_node_limit(50_000);
@@ -145,20 +117,10 @@ fn the_node_limit_stops_high_orders_cleanly() {
 
 #[test]
 fn an_enormous_printed_text_points_to_cse() {
-    let args = [
-        "diff",
-        "sin(x)*exp(x)*tanh(x*y)/(1 + x^2)",
-        "--wrt",
-        "x",
-        "--order",
-        "12",
-    ];
+    let args = ["diff", "sin(x)*exp(x)*tanh(x*y)/(1 + x^2)", "--wrt", "x", "--order", "12"];
     let (status, _, err) = chainrule(&args, "");
     assert_eq!(status, 1);
-    assert!(
-        err.contains("would be about") && err.contains("--cse"),
-        "{err}"
-    );
+    assert!(err.contains("would be about") && err.contains("--cse"), "{err}");
     let mut with_cse = args.to_vec();
     with_cse.push("--cse");
     let (status, out, _) = chainrule(&with_cse, "");
@@ -179,28 +141,18 @@ fn huge_exponents_do_not_hang() {
 
 #[test]
 fn the_size_and_depth_limits_can_be_raised() {
-    let error = Formula::parse_with(
-        "x + 1",
-        ParseOptions {
-            max_bytes: 3,
-            ..ParseOptions::default()
-        },
-    )
-    .unwrap_err();
+    let error =
+        Formula::parse_with("x + 1", ParseOptions { max_bytes: 3, ..ParseOptions::default() })
+            .unwrap_err();
     assert_eq!(error.kind, ErrorKind::TooLarge { size: 5, limit: 3 });
     assert!(error.hint.unwrap().contains("--max-bytes"));
     let (status, _, err) = chainrule(&["diff", "x + 1", "--wrt", "x", "--max-bytes", "3"], "");
     assert_eq!(status, 2);
     assert!(err.contains("more than the limit of 3"), "{err}");
     let deep = format!("{}x{}", "(".repeat(50), ")".repeat(50));
-    let error = Formula::parse_with(
-        &deep,
-        ParseOptions {
-            max_depth: 20,
-            ..ParseOptions::default()
-        },
-    )
-    .unwrap_err();
+    let error =
+        Formula::parse_with(&deep, ParseOptions { max_depth: 20, ..ParseOptions::default() })
+            .unwrap_err();
     assert_eq!(error.kind, ErrorKind::TooDeep { limit: 20 });
     assert!(error.hint.unwrap().contains("--max-depth"));
     let (status, out, _) = chainrule(&["diff", &deep, "--wrt", "x", "--max-depth", "60"], "");
@@ -238,21 +190,10 @@ fn saved_files_are_replaced_atomically() {
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
-    assert_eq!(
-        names.len(),
-        2,
-        "only the data and the saved file remain: {names:?}"
-    );
+    assert_eq!(names.len(), 2, "only the data and the saved file remain: {names:?}");
     // A folder that does not exist: a clear error, exit 1, nothing written.
-    let (status, _, err) = chainrule(
-        &[
-            "graph",
-            "x",
-            "-o",
-            dir.join("no/such/g.dot").to_str().unwrap(),
-        ],
-        "",
-    );
+    let (status, _, err) =
+        chainrule(&["graph", "x", "-o", dir.join("no/such/g.dot").to_str().unwrap()], "");
     assert_eq!(status, 1);
     assert!(err.contains("cannot write"), "{err}");
     std::fs::remove_dir_all(dir).ok();

@@ -20,9 +20,7 @@ fn formula(smooth: bool) -> impl Strategy<Value = String> {
     ];
     leaf.prop_recursive(5, 40, 3, move |inner| {
         let unary = if smooth {
-            vec![
-                "sin", "cos", "tanh", "sigmoid", "softplus", "atan", "exp", "sinh",
-            ]
+            vec!["sin", "cos", "tanh", "sigmoid", "softplus", "atan", "exp", "sinh"]
         } else {
             vec![
                 "sin", "cos", "tanh", "sigmoid", "softplus", "atan", "abs", "relu", "sign", "step",

@@ -13,18 +13,11 @@ use std::path::Path;
 const XOR_MODEL: &str = include_str!("../examples/xor/model.expr");
 
 fn xor_data() -> Table {
-    read_csv(Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/examples/xor/xor.csv"
-    )))
-    .unwrap()
+    read_csv(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/xor/xor.csv"))).unwrap()
 }
 
 fn xor_params(f: &Formula) -> Vec<String> {
-    let patterns: Vec<String> = ["w*", "b*", "v*", "c"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let patterns: Vec<String> = ["w*", "b*", "v*", "c"].iter().map(|s| s.to_string()).collect();
     train::select_params(&f.vars, &patterns).unwrap()
 }
 
@@ -34,13 +27,7 @@ fn train_xor(optimizer: Optimizer, lr: f64, epochs: usize) -> (Vec<String>, Trai
     let params = xor_params(&f);
     let start = train::initial_params(&f, &params, 0);
     let model = Model::new(&mut f, &params, &data).unwrap();
-    let options = TrainOptions {
-        lr,
-        epochs,
-        batch_size: None,
-        optimizer,
-        seed: 0,
-    };
+    let options = TrainOptions { lr, epochs, batch_size: None, optimizer, seed: 0 };
     let trained = train::train(&model, &data, &start, &options, |_, _| {}).unwrap();
     (params, trained)
 }
@@ -67,10 +54,7 @@ fn predictions(params: &[String], values: &[f64]) -> Vec<f64> {
 fn assert_learned(name: &str, params: &[String], trained: &Trained) {
     assert!(trained.loss < 0.01, "{name}: loss {}", trained.loss);
     let p = predictions(params, &trained.params);
-    assert!(
-        p[0] < 0.5 && p[1] > 0.5 && p[2] > 0.5 && p[3] < 0.5,
-        "{name}: {p:?}"
-    );
+    assert!(p[0] < 0.5 && p[1] > 0.5 && p[2] > 0.5 && p[3] < 0.5, "{name}: {p:?}");
 }
 
 #[test]
@@ -101,19 +85,11 @@ fn the_starting_weights_are_glorot_and_biases_zero() {
             assert_eq!(*v, 0.0, "{p}");
         } else {
             // hidden weights feed sums of 3 terms, output weights sums of 5
-            let limit = if p.starts_with('w') {
-                (6.0f64 / 4.0).sqrt()
-            } else {
-                1.0
-            };
+            let limit = if p.starts_with('w') { (6.0f64 / 4.0).sqrt() } else { 1.0 };
             assert!(v.abs() <= limit && *v != 0.0, "{p} = {v}");
         }
     }
-    assert_eq!(
-        start,
-        train::initial_params(&f, &params, 0),
-        "a seed fixes them"
-    );
+    assert_eq!(start, train::initial_params(&f, &params, 0), "a seed fixes them");
     assert_ne!(start, train::initial_params(&f, &params, 1));
 }
 
@@ -145,10 +121,8 @@ fn the_training_gradient_matches_finite_differences_of_the_mean_loss() {
 
 #[test]
 fn parameter_patterns() {
-    let vars: Vec<String> = ["w1_1", "w1_2", "b1", "x1", "v1", "c", "y"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let vars: Vec<String> =
+        ["w1_1", "w1_2", "b1", "x1", "v1", "c", "y"].iter().map(|s| s.to_string()).collect();
     let pick = |p: &[&str]| {
         train::select_params(&vars, &p.iter().map(|s| s.to_string()).collect::<Vec<_>>())
     };
@@ -183,14 +157,7 @@ fn the_xor_net_trains_from_the_command_line() {
     args.extend(["--epochs", "2000", "--save", &saved]);
     let (status, out, err) = chainrule(&args);
     assert_eq!(status, 0, "{err}");
-    let loss: f64 = out
-        .lines()
-        .next()
-        .unwrap()
-        .strip_prefix("loss = ")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let loss: f64 = out.lines().next().unwrap().strip_prefix("loss = ").unwrap().parse().unwrap();
     assert!(loss < 0.01, "{out}");
     assert!(err.contains("epoch 2000/2000"), "progress lines: {err}");
     // the saved parameters predict XOR through eval --params
@@ -216,23 +183,12 @@ fn training_is_deterministic_and_save_then_init_continues() {
         out
     };
     let shuffled = ["--batch-size", "2", "--seed", "5"];
-    assert_eq!(
-        run("200", &shuffled),
-        run("200", &shuffled),
-        "the same seed gives the same run"
-    );
-    assert_ne!(
-        run("200", &shuffled),
-        run("200", &["--batch-size", "2", "--seed", "6"])
-    );
+    assert_eq!(run("200", &shuffled), run("200", &shuffled), "the same seed gives the same run");
+    assert_ne!(run("200", &shuffled), run("200", &["--batch-size", "2", "--seed", "6"]));
     // Full-batch SGD has no state besides the parameters: 100 + 100 epochs is 200.
     let halfway = temp("half.json");
     run("100", &["--save", &halfway]);
-    assert_eq!(
-        run("100", &["--init", &halfway]),
-        run("200", &[]),
-        "--save then --init continues"
-    );
+    assert_eq!(run("100", &["--init", &halfway]), run("200", &[]), "--save then --init continues");
     std::fs::remove_file(halfway).ok();
 }
 
@@ -257,10 +213,7 @@ fn a_diverging_run_stops_and_names_the_parameter() {
     assert_eq!(status, 1, "{out}");
     assert!(err.contains("training stopped at epoch"), "{err}");
     assert!(err.contains("the parameter `w` went bad first"), "{err}");
-    assert!(
-        out.starts_with("loss = "),
-        "the last finite parameters are printed: {out}"
-    );
+    assert!(out.starts_with("loss = "), "the last finite parameters are printed: {out}");
     std::fs::remove_file(data).ok();
 }
 
@@ -299,11 +252,7 @@ fn linear_regression_recovers_its_coefficients() {
     ]);
     assert_eq!(status, 0, "{err}");
     let value = |name: &str| -> f64 {
-        out.lines()
-            .find_map(|l| l.strip_prefix(&format!("{name} = ")))
-            .unwrap()
-            .parse()
-            .unwrap()
+        out.lines().find_map(|l| l.strip_prefix(&format!("{name} = "))).unwrap().parse().unwrap()
     };
     // the data were made as 1.2 + 3.1*size - 0.45*age + noise(0.15)
     assert!((value("w_size") - 3.1).abs() < 0.05, "{out}");

@@ -29,10 +29,7 @@ fn read_source(args: &InputArgs) -> Result<String, Failure> {
 /// read from that file.
 pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
     let source = read_source(args)?;
-    let options = ParseOptions {
-        max_depth: args.max_depth,
-        max_bytes: args.max_bytes,
-    };
+    let options = ParseOptions { max_depth: args.max_depth, max_bytes: args.max_bytes };
     let mut formula = match Formula::parse_with(&source, options) {
         Ok(formula) => formula,
         Err(e) => match named_file(args).and_then(|path| std::fs::read_to_string(path).ok()) {
@@ -48,10 +45,7 @@ pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
 
 /// The positional formula argument when it names an existing file.
 fn named_file(args: &InputArgs) -> Option<&std::path::Path> {
-    let text = args
-        .expr
-        .as_deref()
-        .filter(|t| *t != "-" && !t.contains('\n'))?;
+    let text = args.expr.as_deref().filter(|t| *t != "-" && !t.contains('\n'))?;
     let path = std::path::Path::new(text);
     path.is_file().then_some(path)
 }
@@ -69,10 +63,7 @@ pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
 /// Checks `--wrt` names: each a valid name, not a name the program assigns.
 pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<(), Failure> {
     for name in wrt {
-        let valid = name
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid || name == "pi" || name == "e" {
             return Err(usage(format!("`{name}` is not a variable name (in --wrt)")));
@@ -97,11 +88,7 @@ pub(crate) fn parse_point(text: &str) -> Result<Vec<(String, f64)>, Failure> {
                 .split_once('=')
                 .ok_or_else(|| usage(format!("--at takes name=value pairs, got `{pair}`")))?;
             let value: f64 = value.trim().parse().map_err(|_| {
-                usage(format!(
-                    "--at: `{}` is not a number (for `{}`)",
-                    value.trim(),
-                    name.trim()
-                ))
+                usage(format!("--at: `{}` is not a number (for `{}`)", value.trim(), name.trim()))
             })?;
             Ok((name.trim().to_string(), value))
         })
@@ -115,12 +102,9 @@ pub(crate) fn read_params(path: &std::path::Path) -> Result<Vec<(String, f64)>, 
         .map_err(|e| io(format!("cannot read {}: {e}", path.display())))?;
     let value: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| io(format!("{} is not JSON: {e}", path.display())))?;
-    let object = value.as_object().ok_or_else(|| {
-        io(format!(
-            "{} is not a JSON object of numbers",
-            path.display()
-        ))
-    })?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| io(format!("{} is not a JSON object of numbers", path.display())))?;
     object
         .iter()
         .map(|(name, v)| {

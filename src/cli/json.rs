@@ -16,10 +16,5 @@ pub(crate) fn number(v: f64) -> Value {
 
 /// `{"name": value, ...}` in the given order.
 pub(crate) fn object<V: Into<Value>>(entries: impl IntoIterator<Item = (String, V)>) -> Value {
-    Value::Object(
-        entries
-            .into_iter()
-            .map(|(k, v)| (k, v.into()))
-            .collect::<Map<_, _>>(),
-    )
+    Value::Object(entries.into_iter().map(|(k, v)| (k, v.into())).collect::<Map<_, _>>())
 }

@@ -40,11 +40,9 @@ enum Command {
                             chainrule grad \"x*y + sin(x*y)\" --wrt x --format latex")]
     Grad(cmd::diff::GradArgs),
     /// Evaluate a formula, its gradient and Hessian at a point or over a data set.
-    #[command(
-        after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
+    #[command(after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
                             chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json\n  \
-                            chainrule eval \"(w*x + b - y)^2\" --data rows.csv --at w=1,b=0 --grad"
-    )]
+                            chainrule eval \"(w*x + b - y)^2\" --data rows.csv --at w=1,b=0 --grad")]
     Eval(cmd::eval::EvalArgs),
     /// Draw the DAG of a formula and its derivatives (DOT, SVG, JSON) with statistics.
     #[command(
@@ -61,10 +59,8 @@ enum Command {
     )]
     Train(cmd::train::TrainArgs),
     /// Compare symbolic derivatives with finite differences.
-    #[command(
-        after_help = "Examples:\n  chainrule check \"sin(x)*exp(y)\" --at x=0.5,y=1\n  \
-                            chainrule check \"tanh(x*y)\" --hessian --points 5 --seed 7"
-    )]
+    #[command(after_help = "Examples:\n  chainrule check \"sin(x)*exp(y)\" --at x=0.5,y=1\n  \
+                            chainrule check \"tanh(x*y)\" --hessian --points 5 --seed 7")]
     Check(cmd::check::CheckArgs),
     /// Sizes and phase timings (parse, diff, simplify, compile, evaluate).
     #[command(after_help = "Example:\n  chainrule bench \"sigmoid(w*x + b)\" --json")]
@@ -75,19 +71,10 @@ enum Command {
 #[derive(Args, Debug, Clone)]
 pub(crate) struct InputArgs {
     /// The formula (or `-` to read it from standard input).
-    #[arg(
-        value_name = "EXPR",
-        allow_hyphen_values = true,
-        required_unless_present = "file"
-    )]
+    #[arg(value_name = "EXPR", allow_hyphen_values = true, required_unless_present = "file")]
     expr: Option<String>,
     /// Read the formula from a file.
-    #[arg(
-        short = 'f',
-        long = "file",
-        value_name = "PATH",
-        conflicts_with = "expr"
-    )]
+    #[arg(short = 'f', long = "file", value_name = "PATH", conflicts_with = "expr")]
     file: Option<std::path::PathBuf>,
     /// The deepest nesting of brackets, calls and powers accepted.
     #[arg(long, value_name = "N", default_value_t = crate::syntax::depth::DEFAULT_MAX_DEPTH)]
@@ -119,10 +106,7 @@ pub(crate) struct Failure {
 
 impl Failure {
     fn from_error(error: &Error, source: &str) -> Failure {
-        Failure {
-            message: error.render(source),
-            status: if error.is_usage() { 2 } else { 1 },
-        }
+        Failure { message: error.render(source), status: if error.is_usage() { 2 } else { 1 } }
     }
 }
 

@@ -10,10 +10,7 @@ use std::path::Path;
 pub(crate) fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), Failure> {
     let fail = |e: std::io::Error| {
         Failure::from_error(
-            &Error::new(ErrorKind::Io(format!(
-                "cannot write {}: {e}",
-                path.display()
-            ))),
+            &Error::new(ErrorKind::Io(format!("cannot write {}: {e}", path.display()))),
             "",
         )
     };

@@ -43,10 +43,7 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
         }
         check_size(g)?;
     }
-    Ok(wrt
-        .iter()
-        .map(|v| adjoint.get(v).copied().unwrap_or_else(|| g.constant(0.0)))
-        .collect())
+    Ok(wrt.iter().map(|v| adjoint.get(v).copied().unwrap_or_else(|| g.constant(0.0))).collect())
 }
 
 /// Nodes that depend on any of `wrt`; only their adjoints matter.
@@ -68,10 +65,9 @@ fn active_nodes(g: &Graph, order: &[NodeId], wrt: &[NodeId]) -> Vec<bool> {
 
 fn check_size(g: &Graph) -> Result<()> {
     if g.len() > g.node_limit() {
-        return Err(Error::new(ErrorKind::TooManyNodes {
-            limit: g.node_limit(),
-        })
-        .with_hint("lower --order or simplify the formula, or raise the limit with --node-limit"));
+        return Err(Error::new(ErrorKind::TooManyNodes { limit: g.node_limit() }).with_hint(
+            "lower --order or simplify the formula, or raise the limit with --node-limit",
+        ));
     }
     Ok(())
 }

@@ -107,11 +107,7 @@ fn binary(g: &mut Graph, f: Func, a: NodeId, b: NodeId, i: usize) -> Option<Node
         Func::Min | Func::Max => {
             // min(a, b) is a when a <= b: d/da = 1 - step(a - b), d/db = step(a - b).
             // max(a, b) is a when a >= b: d/da = 1 - step(b - a), d/db = step(b - a).
-            let d = if f == Func::Min {
-                g.sub(a, b)
-            } else {
-                g.sub(b, a)
-            };
+            let d = if f == Func::Min { g.sub(a, b) } else { g.sub(b, a) };
             let s = g.func(Func::Step, &[d]);
             if i == 0 {
                 g.sub(one, s)

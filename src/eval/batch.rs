@@ -14,11 +14,7 @@ pub(crate) enum Sink<'a, F> {
     /// Sums of each output over the chunk's rows.
     Sums(Vec<F>),
     /// Every row's outputs; `first` is the chunk's first row.
-    Rows {
-        first: usize,
-        width: usize,
-        out: &'a mut [F],
-    },
+    Rows { first: usize, width: usize, out: &'a mut [F] },
 }
 
 impl<F: Float> Sink<'_, F> {
@@ -54,25 +50,13 @@ where
     F: Float + Send + Sync,
     C: Fn(usize, usize, &mut Sink<F>) + Sync,
 {
-    let bounds: Vec<(usize, usize)> = (0..rows)
-        .step_by(CHUNK)
-        .map(|s| (s, (s + CHUNK).min(rows)))
-        .collect();
+    let bounds: Vec<(usize, usize)> =
+        (0..rows).step_by(CHUNK).map(|s| (s, (s + CHUNK).min(rows))).collect();
     if reduce == Reduce::None {
         let mut out = vec![F::zero(); rows * width];
-        out.par_chunks_mut((CHUNK * width).max(1))
-            .zip(&bounds)
-            .for_each(|(part, &(s, e))| {
-                chunk(
-                    s,
-                    e,
-                    &mut Sink::Rows {
-                        first: s,
-                        width,
-                        out: part,
-                    },
-                );
-            });
+        out.par_chunks_mut((CHUNK * width).max(1)).zip(&bounds).for_each(|(part, &(s, e))| {
+            chunk(s, e, &mut Sink::Rows { first: s, width, out: part });
+        });
         return out;
     }
     let partial: Vec<Vec<F>> = bounds

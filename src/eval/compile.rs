@@ -18,10 +18,7 @@ pub struct CompileOptions {
 
 impl Default for CompileOptions {
     fn default() -> Self {
-        CompileOptions {
-            fuse: true,
-            reuse_registers: true,
-        }
+        CompileOptions { fuse: true, reuse_registers: true }
     }
 }
 
@@ -82,25 +79,11 @@ pub fn compile_with(
     let mut absorbed = vec![false; g.len()];
     for &n in &order {
         let shape = plain_shape(g, n, inputs)?;
-        let shape = if options.fuse {
-            fuse(shape, &shapes, &uses, &mut absorbed)
-        } else {
-            shape
-        };
+        let shape = if options.fuse { fuse(shape, &shapes, &uses, &mut absorbed) } else { shape };
         shapes.insert(n, shape);
     }
-    let emitted: Vec<NodeId> = order
-        .iter()
-        .copied()
-        .filter(|n| !absorbed[n.index()])
-        .collect();
-    Ok(allocate(
-        &emitted,
-        &shapes,
-        roots,
-        inputs,
-        options.reuse_registers,
-    ))
+    let emitted: Vec<NodeId> = order.iter().copied().filter(|n| !absorbed[n.index()]).collect();
+    Ok(allocate(&emitted, &shapes, roots, inputs, options.reuse_registers))
 }
 
 fn plain_shape(g: &Graph, n: NodeId, inputs: &[String]) -> Result<Shape> {
@@ -235,10 +218,7 @@ fn allocate(
         outputs: roots.iter().map(|r| reg[r]).collect(),
         defs: computed,
     };
-    assert!(
-        tape.validate(),
-        "the compiler named a register out of range"
-    );
+    assert!(tape.validate(), "the compiler named a register out of range");
     tape
 }
 
@@ -256,57 +236,23 @@ fn last_uses(computed: &[NodeId], shapes: &HashMap<NodeId, Shape>) -> HashMap<No
 fn instruction(shape: &Shape, d: Reg, reg: &HashMap<NodeId, Reg>, pool: &mut Vec<Reg>) -> Instr {
     let r = |n: &NodeId| reg[n];
     match shape {
-        Shape::Add(a, b) => Instr::Add {
-            d,
-            a: r(a),
-            b: r(b),
-        },
-        Shape::Sub(a, b) => Instr::Sub {
-            d,
-            a: r(a),
-            b: r(b),
-        },
-        Shape::Mul(a, b) => Instr::Mul {
-            d,
-            a: r(a),
-            b: r(b),
-        },
-        Shape::Div(a, b) => Instr::Div {
-            d,
-            a: r(a),
-            b: r(b),
-        },
-        Shape::MulAdd(a, b, c) => Instr::MulAdd {
-            d,
-            a: r(a),
-            b: r(b),
-            c: r(c),
-        },
+        Shape::Add(a, b) => Instr::Add { d, a: r(a), b: r(b) },
+        Shape::Sub(a, b) => Instr::Sub { d, a: r(a), b: r(b) },
+        Shape::Mul(a, b) => Instr::Mul { d, a: r(a), b: r(b) },
+        Shape::Div(a, b) => Instr::Div { d, a: r(a), b: r(b) },
+        Shape::MulAdd(a, b, c) => Instr::MulAdd { d, a: r(a), b: r(b), c: r(c) },
         Shape::Neg(a) => Instr::Neg { d, a: r(a) },
         Shape::Square(a) => Instr::Square { d, a: r(a) },
         Shape::Recip(a) => Instr::Recip { d, a: r(a) },
         Shape::Sqrt(a) => Instr::Sqrt { d, a: r(a) },
         Shape::Powi(a, n) => Instr::Powi { d, a: r(a), n: *n },
-        Shape::Powf(a, b) => Instr::Powf {
-            d,
-            a: r(a),
-            b: r(b),
-        },
+        Shape::Powf(a, b) => Instr::Powf { d, a: r(a), b: r(b) },
         Shape::Func1(f, a) => Instr::Func1 { d, f: *f, a: r(a) },
-        Shape::Func2(f, a, b) => Instr::Func2 {
-            d,
-            f: *f,
-            a: r(a),
-            b: r(b),
-        },
+        Shape::Func2(f, a, b) => Instr::Func2 { d, f: *f, a: r(a), b: r(b) },
         Shape::LogSumExp(args) => {
             let start = pool.len() as u32;
             pool.extend(args.iter().map(r));
-            Instr::LogSumExp {
-                d,
-                start,
-                len: args.len() as u32,
-            }
+            Instr::LogSumExp { d, start, len: args.len() as u32 }
         }
         Shape::Input(_) | Shape::Const(_) => unreachable!("inputs and constants are preloaded"),
     }

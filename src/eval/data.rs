@@ -20,10 +20,7 @@ impl Table {
 
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&[f64]> {
-        self.names
-            .iter()
-            .position(|n| n == name)
-            .map(|i| self.columns[i].as_slice())
+        self.names.iter().position(|n| n == name).map(|i| self.columns[i].as_slice())
     }
 }
 

@@ -50,11 +50,7 @@ impl Drop for NativeTape {
 
 impl std::fmt::Debug for NativeTape {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "NativeTape({} inputs, {} outputs)",
-            self.inputs, self.outputs
-        )
+        write!(f, "NativeTape({} inputs, {} outputs)", self.inputs, self.outputs)
     }
 }
 
@@ -135,29 +131,20 @@ impl Imports {
             s.returns.push(AbiParam::new(types::F64));
             s
         };
-        let (one, two) = (
-            signature(&[types::F64]),
-            signature(&[types::F64, types::F64]),
-        );
-        let (powi_sig, lse_sig) = (
-            signature(&[types::F64, types::I32]),
-            signature(&[ptr, types::I64]),
-        );
+        let (one, two) = (signature(&[types::F64]), signature(&[types::F64, types::F64]));
+        let (powi_sig, lse_sig) =
+            (signature(&[types::F64, types::I32]), signature(&[ptr, types::I64]));
         let mut funcs = Vec::new();
         for f in crate::graph::op::FUNCS {
             let sig = if f.arity() == 1 { &one } else { &two };
             funcs.push((
                 f,
-                module
-                    .declare_function(symbol(f).0, Linkage::Import, sig)
-                    .map_err(jit_error)?,
+                module.declare_function(symbol(f).0, Linkage::Import, sig).map_err(jit_error)?,
             ));
         }
         Ok(Imports {
             funcs,
-            powf: module
-                .declare_function("cr_powf", Linkage::Import, &two)
-                .map_err(jit_error)?,
+            powf: module.declare_function("cr_powf", Linkage::Import, &two).map_err(jit_error)?,
             powi: module
                 .declare_function("cr_powi", Linkage::Import, &powi_sig)
                 .map_err(jit_error)?,
@@ -172,9 +159,7 @@ impl Imports {
 pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     let mut flags = settings::builder();
     flags.set("opt_level", "speed").map_err(jit_error)?;
-    flags
-        .set("use_colocated_libcalls", "false")
-        .map_err(jit_error)?;
+    flags.set("use_colocated_libcalls", "false").map_err(jit_error)?;
     flags.set("is_pic", "false").map_err(jit_error)?;
     let isa = cranelift_native::builder()
         .map_err(jit_error)?
@@ -195,9 +180,7 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     let mut signature = module.make_signature();
     signature.params.push(AbiParam::new(ptr));
     signature.params.push(AbiParam::new(ptr));
-    let id = module
-        .declare_function("tape", Linkage::Local, &signature)
-        .map_err(jit_error)?;
+    let id = module.declare_function("tape", Linkage::Local, &signature).map_err(jit_error)?;
     let mut ctx = module.make_context();
     ctx.func.signature = signature;
     ctx.func.name = UserFuncName::user(0, id.as_u32());
@@ -246,10 +229,7 @@ struct Emitter<'a> {
 impl Emitter<'_> {
     fn body(&mut self, tape: &Tape, input: Value, output: Value) {
         for i in 0..tape.inputs().len() {
-            let v = self
-                .b
-                .ins()
-                .load(types::F64, MemFlags::trusted(), input, (8 * i) as i32);
+            let v = self.b.ins().load(types::F64, MemFlags::trusted(), input, (8 * i) as i32);
             self.values[i] = Some(v);
         }
         for &(r, c) in &tape.constants {
@@ -261,9 +241,7 @@ impl Emitter<'_> {
         }
         for (k, &o) in tape.outputs.iter().enumerate() {
             let v = self.get(o);
-            self.b
-                .ins()
-                .store(MemFlags::trusted(), v, output, (8 * k) as i32);
+            self.b.ins().store(MemFlags::trusted(), v, output, (8 * k) as i32);
         }
     }
 
@@ -346,35 +324,30 @@ impl NativeTape {
     /// Evaluates on `rows` rows, like [`Tape::run_batch`].
     pub fn run_batch(&self, columns: &[Column<f64>], rows: usize, reduce: Reduce) -> Vec<f64> {
         assert_eq!(columns.len(), self.inputs, "one column per input");
-        in_chunks(
-            rows,
-            self.outputs,
-            reduce,
-            |start, end, sink: &mut Sink<f64>| {
-                let mut row_inputs: Vec<f64> = columns
-                    .iter()
-                    .map(|c| match c {
-                        Column::Fixed(v) => *v,
-                        Column::Rows(_) => 0.0,
-                    })
-                    .collect();
-                let varying: Vec<(usize, &[f64])> = columns
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, c)| match c {
-                        Column::Rows(d) => Some((i, *d)),
-                        Column::Fixed(_) => None,
-                    })
-                    .collect();
-                let mut out = vec![0.0; self.outputs];
-                for row in start..end {
-                    for &(i, data) in &varying {
-                        row_inputs[i] = data[row];
-                    }
-                    self.run_into(&row_inputs, &mut out);
-                    sink.row(row, &out);
+        in_chunks(rows, self.outputs, reduce, |start, end, sink: &mut Sink<f64>| {
+            let mut row_inputs: Vec<f64> = columns
+                .iter()
+                .map(|c| match c {
+                    Column::Fixed(v) => *v,
+                    Column::Rows(_) => 0.0,
+                })
+                .collect();
+            let varying: Vec<(usize, &[f64])> = columns
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| match c {
+                    Column::Rows(d) => Some((i, *d)),
+                    Column::Fixed(_) => None,
+                })
+                .collect();
+            let mut out = vec![0.0; self.outputs];
+            for row in start..end {
+                for &(i, data) in &varying {
+                    row_inputs[i] = data[row];
                 }
-            },
-        )
+                self.run_into(&row_inputs, &mut out);
+                sink.row(row, &out);
+            }
+        })
     }
 }

@@ -58,10 +58,8 @@ impl Tape {
         self.load(inputs, &mut registers);
         for (ins, &node) in self.instrs.iter().zip(&self.defs) {
             let v = step(ins, &registers, &self.pool);
-            let operands_finite = ins
-                .operands(&self.pool)
-                .iter()
-                .all(|&o| registers[o as usize].is_finite());
+            let operands_finite =
+                ins.operands(&self.pool).iter().all(|&o| registers[o as usize].is_finite());
             if !v.is_finite() && operands_finite {
                 return Some((node, v));
             }
@@ -92,14 +90,9 @@ unsafe fn execute<F: Float>(instrs: &[Instr], pool: &[Reg], r: *mut F) {
             Instr::Powf { d, a, b } => (d, get(a).powf(get(b))),
             Instr::Func1 { d, f, a } => (d, f.eval(get(a), F::zero())),
             Instr::Func2 { d, f, a, b } => (d, f.eval(get(a), get(b))),
-            Instr::LogSumExp { d, start, len } => (
-                d,
-                logsumexp(
-                    pool[start as usize..(start + len) as usize]
-                        .iter()
-                        .map(|&x| get(x)),
-                ),
-            ),
+            Instr::LogSumExp { d, start, len } => {
+                (d, logsumexp(pool[start as usize..(start + len) as usize].iter().map(|&x| get(x))))
+            }
         };
         unsafe { *r.add(d as usize) = v };
     }
@@ -122,11 +115,9 @@ fn step<F: Float>(ins: &Instr, r: &[F], pool: &[Reg]) -> F {
         Instr::Powf { a, b, .. } => at(a).powf(at(b)),
         Instr::Func1 { f, a, .. } => f.eval(at(a), F::zero()),
         Instr::Func2 { f, a, b, .. } => f.eval(at(a), at(b)),
-        Instr::LogSumExp { start, len, .. } => logsumexp(
-            pool[start as usize..(start + len) as usize]
-                .iter()
-                .map(|&x| at(x)),
-        ),
+        Instr::LogSumExp { start, len, .. } => {
+            logsumexp(pool[start as usize..(start + len) as usize].iter().map(|&x| at(x)))
+        }
     }
 }
 
@@ -161,18 +152,13 @@ impl Tape {
         reduce: Reduce,
     ) -> Vec<F> {
         assert_eq!(columns.len(), self.inputs.len(), "one column per input");
-        in_chunks(
-            rows,
-            self.outputs.len(),
-            reduce,
-            |start, end, sink: &mut Sink<F>| {
-                self.run_blocks(columns, start, end, |first, n, regs| {
-                    for (k, &o) in self.outputs.iter().enumerate() {
-                        sink.lanes(k, first, &regs[o as usize * BLOCK..][..n]);
-                    }
-                });
-            },
-        )
+        in_chunks(rows, self.outputs.len(), reduce, |start, end, sink: &mut Sink<F>| {
+            self.run_blocks(columns, start, end, |first, n, regs| {
+                for (k, &o) in self.outputs.iter().enumerate() {
+                    sink.lanes(k, first, &regs[o as usize * BLOCK..][..n]);
+                }
+            });
+        })
     }
 
     /// Runs rows `start..end` block by block, handing each block's first row, row count
@@ -282,9 +268,7 @@ fn block_func1<F: Float>(f: Func, d: &mut [F], a: &[F]) {
 }
 
 fn block_logsumexp<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
-    let Instr::LogSumExp { d, start, len } = *ins else {
-        unreachable!("only logsumexp")
-    };
+    let Instr::LogSumExp { d, start, len } = *ins else { unreachable!("only logsumexp") };
     let args = &pool[start as usize..(start + len) as usize];
     let d = d as usize;
     for lane in 0..BLOCK {

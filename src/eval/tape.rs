@@ -193,11 +193,8 @@ impl fmt::Display for Tape {
                 Instr::Func1 { f: func, a, .. } => format!("{}(r{a})", func.name()),
                 Instr::Func2 { f: func, a, b, .. } => format!("{}(r{a}, r{b})", func.name()),
                 Instr::LogSumExp { .. } => {
-                    let args: Vec<String> = ins
-                        .operands(&self.pool)
-                        .iter()
-                        .map(|r| format!("r{r}"))
-                        .collect();
+                    let args: Vec<String> =
+                        ins.operands(&self.pool).iter().map(|r| format!("r{r}")).collect();
                     format!("logsumexp({})", args.join(", "))
                 }
             };

@@ -197,11 +197,7 @@ impl Graph {
             return power;
         }
         let sortable = self.value(a).is_none() && self.op(a) != Op::Mul && self.op(b) != Op::Mul;
-        let (a, b) = if sortable && self.factor_cmp(b, a).is_lt() {
-            (b, a)
-        } else {
-            (a, b)
-        };
+        let (a, b) = if sortable && self.factor_cmp(b, a).is_lt() { (b, a) } else { (a, b) };
         self.intern(Op::Mul, &[a, b])
     }
 
@@ -229,9 +225,7 @@ impl Graph {
         let denominator = |id: NodeId| {
             self.op(id) == Op::Pow && self.value(self.args(id)[1]).is_some_and(|e| e < 0.0)
         };
-        denominator(a)
-            .cmp(&denominator(b))
-            .then_with(|| self.canonical_cmp(a, b))
+        denominator(a).cmp(&denominator(b)).then_with(|| self.canonical_cmp(a, b))
     }
 
     /// `a / b`, which is `a * b^-1`.

@@ -21,16 +21,8 @@ pub struct Lowered {
 }
 
 /// The reducers and losses, which take lists.
-const LIST_FUNCTIONS: [&str; 8] = [
-    "sum",
-    "mean",
-    "dot",
-    "logsumexp",
-    "mse",
-    "cross_entropy",
-    "bce",
-    "softmax_cross_entropy",
-];
+const LIST_FUNCTIONS: [&str; 8] =
+    ["sum", "mean", "dot", "logsumexp", "mse", "cross_entropy", "bce", "softmax_cross_entropy"];
 
 /// Names that cannot be assigned.
 fn is_reserved(name: &str) -> bool {
@@ -57,17 +49,9 @@ pub fn lower(g: &mut Graph, program: &Program) -> Result<Lowered> {
         result = Some(value);
     }
     let root = result.ok_or_else(|| Error::new(ErrorKind::Empty))?;
-    let assigned = program
-        .statements
-        .iter()
-        .filter_map(|s| s.target.as_ref().map(|t| t.0.clone()))
-        .collect();
-    Ok(Lowered {
-        root,
-        vars: cx.vars,
-        origins: cx.origins,
-        assigned,
-    })
+    let assigned =
+        program.statements.iter().filter_map(|s| s.target.as_ref().map(|t| t.0.clone())).collect();
+    Ok(Lowered { root, vars: cx.vars, origins: cx.origins, assigned })
 }
 
 struct Lowering<'g> {
@@ -90,11 +74,8 @@ impl Lowering<'_> {
                 .with_hint("give the new value a new name"));
         }
         if let Some(&used) = self.free.get(name) {
-            return Err(
-                Error::at(ErrorKind::UsedBeforeDefined(name.into()), used).with_hint(format!(
-                    "move the definition of `{name}` above its first use"
-                )),
-            );
+            return Err(Error::at(ErrorKind::UsedBeforeDefined(name.into()), used)
+                .with_hint(format!("move the definition of `{name}` above its first use")));
         }
         self.defined.insert(name.to_string(), value);
         Ok(())
@@ -123,11 +104,9 @@ impl Lowering<'_> {
                 self.g.pow(a, b)
             }
             ExprKind::Chain(first, rest) => self.chain(first, rest)?,
-            ExprKind::Call {
-                name,
-                name_span,
-                args,
-            } => self.call(name, *name_span, args, e.span)?,
+            ExprKind::Call { name, name_span, args } => {
+                self.call(name, *name_span, args, e.span)?
+            }
             ExprKind::List(_) => return Err(list_here(e.span)),
         };
         Ok(self.note(id, e.span))
@@ -180,21 +159,13 @@ impl Lowering<'_> {
     fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> Result<NodeId> {
         let arity_error = |expected: &str| {
             Error::at(
-                ErrorKind::Arity {
-                    name: name.into(),
-                    expected: expected.into(),
-                    got: args.len(),
-                },
+                ErrorKind::Arity { name: name.into(), expected: expected.into(), got: args.len() },
                 span,
             )
         };
         if let Some(f) = Func::from_name(name) {
             if args.len() != f.arity() {
-                let words = if f.arity() == 1 {
-                    "1 argument"
-                } else {
-                    "2 arguments"
-                };
+                let words = if f.arity() == 1 { "1 argument" } else { "2 arguments" };
                 return Err(arity_error(words));
             }
             let a = self.scalars(args, name)?;
@@ -223,11 +194,7 @@ impl Lowering<'_> {
                 Ok(self.g.pow(a[0], a[1]))
             }
             _ if LIST_FUNCTIONS.contains(&name) => self.reducer(name, args, span),
-            _ => Err(unknown_function(
-                name,
-                name_span,
-                self.defined.contains_key(name),
-            )),
+            _ => Err(unknown_function(name, name_span, self.defined.contains_key(name))),
         }
     }
 
@@ -248,19 +215,11 @@ impl Lowering<'_> {
     }
 
     fn reducer(&mut self, name: &str, args: &[Expr], span: Span) -> Result<NodeId> {
-        let want = if matches!(name, "sum" | "mean" | "logsumexp") {
-            1
-        } else {
-            2
-        };
+        let want = if matches!(name, "sum" | "mean" | "logsumexp") { 1 } else { 2 };
         if args.len() != want {
             let words = if want == 1 { "1 list" } else { "2 lists" };
             return Err(Error::at(
-                ErrorKind::Arity {
-                    name: name.into(),
-                    expected: words.into(),
-                    got: args.len(),
-                },
+                ErrorKind::Arity { name: name.into(), expected: words.into(), got: args.len() },
                 span,
             ));
         }
@@ -366,9 +325,8 @@ fn list_here(span: Span) -> Error {
 fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
     let error = Error::at(ErrorKind::UnknownFunction(name.into()), span);
     if is_defined {
-        return error.with_hint(format!(
-            "`{name}` is a name defined in the program, not a function"
-        ));
+        return error
+            .with_hint(format!("`{name}` is a name defined in the program, not a function"));
     }
     let known = crate::graph::op::FUNCS
         .iter()
@@ -381,11 +339,7 @@ fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
         }
         _ => error.with_hint(format!(
             "known functions: {}, log, pow, {}",
-            crate::graph::op::FUNCS
-                .iter()
-                .map(|f| f.name())
-                .collect::<Vec<_>>()
-                .join(", "),
+            crate::graph::op::FUNCS.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
             LIST_FUNCTIONS.join(", ")
         )),
     }

@@ -148,12 +148,7 @@ impl Graph {
     /// The variable node called `name`, if the graph has one.
     pub fn find_var(&self, name: &str) -> Option<NodeId> {
         let var = *self.var_ids.get(name)?;
-        self.intern
-            .get(&Node {
-                op: Op::Var(var),
-                args: SmallVec::new(),
-            })
-            .copied()
+        self.intern.get(&Node { op: Op::Var(var), args: SmallVec::new() }).copied()
     }
 
     /// The name of `id` if it is a variable.
@@ -176,18 +171,14 @@ impl Graph {
 
     /// Adds `node` unless an equal one exists; returns its id.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
-        let node = Node {
-            op,
-            args: SmallVec::from_slice(args),
-        };
+        let node = Node { op, args: SmallVec::from_slice(args) };
         if let Some(&id) = self.intern.get(&node) {
             return id;
         }
         let meta = self.compute_meta(&node);
         let index = self.dag.add_node(node.clone());
         for (pos, arg) in args.iter().enumerate() {
-            self.dag
-                .add_edge(NodeIndex::new(arg.index()), index, pos as u32);
+            self.dag.add_edge(NodeIndex::new(arg.index()), index, pos as u32);
         }
         let id = NodeId(index.index() as u32);
         self.meta.push(meta);
@@ -239,20 +230,8 @@ impl Graph {
             }
             _ => (own, 1.0, 1.0),
         };
-        let depth = node
-            .args
-            .iter()
-            .map(|a| self.meta[a.index()].depth + 1)
-            .max()
-            .unwrap_or(0);
-        Meta {
-            hash,
-            lead,
-            coef,
-            degree,
-            min_var,
-            depth,
-        }
+        let depth = node.args.iter().map(|a| self.meta[a.index()].depth + 1).max().unwrap_or(0);
+        Meta { hash, lead, coef, degree, min_var, depth }
     }
 
     /// The canonical order of two operands of `+` or `*`: constants first, then by the

@@ -204,10 +204,7 @@ pub fn softplus<F: Float>(x: F) -> F {
 
 /// ln(sum(e^x_i)) with the largest term factored out.
 pub fn logsumexp<F: Float>(xs: impl Iterator<Item = F> + Clone) -> F {
-    let m = xs.clone().fold(
-        F::neg_infinity(),
-        |m, x| if x > m || x.is_nan() { x } else { m },
-    );
+    let m = xs.clone().fold(F::neg_infinity(), |m, x| if x > m || x.is_nan() { x } else { m });
     if m.is_nan() {
         return m;
     }

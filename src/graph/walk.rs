@@ -37,10 +37,7 @@ pub fn use_counts(g: &Graph, order: &[NodeId], roots: &[NodeId]) -> Vec<u32> {
 
 /// The variables reachable from `roots`, in id order (the order they were first built).
 pub fn free_vars(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
-    reachable(g, roots)
-        .into_iter()
-        .filter(|&n| matches!(g.op(n), Op::Var(_)))
-        .collect()
+    reachable(g, roots).into_iter().filter(|&n| matches!(g.op(n), Op::Var(_))).collect()
 }
 
 /// The longest operand path below each root (a leaf has depth 0).

@@ -22,11 +22,7 @@ pub fn cse_program(g: &Graph, outputs: &[(String, NodeId)]) -> String {
             names.insert(n, format!("{prefix}{}", temps.len()));
         }
     }
-    let printer = Printer {
-        g,
-        names: &names,
-        notation: Notation::Text,
-    };
+    let printer = Printer { g, names: &names, notation: Notation::Text };
     let mut out = String::new();
     for &t in &temps {
         out.push_str(&format!("{} = {}\n", names[&t], printer.render(t)));

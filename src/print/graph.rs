@@ -117,31 +117,14 @@ impl GraphView {
     /// The view of everything `outputs` reach.
     pub fn new(g: &Graph, outputs: Vec<Output>) -> GraphView {
         let all: Vec<NodeId> = outputs.iter().map(|o| o.node).collect();
-        let primal: Vec<NodeId> = outputs
-            .iter()
-            .filter(|o| o.primal)
-            .map(|o| o.node)
-            .collect();
+        let primal: Vec<NodeId> = outputs.iter().filter(|o| o.primal).map(|o| o.node).collect();
         let nodes = walk::reachable(g, &all);
         let formula: HashSet<NodeId> = walk::reachable(g, &primal).into_iter().collect();
         let roles = nodes
             .iter()
-            .map(|&n| {
-                (
-                    n,
-                    if formula.contains(&n) {
-                        Role::Primal
-                    } else {
-                        Role::Derivative
-                    },
-                )
-            })
+            .map(|&n| (n, if formula.contains(&n) { Role::Primal } else { Role::Derivative }))
             .collect();
-        GraphView {
-            nodes,
-            roles,
-            outputs,
-        }
+        GraphView { nodes, roles, outputs }
     }
 
     /// Number of nodes (output markers not counted).
@@ -161,18 +144,11 @@ impl GraphView {
 
     /// The statistics of the view.
     pub fn stats(&self, g: &Graph) -> Stats {
-        let derivative_roots: Vec<NodeId> = self
-            .outputs
-            .iter()
-            .filter(|o| !o.primal)
-            .map(|o| o.node)
-            .collect();
+        let derivative_roots: Vec<NodeId> =
+            self.outputs.iter().filter(|o| !o.primal).map(|o| o.node).collect();
         let derivative = walk::reachable(g, &derivative_roots);
         let formula_nodes = self.roles.values().filter(|&&r| r == Role::Primal).count();
-        let shared = derivative
-            .iter()
-            .filter(|n| self.roles[n] == Role::Primal)
-            .count();
+        let shared = derivative.iter().filter(|n| self.roles[n] == Role::Primal).count();
         let mut by_op = BTreeMap::new();
         for &n in &self.nodes {
             *by_op.entry(g.op(n).kind_name().to_string()).or_insert(0) += 1;
@@ -195,11 +171,7 @@ impl GraphView {
 
     /// Compact ids: a node's position in the view.
     fn ids(&self) -> HashMap<NodeId, usize> {
-        self.nodes
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| (n, i))
-            .collect()
+        self.nodes.iter().enumerate().map(|(i, &n)| (n, i)).collect()
     }
 
     /// Edges `(operand, user)` in compact ids, per user in operand order.
@@ -251,11 +223,7 @@ impl GraphView {
             let marker = picture.add_node(format!(
                 "label=\"{}\", shape=plaintext, fontcolor=\"{}\"",
                 escape(&o.label),
-                if o.primal {
-                    PRIMAL_LINE
-                } else {
-                    DERIVATIVE_LINE
-                }
+                if o.primal { PRIMAL_LINE } else { DERIVATIVE_LINE }
             ));
             picture.add_edge((ids[&o.node] as u32).into(), marker, "");
         }
@@ -264,11 +232,7 @@ impl GraphView {
             |_: &DiGraph<String, &str>, (_, attributes): (_, &String)| attributes.clone();
         let body = Dot::with_attr_getters(
             &picture,
-            &[
-                Config::GraphContentOnly,
-                Config::NodeNoLabel,
-                Config::EdgeNoLabel,
-            ],
+            &[Config::GraphContentOnly, Config::NodeNoLabel, Config::EdgeNoLabel],
             &edge_style,
             &node_style,
         );
@@ -330,20 +294,12 @@ impl GraphView {
         }
         let ids = self.ids();
         for o in &self.outputs {
-            let line = if o.primal {
-                PRIMAL_LINE
-            } else {
-                DERIVATIVE_LINE
-            };
+            let line = if o.primal { PRIMAL_LINE } else { DERIVATIVE_LINE };
             let look = StyleAttr::new(color(line), 2, Some(color("#ffffff")), 0, 14);
             let size = Point::new(16.0 + 8.0 * o.label.chars().count() as f64, 32.0);
             let marker = ShapeKind::DoubleCircle(o.label.clone());
-            let handle = picture.add_node(Element::create(
-                marker,
-                look,
-                Orientation::LeftToRight,
-                size,
-            ));
+            let handle =
+                picture.add_node(Element::create(marker, look, Orientation::LeftToRight, size));
             picture.add_edge(flow(line), handle, handles[ids[&o.node]]);
         }
         let mut svg = SVGWriter::new();
@@ -393,20 +349,15 @@ fn escape(s: &str) -> String {
 
 /// A small SVG that says the graph is too large to draw, with its statistics.
 pub fn summary_svg(stats: &Stats, limit: usize) -> String {
-    let mut lines = vec![format!(
-        "{} nodes: more than the {limit} that are drawn (--max-nodes)",
-        stats.nodes
-    )];
+    let mut lines =
+        vec![format!("{} nodes: more than the {limit} that are drawn (--max-nodes)", stats.nodes)];
     lines.extend(stats.text().lines().map(str::to_string));
     let height = 24 * lines.len() + 24;
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"{height}\" font-family=\"Helvetica\" font-size=\"14\">\n"
     );
     for (i, line) in lines.iter().enumerate() {
-        let text = line
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
+        let text = line.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         let _ = writeln!(svg, "  <text x=\"12\" y=\"{}\">{text}</text>", 24 * (i + 1));
     }
     svg.push_str("</svg>\n");

@@ -55,10 +55,7 @@ pub fn text_size(g: &Graph, id: NodeId) -> u64 {
             Op::Func(f) => f.name().len() as u64 + 2,
             _ => 3,
         };
-        let total = g
-            .args(n)
-            .iter()
-            .fold(own, |acc, a| acc.saturating_add(size[a]));
+        let total = g.args(n).iter().fold(own, |acc, a| acc.saturating_add(size[a]));
         size.insert(n, total);
     }
     size[&id]
@@ -66,32 +63,17 @@ pub fn text_size(g: &Graph, id: NodeId) -> u64 {
 
 /// `id` in the formula syntax.
 pub fn text(g: &Graph, id: NodeId) -> String {
-    Printer {
-        g,
-        names: &HashMap::default(),
-        notation: Notation::Text,
-    }
-    .render(id)
+    Printer { g, names: &HashMap::default(), notation: Notation::Text }.render(id)
 }
 
 /// `id` as LaTeX.
 pub fn latex(g: &Graph, id: NodeId) -> String {
-    Printer {
-        g,
-        names: &HashMap::default(),
-        notation: Notation::Latex,
-    }
-    .render(id)
+    Printer { g, names: &HashMap::default(), notation: Notation::Latex }.render(id)
 }
 
 /// `id` in `notation`.
 pub fn render(g: &Graph, id: NodeId, notation: Notation) -> String {
-    Printer {
-        g,
-        names: &HashMap::default(),
-        notation,
-    }
-    .render(id)
+    Printer { g, names: &HashMap::default(), notation }.render(id)
 }
 
 struct Printer<'a> {
@@ -109,11 +91,7 @@ impl Printer<'_> {
     /// Prints `root` in full (even when it has a name) and its operands by name where named.
     fn render(&self, root: NodeId) -> String {
         let mut out = String::new();
-        let mut stack = vec![Piece::Node {
-            id: root,
-            level: 0,
-            negate: false,
-        }];
+        let mut stack = vec![Piece::Node { id: root, level: 0, negate: false }];
         let mut first = true;
         while let Some(piece) = stack.pop() {
             let (id, level, negate) = match piece {

@@ -74,9 +74,7 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             shared.insert(rebuilt);
         }
         if g.len() > g.node_limit() {
-            return Err(Error::new(ErrorKind::TooManyNodes {
-                limit: g.node_limit(),
-            }));
+            return Err(Error::new(ErrorKind::TooManyNodes { limit: g.node_limit() }));
         }
     }
     Ok(roots.iter().map(|r| new[r]).collect())
@@ -187,11 +185,8 @@ fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> No
             None => accumulate_coefficient(&mut terms, &mut index, t, scale * c),
         }
     }
-    let mut scaled: Vec<NodeId> = terms
-        .into_iter()
-        .filter(|&(_, c)| c != 0.0)
-        .map(|(t, c)| g.scale(c, t))
-        .collect();
+    let mut scaled: Vec<NodeId> =
+        terms.into_iter().filter(|&(_, c)| c != 0.0).map(|(t, c)| g.scale(c, t)).collect();
     scaled.sort_by(|&a, &b| g.canonical_cmp(a, b));
     let all_negative = scaled.iter().all(|&t| g.coefficient(t) < 0.0);
     let constant_first = constant > 0.0 && all_negative;
@@ -238,10 +233,7 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -
         };
         if !Graph::foldable(coefficient * c, &[coefficient, c]) {
             // The coefficient would underflow or overflow: keep the product as it was.
-            return leaves
-                .iter()
-                .skip(1)
-                .fold(leaves[0], |acc, &f| g.mul(acc, f));
+            return leaves.iter().skip(1).fold(leaves[0], |acc, &f| g.mul(acc, f));
         }
         coefficient *= c;
         let Some(rest) = rest else { continue };

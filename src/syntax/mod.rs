@@ -36,10 +36,7 @@ pub struct ParseOptions {
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions {
-            max_depth: depth::DEFAULT_MAX_DEPTH,
-            max_bytes: DEFAULT_MAX_BYTES,
-        }
+        ParseOptions { max_depth: depth::DEFAULT_MAX_DEPTH, max_bytes: DEFAULT_MAX_BYTES }
     }
 }
 
@@ -57,10 +54,7 @@ pub fn parse(src: &str) -> Result<Program> {
 /// Parses a program: the depth guard, then pest, then the syntax tree.
 pub fn parse_with(src: &str, options: ParseOptions) -> Result<Program> {
     if src.len() > options.max_bytes {
-        let kind = ErrorKind::TooLarge {
-            size: src.len(),
-            limit: options.max_bytes,
-        };
+        let kind = ErrorKind::TooLarge { size: src.len(), limit: options.max_bytes };
         return Err(Error::new(kind).with_hint(
             "raise the limit with --max-bytes on the command line, ParseOptions::max_bytes in the library",
         ));
@@ -79,9 +73,7 @@ pub fn parse_with(src: &str, options: ParseOptions) -> Result<Program> {
 
 fn parse_unguarded(src: &str) -> Result<Program> {
     let mut pairs = FormulaParser::parse(Rule::program, src).map_err(|e| syntax_error(src, e))?;
-    let program = pairs
-        .next()
-        .expect("the program rule always yields one pair");
+    let program = pairs.next().expect("the program rule always yields one pair");
     let statements = program
         .into_inner()
         .filter(|p| p.as_rule() != Rule::EOI)
@@ -108,15 +100,9 @@ fn build_statement(pair: Pair<Rule>) -> Result<Statement> {
             let mut inner = pair.into_inner();
             let name = inner.next().expect("assignment has a name");
             let expr = build_expr(inner.next().expect("assignment has a value"))?;
-            Ok(Statement {
-                target: Some((name.as_str().to_string(), span_of(&name))),
-                expr,
-            })
+            Ok(Statement { target: Some((name.as_str().to_string(), span_of(&name))), expr })
         }
-        _ => Ok(Statement {
-            target: None,
-            expr: build_expr(pair)?,
-        }),
+        _ => Ok(Statement { target: None, expr: build_expr(pair)? }),
     }
 }
 
@@ -131,14 +117,8 @@ fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
             let rhs = rhs?;
             let span = Span::new(op.as_span().start(), rhs.span.end);
             Ok(match op.as_rule() {
-                Rule::neg => Expr {
-                    kind: ExprKind::Neg(Box::new(rhs)),
-                    span,
-                },
-                _ => Expr {
-                    kind: rhs.kind,
-                    span,
-                },
+                Rule::neg => Expr { kind: ExprKind::Neg(Box::new(rhs)), span },
+                _ => Expr { kind: rhs.kind, span },
             })
         })
         .map_infix(|lhs, op, rhs| Ok(combine(lhs?, op.as_rule(), rhs?)))
@@ -153,31 +133,17 @@ fn combine(lhs: Expr, op: Rule, rhs: Expr) -> Expr {
         Rule::sub => ChainOp::Sub,
         Rule::mul => ChainOp::Mul,
         Rule::div => ChainOp::Div,
-        _ => {
-            return Expr {
-                kind: ExprKind::Pow(Box::new(lhs), Box::new(rhs)),
-                span,
-            }
-        }
+        _ => return Expr { kind: ExprKind::Pow(Box::new(lhs), Box::new(rhs)), span },
     };
     let additive = |o: ChainOp| matches!(o, ChainOp::Add | ChainOp::Sub);
     match lhs.kind {
         ExprKind::Chain(first, mut rest) if additive(rest[0].0) == additive(op) => {
             rest.push((op, rhs));
-            Expr {
-                kind: ExprKind::Chain(first, rest),
-                span,
-            }
+            Expr { kind: ExprKind::Chain(first, rest), span }
         }
         kind => {
-            let lhs = Expr {
-                kind,
-                span: lhs.span,
-            };
-            Expr {
-                kind: ExprKind::Chain(Box::new(lhs), vec![(op, rhs)]),
-                span,
-            }
+            let lhs = Expr { kind, span: lhs.span };
+            Expr { kind: ExprKind::Chain(Box::new(lhs), vec![(op, rhs)]), span }
         }
     }
 }
@@ -189,21 +155,14 @@ fn build_operand(pair: Pair<Rule>) -> Result<Expr> {
         Rule::name => ExprKind::Name(pair.as_str().to_string()),
         Rule::paren => {
             let inner = build_expr(pair.into_inner().next().expect("paren holds an expr"))?;
-            return Ok(Expr {
-                kind: inner.kind,
-                span,
-            });
+            return Ok(Expr { kind: inner.kind, span });
         }
         Rule::list => ExprKind::List(pair.into_inner().map(build_expr).collect::<Result<_>>()?),
         Rule::call => {
             let mut inner = pair.into_inner();
             let name = inner.next().expect("call has a name");
             let args = inner.map(build_expr).collect::<Result<_>>()?;
-            ExprKind::Call {
-                name: name.as_str().to_string(),
-                name_span: span_of(&name),
-                args,
-            }
+            ExprKind::Call { name: name.as_str().to_string(), name_span: span_of(&name), args }
         }
         rule => unreachable!("the grammar has no operand {rule:?}"),
     };
@@ -214,9 +173,7 @@ fn parse_number(text: &str, span: Span) -> Result<f64> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(Error::at(
-            ErrorKind::Syntax(format!(
-                "the number `{text}` is too large for a 64-bit float"
-            )),
+            ErrorKind::Syntax(format!("the number `{text}` is too large for a 64-bit float")),
             span,
         )),
     }
@@ -275,11 +232,7 @@ fn describe_expected(rules: &[Rule]) -> Option<String> {
     match words.len() {
         0 => None,
         1 => Some(words[0].to_string()),
-        _ => Some(format!(
-            "{} or {}",
-            words[..words.len() - 1].join(", "),
-            words[words.len() - 1]
-        )),
+        _ => Some(format!("{} or {}", words[..words.len() - 1].join(", "), words[words.len() - 1])),
     }
 }
 
@@ -313,11 +266,8 @@ fn bracket_error(src: &str, pos: usize) -> Option<Error> {
     let at_end = src[pos..].trim().is_empty() || src[pos..].starts_with(['\n', ';']);
     at_end.then(|| {
         let close = if c == '(' { ')' } else { ']' };
-        Error::at(
-            ErrorKind::Syntax(format!("unclosed `{c}`")),
-            Span::new(i, i + 1),
-        )
-        .with_hint(format!("add the `{close}` that closes it"))
+        Error::at(ErrorKind::Syntax(format!("unclosed `{c}`")), Span::new(i, i + 1))
+            .with_hint(format!("add the `{close}` that closes it"))
     })
 }
 
@@ -330,9 +280,7 @@ fn hint_for(src: &str, pos: usize) -> Option<String> {
         return Some(format!("`{op}` needs an operand after it"));
     };
     if let Some(ascii) = ascii_lookalike(next) {
-        return Some(format!(
-            "only ASCII is allowed here; did you mean `{ascii}`?"
-        ));
+        return Some(format!("only ASCII is allowed here; did you mean `{ascii}`?"));
     }
     if "&|%!<>~@$?\\'\"{}".contains(next) {
         return Some(format!(
@@ -354,9 +302,7 @@ fn hint_for(src: &str, pos: usize) -> Option<String> {
     }
     let left = trailing_operand(before);
     let right = leading_operand(&src[pos..]);
-    Some(format!(
-        "there is no implicit multiplication; did you mean `{left}*{right}`?"
-    ))
+    Some(format!("there is no implicit multiplication; did you mean `{left}*{right}`?"))
 }
 
 fn ascii_lookalike(c: char) -> Option<char> {

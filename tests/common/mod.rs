@@ -28,12 +28,7 @@ pub fn close(got: f64, want: f64, tol: f64) -> bool {
 
 /// The variables of a corpus case, in order of first appearance.
 pub fn var_names(case: &Value) -> Vec<String> {
-    case["vars"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect()
+    case["vars"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
 }
 
 /// Names and values of a corpus point, in the case's variable order.
@@ -107,9 +102,5 @@ pub fn chainrule_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String)
     let out = child.wait_with_output().unwrap();
     let _ = writer.join();
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
-    (
-        out.status.code().unwrap_or(-1),
-        text(out.stdout),
-        text(out.stderr),
-    )
+    (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
 }

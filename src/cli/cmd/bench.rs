@@ -28,11 +28,7 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
     let start = Instant::now();
     let mut formula = read_formula(&args.input)?;
     let parse = start.elapsed();
-    let wrt = if args.wrt.is_empty() {
-        formula.vars.clone()
-    } else {
-        args.wrt.clone()
-    };
+    let wrt = if args.wrt.is_empty() { formula.vars.clone() } else { args.wrt.clone() };
     let vars: Vec<NodeId> = wrt.iter().map(|v| formula.var(v)).collect();
     let start = Instant::now();
     let raw =
@@ -76,15 +72,9 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
     let text = if args.json {
         format!("{report}\n")
     } else {
-        report
-            .as_object()
-            .unwrap()
-            .iter()
-            .map(|(k, v)| format!("{k} = {v}\n"))
-            .collect()
+        report.as_object().unwrap().iter().map(|(k, v)| format!("{k} = {v}\n")).collect()
     };
-    out.write_all(text.as_bytes())
-        .map_err(|e| usage(e.to_string()))?;
+    out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))?;
     Ok(0)
 }
 

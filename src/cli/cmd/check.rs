@@ -46,14 +46,9 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure
     let mut text = String::new();
     let (mut failed, mut total) = (0, 0);
     for point in &points {
-        let mut rows = check::gradient(
-            &formula.graph,
-            formula.root,
-            &gradient,
-            &formula.vars,
-            point,
-        )
-        .map_err(|e| failure(&formula, e))?;
+        let mut rows =
+            check::gradient(&formula.graph, formula.root, &gradient, &formula.vars, point)
+                .map_err(|e| failure(&formula, e))?;
         if let Some(h) = &hessian {
             rows.extend(
                 check::hessian(&formula.graph, &gradient, h, &formula.vars, point)
@@ -67,8 +62,7 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure
             failed += usize::from(!row.passes(args.tol));
         }
     }
-    out.write_all(text.as_bytes())
-        .map_err(|e| usage(e.to_string()))?;
+    out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))?;
     if failed > 0 {
         eprintln!(
             "error: {failed} of {total} derivatives differ from finite differences by more than {}",
@@ -91,11 +85,8 @@ fn line(row: &Comparison, tol: f64) -> String {
 }
 
 fn describe_point(vars: &[String], point: &[f64]) -> String {
-    let pairs: Vec<String> = vars
-        .iter()
-        .zip(point)
-        .map(|(v, x)| format!("{v}={}", print::format_float(*x)))
-        .collect();
+    let pairs: Vec<String> =
+        vars.iter().zip(point).map(|(v, x)| format!("{v}={}", print::format_float(*x))).collect();
     pairs.join(", ")
 }
 
@@ -122,11 +113,7 @@ fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure>
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut found = Vec::new();
     for _ in 0..args.points * 100 {
-        let p: Vec<f64> = formula
-            .vars
-            .iter()
-            .map(|_| rng.random_range(-2.0..2.0))
-            .collect();
+        let p: Vec<f64> = formula.vars.iter().map(|_| rng.random_range(-2.0..2.0)).collect();
         if tape.run(&p, &mut Vec::new())[0].is_finite() {
             found.push(p);
             if found.len() == args.points {
@@ -135,9 +122,7 @@ fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure>
         }
     }
     if found.is_empty() {
-        return Err(usage(
-            "found no random point where the formula is finite; give one with --at",
-        ));
+        return Err(usage("found no random point where the formula is finite; give one with --at"));
     }
     Ok(found)
 }

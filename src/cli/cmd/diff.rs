@@ -62,11 +62,7 @@ pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Fai
 
 pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let formula = read_formula(&args.input)?;
-    let wrt = if args.wrt.is_empty() {
-        formula.vars.clone()
-    } else {
-        args.wrt.clone()
-    };
+    let wrt = if args.wrt.is_empty() { formula.vars.clone() } else { args.wrt.clone() };
     emit(formula, &wrt, 1, &args.output, out)
 }
 
@@ -86,11 +82,8 @@ fn emit(
     let text = match format {
         Format::Json => json_text(&mut formula, wrt, order, &derivatives)?,
         Format::Text if cse => {
-            let outputs: Vec<(String, NodeId)> = wrt
-                .iter()
-                .map(|v| label(v, order))
-                .zip(derivatives.iter().copied())
-                .collect();
+            let outputs: Vec<(String, NodeId)> =
+                wrt.iter().map(|v| label(v, order)).zip(derivatives.iter().copied()).collect();
             print::cse_program(&formula.graph, &outputs)
         }
         Format::Text | Format::Latex => {
@@ -106,16 +99,12 @@ fn emit(
                 } else {
                     label(v, order)
                 };
-                s.push_str(&format!(
-                    "{lhs} = {}\n",
-                    print::render(&formula.graph, d, notation)
-                ));
+                s.push_str(&format!("{lhs} = {}\n", print::render(&formula.graph, d, notation)));
             }
             s
         }
     };
-    out.write_all(text.as_bytes())
-        .map_err(|e| crate::cli::input::usage(e.to_string()))?;
+    out.write_all(text.as_bytes()).map_err(|e| crate::cli::input::usage(e.to_string()))?;
     Ok(0)
 }
 

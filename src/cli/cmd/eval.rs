@@ -85,12 +85,7 @@ fn request(formula: &mut Formula, grad: bool, hessian: bool) -> Result<Request, 
             labels.extend(formula.vars.iter().map(|b| format!("d2/d{a}d{b}")));
         }
     }
-    Ok(Request {
-        roots,
-        labels,
-        grad,
-        hessian,
-    })
+    Ok(Request { roots, labels, grad, hessian })
 }
 
 fn at_point(
@@ -111,14 +106,7 @@ fn at_point(
     };
     write(out, &text)?;
     match results.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(nonfinite(
-            formula,
-            &tape,
-            &values,
-            &request.labels[i],
-            results[i],
-            None,
-        )),
+        Some(i) => Err(nonfinite(formula, &tape, &values, &request.labels[i], results[i], None)),
         None => Ok(0),
     }
 }
@@ -149,17 +137,11 @@ fn needed_vars(formula: &Formula, roots: &[NodeId]) -> Vec<String> {
 }
 
 fn unbound(formula: &Formula, name: &str, data_hint: &str) -> Failure {
-    let example = formula
-        .vars
-        .iter()
-        .map(|v| format!("{v}=1"))
-        .collect::<Vec<_>>()
-        .join(",");
+    let example = formula.vars.iter().map(|v| format!("{v}=1")).collect::<Vec<_>>().join(",");
     failure(
         formula,
-        Error::new(ErrorKind::Unbound(name.to_string())).with_hint(format!(
-            "give every variable a value{data_hint}: --at {example}"
-        )),
+        Error::new(ErrorKind::Unbound(name.to_string()))
+            .with_hint(format!("give every variable a value{data_hint}: --at {example}")),
     )
 }
 
@@ -185,10 +167,8 @@ fn over_rows(
     let width = request.roots.len();
     let text = match (reduce, args.json) {
         (Reduce::None, true) => {
-            let list: Vec<Value> = results
-                .chunks(width)
-                .map(|r| result_object(formula, request, r))
-                .collect();
+            let list: Vec<Value> =
+                results.chunks(width).map(|r| result_object(formula, request, r)).collect();
             format!("{}\n", serde_json::json!({ "rows": list }))
         }
         (Reduce::None, false) => table_text(request, &results),
@@ -209,14 +189,7 @@ fn over_rows(
                     Column::Fixed(v) => *v,
                 })
                 .collect();
-            Err(nonfinite(
-                formula,
-                &tape,
-                &values,
-                &request.labels[i],
-                every_row[k],
-                Some(row + 1),
-            ))
+            Err(nonfinite(formula, &tape, &values, &request.labels[i], every_row[k], Some(row + 1)))
         }
     }
 }
@@ -238,25 +211,19 @@ fn bind_columns<'t>(
     formula
         .vars
         .iter()
-        .map(|name| {
-            match (
-                table.column(name),
-                point.iter().rev().find(|(n, _)| n == name),
-            ) {
-                (Some(column), _) => Ok(Column::Rows(column)),
-                (None, Some(&(_, v))) => Ok(Column::Fixed(v)),
-                (None, None) if needed.contains(name) => {
-                    Err(unbound(formula, name, " (a data column or --at)"))
-                }
-                (None, None) => Ok(Column::Fixed(0.0)),
+        .map(|name| match (table.column(name), point.iter().rev().find(|(n, _)| n == name)) {
+            (Some(column), _) => Ok(Column::Rows(column)),
+            (None, Some(&(_, v))) => Ok(Column::Fixed(v)),
+            (None, None) if needed.contains(name) => {
+                Err(unbound(formula, name, " (a data column or --at)"))
             }
+            (None, None) => Ok(Column::Fixed(0.0)),
         })
         .collect()
 }
 
 fn write(out: &mut impl Write, text: &str) -> Result<(), Failure> {
-    out.write_all(text.as_bytes())
-        .map_err(|e| usage(e.to_string()))
+    out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))
 }
 
 /// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results.
@@ -266,11 +233,7 @@ fn result_object(formula: &Formula, request: &Request, results: &[f64]) -> Value
     object.insert("value".into(), json::number(results[0]));
     let mut rest = &results[1..];
     if request.grad {
-        let entries = formula
-            .vars
-            .iter()
-            .cloned()
-            .zip(rest[..n].iter().map(|&v| json::number(v)));
+        let entries = formula.vars.iter().cloned().zip(rest[..n].iter().map(|&v| json::number(v)));
         object.insert("gradient".into(), json::object(entries));
         rest = &rest[n..];
     }
@@ -298,9 +261,8 @@ fn plain_text(request: &Request, results: &[f64]) -> String {
 
 /// Every row's results as CSV with a header.
 fn table_text(request: &Request, results: &[f64]) -> String {
-    let header: Vec<&str> = std::iter::once("value")
-        .chain(request.labels.iter().skip(1).map(String::as_str))
-        .collect();
+    let header: Vec<&str> =
+        std::iter::once("value").chain(request.labels.iter().skip(1).map(String::as_str)).collect();
     let mut s = header.join(",") + "\n";
     for row in results.chunks(request.roots.len()) {
         let cells: Vec<String> = row.iter().map(|&v| print::format_float(v)).collect();
@@ -331,12 +293,5 @@ fn nonfinite(
         ));
         span = formula.origin(node);
     }
-    failure(
-        formula,
-        Error {
-            kind: ErrorKind::Domain(message),
-            span,
-            hint: None,
-        },
-    )
+    failure(formula, Error { kind: ErrorKind::Domain(message), span, hint: None })
 }

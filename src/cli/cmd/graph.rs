@@ -42,9 +42,8 @@ enum GraphFormat {
 pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
     check_wrt(&formula, &args.wrt)?;
-    let view = formula
-        .graph_view(&args.wrt, args.order as usize)
-        .map_err(|e| failure(&formula, e))?;
+    let view =
+        formula.graph_view(&args.wrt, args.order as usize).map_err(|e| failure(&formula, e))?;
     let stats = view.stats(&formula.graph);
     let format = match (args.format, args.stats) {
         (Some(f), _) => f,
@@ -89,7 +88,6 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
 }
 
 fn write(out: &mut impl Write, text: &str) -> Result<i32, Failure> {
-    out.write_all(text.as_bytes())
-        .map_err(|e| usage(e.to_string()))?;
+    out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))?;
     Ok(0)
 }

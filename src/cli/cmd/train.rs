@@ -77,15 +77,13 @@ pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure
         seed: args.seed,
     };
     let mut report = Reporter::new(args.epochs, args.log_every);
-    let result = train::train(&model, &data, &start, &options, |epoch, loss| {
-        report.epoch(epoch, loss)
-    });
+    let result =
+        train::train(&model, &data, &start, &options, |epoch, loss| report.epoch(epoch, loss));
     report.finish();
     match result {
         Ok(trained) => {
             let text = summary(&params, &trained.params, trained.loss);
-            out.write_all(text.as_bytes())
-                .map_err(|e| usage(e.to_string()))?;
+            out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))?;
             if let Some(path) = &args.save {
                 write_atomic(path, params_json(&params, &trained.params).as_bytes())?;
             }
@@ -93,10 +91,9 @@ pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure
         }
         Err((last, diverged)) => {
             let culprit = match &diverged.param {
-                Some((p, v)) => format!(
-                    "; the parameter `{p}` went bad first ({p} = {})",
-                    format_float(*v)
-                ),
+                Some((p, v)) => {
+                    format!("; the parameter `{p}` went bad first ({p} = {})", format_float(*v))
+                }
                 None => String::new(),
             };
             let message = format!(
@@ -105,8 +102,7 @@ pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure
                 format_float(diverged.loss)
             );
             let text = summary(&params, &last.params, diverged.loss);
-            out.write_all(text.as_bytes())
-                .map_err(|e| usage(e.to_string()))?;
+            out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))?;
             Err(failure(
                 &formula,
                 Error::new(ErrorKind::Domain(message))
@@ -121,16 +117,9 @@ fn starting_values(path: &std::path::Path, params: &[String]) -> Result<Vec<f64>
     params
         .iter()
         .map(|p| {
-            values
-                .iter()
-                .find(|(n, _)| n == p)
-                .map(|&(_, v)| v)
-                .ok_or_else(|| {
-                    usage(format!(
-                        "{} has no value for the parameter `{p}`",
-                        path.display()
-                    ))
-                })
+            values.iter().find(|(n, _)| n == p).map(|&(_, v)| v).ok_or_else(|| {
+                usage(format!("{} has no value for the parameter `{p}`", path.display()))
+            })
         })
         .collect()
 }
@@ -146,11 +135,8 @@ fn summary(names: &[String], values: &[f64], loss: f64) -> String {
 
 /// The parameters as a JSON object, the shape --init and `eval --params` read.
 fn params_json(names: &[String], values: &[f64]) -> String {
-    let object: serde_json::Map<String, serde_json::Value> = names
-        .iter()
-        .cloned()
-        .zip(values.iter().map(|&v| crate::cli::json::number(v)))
-        .collect();
+    let object: serde_json::Map<String, serde_json::Value> =
+        names.iter().cloned().zip(values.iter().map(|&v| crate::cli::json::number(v))).collect();
     serde_json::to_string_pretty(&serde_json::Value::Object(object)).expect("numbers serialise")
         + "\n"
 }
@@ -173,11 +159,7 @@ impl Reporter {
             bar.set_style(style);
             bar
         });
-        Reporter {
-            bar,
-            every: every.unwrap_or((epochs / 10).max(1)),
-            epochs,
-        }
+        Reporter { bar, every: every.unwrap_or((epochs / 10).max(1)), epochs }
     }
 
     fn epoch(&mut self, epoch: usize, loss: f64) {
