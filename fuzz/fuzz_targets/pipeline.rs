@@ -28,8 +28,8 @@ enum Expr {
 }
 
 const FUNCS: [&str; 18] = [
-    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "ln", "sqrt", "abs",
-    "sigmoid", "relu", "softplus", "sign", "step",
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "ln", "sqrt",
+    "abs", "sigmoid", "relu", "softplus", "sign", "step",
 ];
 const FUNCS2: [&str; 5] = ["atan2", "min", "max", "pow", "log"];
 const REDUCERS: [&str; 4] = ["sum", "mean", "logsumexp", "mse"];
@@ -104,26 +104,38 @@ fn text(e: &Expr, depth: u32, out: &mut String) {
 fuzz_target!(|e: Expr| {
     let mut src = String::new();
     text(&e, 12, &mut src);
-    let mut f = Formula::parse(&src).unwrap_or_else(|err| panic!("{src} does not parse: {}", err.render(&src)));
+    let mut f = Formula::parse(&src)
+        .unwrap_or_else(|err| panic!("{src} does not parse: {}", err.render(&src)));
     f.graph.set_node_limit(500_000);
     let Ok(canonical) = f.simplified() else { return };
     let printed = f.text(canonical);
-    let again = lower(&mut f.graph, &syntax::parse(&printed).expect("printed text parses")).expect("and lowers").root;
+    let again = lower(&mut f.graph, &syntax::parse(&printed).expect("printed text parses"))
+        .expect("and lowers")
+        .root;
     assert_eq!(again, canonical, "{src} printed as {printed} parses to another node");
 
     let Ok(d) = f.derivative("x", 1) else { return };
     let printed_d = f.text(d);
-    let again = lower(&mut f.graph, &syntax::parse(&printed_d).expect("derivative text parses")).expect("and lowers").root;
+    let again = lower(&mut f.graph, &syntax::parse(&printed_d).expect("derivative text parses"))
+        .expect("and lowers")
+        .root;
     assert_eq!(again, d, "d/dx of {src} printed as {printed_d} parses to another node");
 
     let names: Vec<String> = ["x", "y", "z"].iter().map(|s| s.to_string()).collect();
     let roots = [f.root, canonical, d];
     let fast = compile(&f.graph, &roots, &names).expect("compiles");
-    let no_reuse = compile_with(&f.graph, &roots, &names, CompileOptions { fuse: true, reuse_registers: false }).unwrap();
+    let no_reuse = compile_with(
+        &f.graph,
+        &roots,
+        &names,
+        CompileOptions { fuse: true, reuse_registers: false },
+    )
+    .unwrap();
     for point in [[0.3f64, -0.7, 1.1], [1.9, 0.25, -2.5]] {
         let a = fast.run(&point, &mut Vec::new());
         let b = no_reuse.run(&point, &mut Vec::new());
-        let same = a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits() || x.is_nan() && y.is_nan());
+        let same =
+            a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits() || x.is_nan() && y.is_nan());
         assert!(same, "{src} at {point:?}: register reuse changed {a:?} into {b:?}");
         let _ = fast.first_nonfinite(&point);
     }
