@@ -43,7 +43,9 @@ pub fn gradient(
     Ok(vars
         .iter()
         .enumerate()
-        .map(|(i, v)| compare(format!("d/d{v}"), symbolic[i], difference(&f, point, i, 0)))
+        .map(|(i, v)| {
+            compare(crate::print::derivative_label(v, 1), symbolic[i], difference(&f, point, i, 0))
+        })
         .collect())
 }
 
@@ -91,4 +93,51 @@ fn difference(tape: &Tape, point: &[f64], i: usize, k: usize) -> f64 {
     let coarse = central(h);
     let fine = central(h / 2.0);
     (4.0 * fine - coarse) / 3.0
+}
+
+/// The invariants the `pipeline` fuzz target checks, on one formula: its canonical text
+/// and the text of its derivative in `x` parse back to the very same graph nodes, and
+/// reusing registers changes no bit of the tape's results at two points. `Err` says what
+/// broke (a formula that does not parse is an error too); a formula whose graph grows past
+/// `node_limit` has nothing more to check.
+pub fn round_trip(src: &str, node_limit: usize) -> std::result::Result<(), String> {
+    use crate::error::ErrorKind;
+    use crate::eval::{compile_with, CompileOptions};
+    use crate::graph::lower::lower;
+    let mut f = crate::Formula::parse(src).map_err(|e| format!("{src} does not parse: {e}"))?;
+    f.graph.set_node_limit(node_limit);
+    let mut simplified =
+        || -> Result<(NodeId, NodeId)> { Ok((f.simplified()?, f.derivative("x", 1)?)) };
+    let (canonical, derivative) = match simplified() {
+        Ok(pair) => pair,
+        Err(e) if matches!(e.kind, ErrorKind::TooManyNodes { .. }) => return Ok(()),
+        Err(e) => return Err(format!("{src}: {e}")),
+    };
+    for (what, node) in [("the formula", canonical), ("its derivative in x", derivative)] {
+        let text = f.text(node);
+        let program = crate::syntax::parse(&text)
+            .map_err(|e| format!("{src}: {what} printed as {text} does not parse: {e}"))?;
+        let again = lower(&mut f.graph, &program).map_err(|e| format!("{src}: {text}: {e}"))?.root;
+        if again != node {
+            return Err(format!("{src}: {what} printed as {text} parses to another node"));
+        }
+    }
+    let roots = [f.root, canonical, derivative];
+    let options = |reuse_registers| CompileOptions { fuse: true, reuse_registers };
+    let reused =
+        compile_with(&f.graph, &roots, &f.vars, options(true)).map_err(|e| e.to_string())?;
+    let fresh =
+        compile_with(&f.graph, &roots, &f.vars, options(false)).map_err(|e| e.to_string())?;
+    for pattern in [[0.3, -0.7, 1.1], [1.9, 0.25, -2.5]] {
+        let point: Vec<f64> = (0..f.vars.len()).map(|i| pattern[i % 3]).collect();
+        let a = reused.run(&point, &mut Vec::new());
+        let b = fresh.run(&point, &mut Vec::new());
+        let same =
+            a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits() || x.is_nan() && y.is_nan());
+        if !same {
+            return Err(format!("{src} at {point:?}: register reuse changed {b:?} into {a:?}"));
+        }
+        let _ = reused.first_nonfinite(&point);
+    }
+    Ok(())
 }

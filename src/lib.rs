@@ -119,17 +119,14 @@ impl Formula {
             }
         }
         let roots = simplify::simplify(&mut self.graph, &roots)?;
-        let label = |w: &String| {
-            if order == 1 {
-                format!("d/d{w}")
-            } else {
-                format!("d{order}/d{w}{order}")
-            }
-        };
         let mut outputs =
             vec![print::graph::Output { label: "f".into(), node: roots[0], primal: true }];
         for (w, &node) in wrt.iter().zip(&roots[1..]) {
-            outputs.push(print::graph::Output { label: label(w), node, primal: false });
+            outputs.push(print::graph::Output {
+                label: print::derivative_label(w, order),
+                node,
+                primal: false,
+            });
         }
         Ok(print::graph::GraphView::new(&self.graph, outputs))
     }

@@ -15,8 +15,9 @@ fn full_tape(case: &Value) -> (Formula, eval::Tape) {
     let names = var_names(case);
     let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
     let mut roots = vec![f.root];
-    roots.extend(diff::grad(&mut f.graph, f.root, &vars).unwrap());
-    roots.extend(diff::hessian(&mut f.graph, f.root, &vars).unwrap().concat());
+    let gradient = diff::grad(&mut f.graph, f.root, &vars).unwrap();
+    roots.extend(&gradient);
+    roots.extend(diff::hessian(&mut f.graph, &gradient, &vars).unwrap().concat());
     let tape = eval::compile(&f.graph, &roots, &names).unwrap();
     (f, tape)
 }
@@ -249,7 +250,7 @@ fn check_compares_hessians() {
     let names = f.vars.clone();
     let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
     let g = diff::grad(&mut f.graph, f.root, &vars).unwrap();
-    let h = diff::hessian(&mut f.graph, f.root, &vars).unwrap();
+    let h = diff::hessian(&mut f.graph, &g, &vars).unwrap();
     let rows = check::hessian(&f.graph, &g, &h, &names, &[0.7, -0.4]).unwrap();
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|r| r.passes(1e-7)), "{rows:?}");

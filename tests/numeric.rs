@@ -17,7 +17,7 @@ fn values_gradients_and_hessians_match_sympy() {
         let names = var_names(&case);
         let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
         let gradient = raw_gradient(&mut f, &names);
-        let hessian: Vec<NodeId> = diff::hessian(&mut f.graph, f.root, &vars).unwrap().concat();
+        let hessian: Vec<NodeId> = diff::hessian(&mut f.graph, &gradient, &vars).unwrap().concat();
         for pt in case["points"].as_array().unwrap() {
             let (names, values) = point(&case, &pt["at"]);
             let mut roots = vec![f.root];

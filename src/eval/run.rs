@@ -57,13 +57,13 @@ impl Tape {
         let mut registers = Vec::new();
         self.load(inputs, &mut registers);
         for (ins, &node) in self.instrs.iter().zip(&self.defs) {
-            let v = step(ins, &registers, &self.pool);
+            let (d, v) = apply(ins, |x| registers[x as usize], &self.pool);
             let operands_finite =
                 ins.operands(&self.pool).iter().all(|&o| registers[o as usize].is_finite());
             if !v.is_finite() && operands_finite {
                 return Some((node, v));
             }
-            registers[ins.dst() as usize] = v;
+            registers[d as usize] = v;
         }
         None
     }
@@ -74,49 +74,32 @@ impl Tape {
 /// # Safety
 /// Every register named by `instrs` and `pool` must be in bounds of the file at `r`.
 unsafe fn execute<F: Float>(instrs: &[Instr], pool: &[Reg], r: *mut F) {
-    let get = |x: Reg| unsafe { *r.add(x as usize) };
     for ins in instrs {
-        let (d, v) = match *ins {
-            Instr::Add { d, a, b } => (d, get(a) + get(b)),
-            Instr::Sub { d, a, b } => (d, get(a) - get(b)),
-            Instr::Mul { d, a, b } => (d, get(a) * get(b)),
-            Instr::Div { d, a, b } => (d, get(a) / get(b)),
-            Instr::MulAdd { d, a, b, c } => (d, get(a) * get(b) + get(c)),
-            Instr::Neg { d, a } => (d, -get(a)),
-            Instr::Square { d, a } => (d, get(a) * get(a)),
-            Instr::Recip { d, a } => (d, get(a).recip()),
-            Instr::Sqrt { d, a } => (d, get(a).sqrt()),
-            Instr::Powi { d, a, n } => (d, get(a).powi(n)),
-            Instr::Powf { d, a, b } => (d, get(a).powf(get(b))),
-            Instr::Func1 { d, f, a } => (d, f.eval(get(a), F::zero())),
-            Instr::Func2 { d, f, a, b } => (d, f.eval(get(a), get(b))),
-            Instr::LogSumExp { d, start, len } => {
-                (d, logsumexp(pool[start as usize..(start + len) as usize].iter().map(|&x| get(x))))
-            }
-        };
+        let (d, v) = apply(ins, |x| unsafe { *r.add(x as usize) }, pool);
         unsafe { *r.add(d as usize) = v };
     }
 }
 
+/// What one instruction computes, reading operands through `get`: its destination and
+/// value. The one place that says what each instruction means for the point runners.
 #[inline(always)]
-fn step<F: Float>(ins: &Instr, r: &[F], pool: &[Reg]) -> F {
-    let at = |x: Reg| r[x as usize];
+fn apply<F: Float>(ins: &Instr, get: impl Fn(Reg) -> F, pool: &[Reg]) -> (Reg, F) {
     match *ins {
-        Instr::Add { a, b, .. } => at(a) + at(b),
-        Instr::Sub { a, b, .. } => at(a) - at(b),
-        Instr::Mul { a, b, .. } => at(a) * at(b),
-        Instr::Div { a, b, .. } => at(a) / at(b),
-        Instr::MulAdd { a, b, c, .. } => at(a) * at(b) + at(c),
-        Instr::Neg { a, .. } => -at(a),
-        Instr::Square { a, .. } => at(a) * at(a),
-        Instr::Recip { a, .. } => at(a).recip(),
-        Instr::Sqrt { a, .. } => at(a).sqrt(),
-        Instr::Powi { a, n, .. } => at(a).powi(n),
-        Instr::Powf { a, b, .. } => at(a).powf(at(b)),
-        Instr::Func1 { f, a, .. } => f.eval(at(a), F::zero()),
-        Instr::Func2 { f, a, b, .. } => f.eval(at(a), at(b)),
-        Instr::LogSumExp { start, len, .. } => {
-            logsumexp(pool[start as usize..(start + len) as usize].iter().map(|&x| at(x)))
+        Instr::Add { d, a, b } => (d, get(a) + get(b)),
+        Instr::Sub { d, a, b } => (d, get(a) - get(b)),
+        Instr::Mul { d, a, b } => (d, get(a) * get(b)),
+        Instr::Div { d, a, b } => (d, get(a) / get(b)),
+        Instr::MulAdd { d, a, b, c } => (d, get(a) * get(b) + get(c)),
+        Instr::Neg { d, a } => (d, -get(a)),
+        Instr::Square { d, a } => (d, get(a) * get(a)),
+        Instr::Recip { d, a } => (d, get(a).recip()),
+        Instr::Sqrt { d, a } => (d, get(a).sqrt()),
+        Instr::Powi { d, a, n } => (d, get(a).powi(n)),
+        Instr::Powf { d, a, b } => (d, get(a).powf(get(b))),
+        Instr::Func1 { d, f, a } => (d, f.eval(get(a), F::zero())),
+        Instr::Func2 { d, f, a, b } => (d, f.eval(get(a), get(b))),
+        Instr::LogSumExp { d, start, len } => {
+            (d, logsumexp(pool[start as usize..(start + len) as usize].iter().map(|&x| get(x))))
         }
     }
 }

@@ -41,6 +41,15 @@ enum Piece {
     Node { id: NodeId, level: u8, negate: bool },
 }
 
+/// The name of a derivative: `d/dx` for the first order, `d2/dx2` for the second, ...
+pub fn derivative_label(var: &str, order: usize) -> String {
+    if order == 1 {
+        format!("d/d{var}")
+    } else {
+        format!("d{order}/d{var}{order}")
+    }
+}
+
 /// About how many bytes the text of `id` takes: the subexpressions a DAG shares are
 /// repeated at every use in one expression, so this can be exponential in the graph's
 /// size (saturating at `u64::MAX`). `--cse` prints in space proportional to the graph.

@@ -36,7 +36,7 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure
         diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(&formula, e))?;
     let hessian = if args.hessian {
         Some(
-            diff::hessian(&mut formula.graph, formula.root, &vars)
+            diff::hessian(&mut formula.graph, &gradient, &vars)
                 .map_err(|e| failure(&formula, e))?,
         )
     } else {

@@ -82,8 +82,11 @@ fn emit(
     let text = match format {
         Format::Json => json_text(&mut formula, wrt, order, &derivatives)?,
         Format::Text if cse => {
-            let outputs: Vec<(String, NodeId)> =
-                wrt.iter().map(|v| label(v, order)).zip(derivatives.iter().copied()).collect();
+            let outputs: Vec<(String, NodeId)> = wrt
+                .iter()
+                .map(|v| print::derivative_label(v, order))
+                .zip(derivatives.iter().copied())
+                .collect();
             print::cse_program(&formula.graph, &outputs)
         }
         Format::Text | Format::Latex => {
@@ -97,7 +100,7 @@ fn emit(
                 let lhs = if notation == print::Notation::Latex {
                     latex_label(v, order)
                 } else {
-                    label(v, order)
+                    print::derivative_label(v, order)
                 };
                 s.push_str(&format!("{lhs} = {}\n", print::render(&formula.graph, d, notation)));
             }
@@ -124,7 +127,7 @@ fn check_text_size(
             let message = format!(
                 "the text of {} would be about {} MB, because one expression repeats every shared \
                  subexpression",
-                label(v, order),
+                print::derivative_label(v, order),
                 size / (1 << 20)
             );
             let hint = "print it with --cse, which names shared subexpressions once (text in proportion to the graph)";
@@ -165,15 +168,6 @@ fn json_text(
         "derivatives": derivatives,
     });
     Ok(format!("{value}\n"))
-}
-
-/// `d/dx`, or `d2/dx2` for higher orders.
-fn label(v: &str, order: usize) -> String {
-    if order == 1 {
-        format!("d/d{v}")
-    } else {
-        format!("d{order}/d{v}{order}")
-    }
 }
 
 fn latex_label(v: &str, order: usize) -> String {

@@ -71,15 +71,18 @@ fn request(formula: &mut Formula, grad: bool, hessian: bool) -> Result<Request, 
     let vars = formula.var_nodes();
     let mut roots = vec![formula.root];
     let mut labels = vec!["the value".to_string()];
+    let gradient = if grad || hessian {
+        diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(formula, e))?
+    } else {
+        Vec::new()
+    };
     if grad {
-        let g =
-            diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(formula, e))?;
-        roots.extend(g);
-        labels.extend(formula.vars.iter().map(|v| format!("d/d{v}")));
+        roots.extend(&gradient);
+        labels.extend(formula.vars.iter().map(|v| print::derivative_label(v, 1)));
     }
     if hessian {
-        let h = diff::hessian(&mut formula.graph, formula.root, &vars)
-            .map_err(|e| failure(formula, e))?;
+        let h =
+            diff::hessian(&mut formula.graph, &gradient, &vars).map_err(|e| failure(formula, e))?;
         for (a, row) in formula.vars.iter().zip(h) {
             roots.extend(row);
             labels.extend(formula.vars.iter().map(|b| format!("d2/d{a}d{b}")));
