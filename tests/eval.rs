@@ -245,6 +245,24 @@ fn check_catches_a_wrong_gradient() {
 }
 
 #[test]
+fn check_adapts_its_step_to_the_formula() {
+    // ln(x) at x = 0.0055 varies on the scale of x: a fixed step of 1e-3 was 18% of it.
+    let mut f = Formula::parse("tanh(x*y) + ln(x)").unwrap();
+    let names = f.vars.clone();
+    let vars = f.var_nodes();
+    let g = diff::grad(&mut f.graph, f.root, &vars).unwrap();
+    let h = diff::hessian(&mut f.graph, &g, &vars).unwrap();
+    let point = [0.005525758385816815, 0.5742865932028556];
+    let mut rows = check::gradient(&f.graph, f.root, &g, &names, &point).unwrap();
+    rows.extend(check::hessian(&f.graph, &g, &h, &names, &point).unwrap());
+    assert!(rows.iter().all(|r| r.passes(1e-6)), "{rows:?}");
+    // the README's example
+    let (status, out, _) =
+        chainrule(&["check", "tanh(x*y) + ln(x)", "--hessian", "--points", "5", "--seed", "7"]);
+    assert_eq!(status, 0, "{out}");
+}
+
+#[test]
 fn check_compares_hessians() {
     let mut f = Formula::parse("x^2*y^3 + exp(x*y)").unwrap();
     let names = f.vars.clone();
