@@ -2,8 +2,8 @@
 //! lists and `--at` points.
 
 use super::{Failure, InputArgs};
-use crate::error::{Error, ErrorKind};
-use crate::{Formula, ParseOptions};
+use chainrule::error::{Error, ErrorKind};
+use chainrule::{Formula, ParseOptions};
 use std::io::Read;
 
 /// The formula text the arguments name.

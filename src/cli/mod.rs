@@ -8,7 +8,7 @@ mod input;
 mod json;
 mod output;
 
-use crate::error::Error;
+use chainrule::error::Error;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::Write;
 
@@ -77,13 +77,13 @@ pub(crate) struct InputArgs {
     #[arg(short = 'f', long = "file", value_name = "PATH", conflicts_with = "expr")]
     file: Option<std::path::PathBuf>,
     /// The deepest nesting of brackets, calls and powers accepted.
-    #[arg(long, value_name = "N", default_value_t = crate::syntax::depth::DEFAULT_MAX_DEPTH)]
+    #[arg(long, value_name = "N", default_value_t = chainrule::syntax::depth::DEFAULT_MAX_DEPTH)]
     max_depth: usize,
     /// The longest formula accepted, in bytes.
-    #[arg(long, value_name = "N", default_value_t = crate::syntax::DEFAULT_MAX_BYTES)]
+    #[arg(long, value_name = "N", default_value_t = chainrule::syntax::DEFAULT_MAX_BYTES)]
     max_bytes: usize,
     /// The most nodes the graph may grow to while differentiating and simplifying.
-    #[arg(long, value_name = "N", default_value_t = crate::graph::DEFAULT_NODE_LIMIT)]
+    #[arg(long, value_name = "N", default_value_t = chainrule::graph::DEFAULT_NODE_LIMIT)]
     node_limit: usize,
 }
 

@@ -2,7 +2,7 @@
 //! over the target, so an interrupted run never leaves a half-written file.
 
 use super::Failure;
-use crate::error::{Error, ErrorKind};
+use chainrule::error::{Error, ErrorKind};
 use std::io::Write;
 use std::path::Path;
 

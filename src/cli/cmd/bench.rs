@@ -2,8 +2,8 @@
 
 use crate::cli::input::{failure, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
-use crate::graph::walk;
-use crate::{diff, eval, simplify, NodeId};
+use chainrule::graph::walk;
+use chainrule::{diff, eval, simplify, NodeId};
 use clap::Args;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -84,7 +84,7 @@ fn native_timings(
     value: &eval::Tape,
     grad: &eval::Tape,
     point: &[f64],
-) -> crate::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+) -> chainrule::Result<Option<serde_json::Map<String, serde_json::Value>>> {
     if grad.len() > eval::NATIVE_MAX_INSTRUCTIONS {
         return Ok(None);
     }
@@ -112,7 +112,7 @@ fn native_timings(
     _: &eval::Tape,
     _: &eval::Tape,
     _: &[f64],
-) -> crate::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+) -> chainrule::Result<Option<serde_json::Map<String, serde_json::Value>>> {
     Ok(None)
 }
 

@@ -1,9 +1,9 @@
 //! `chainrule check`: symbolic derivatives against finite differences.
 
-use crate::check::{self, Comparison};
 use crate::cli::input::{failure, parse_point, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
-use crate::{diff, eval, print, Formula};
+use chainrule::check::{self, Comparison};
+use chainrule::{diff, eval, print, Formula};
 use clap::Args;
 use rand::{Rng, SeedableRng};
 use std::io::Write;

@@ -2,7 +2,7 @@
 
 use crate::cli::input::{check_wrt, failure, read_formula};
 use crate::cli::{json, Failure, Format, InputArgs};
-use crate::{print, Formula, NodeId};
+use chainrule::{print, Formula, NodeId};
 use clap::Args;
 use std::io::Write;
 
@@ -133,7 +133,7 @@ fn check_text_size(
             let hint = "print it with --cse, which names shared subexpressions once (text in proportion to the graph)";
             return Err(failure(
                 formula,
-                crate::Error::new(crate::ErrorKind::Domain(message)).with_hint(hint),
+                chainrule::Error::new(chainrule::ErrorKind::Domain(message)).with_hint(hint),
             ));
         }
     }

@@ -2,9 +2,9 @@
 
 use crate::cli::input::{failure, parse_point, read_formula, read_params, usage};
 use crate::cli::{json, Failure, InputArgs};
-use crate::error::{Error, ErrorKind};
-use crate::eval::{self, data::Table, Column, Reduce};
-use crate::{diff, graph::walk, print, Formula, NodeId};
+use chainrule::error::{Error, ErrorKind};
+use chainrule::eval::{self, data::Table, Column, Reduce};
+use chainrule::{diff, graph::walk, print, Formula, NodeId};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use std::io::Write;

@@ -3,7 +3,7 @@
 use crate::cli::input::{check_wrt, failure, read_formula, usage};
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
-use crate::print::graph::summary_svg;
+use chainrule::print::graph::summary_svg;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -67,7 +67,14 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
             );
             summary_svg(&stats, args.max_nodes)
         }
+        #[cfg(feature = "svg")]
         GraphFormat::Svg => view.svg(&formula.graph),
+        #[cfg(not(feature = "svg"))]
+        GraphFormat::Svg => {
+            return Err(usage(
+                "this build of chainrule has no SVG layout (built without the `svg` feature); use --format dot or json",
+            ))
+        }
     };
     match &args.output {
         Some(path) => {

@@ -3,10 +3,10 @@
 use crate::cli::input::{failure, read_formula, read_params, usage};
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
-use crate::error::{Error, ErrorKind};
-use crate::eval::data::read_csv;
-use crate::print::format_float;
-use crate::train::{self, Model, Optimizer, TrainOptions};
+use chainrule::error::{Error, ErrorKind};
+use chainrule::eval::data::read_csv;
+use chainrule::print::format_float;
+use chainrule::train::{self, Model, Optimizer, TrainOptions};
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{IsTerminal, Write};

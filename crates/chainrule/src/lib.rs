@@ -1,8 +1,7 @@
-#![doc = include_str!("../README.md")]
+#![doc = include_str!("../../../README.md")]
 #![warn(missing_docs)]
 
 pub mod check;
-pub mod cli;
 pub mod diff;
 pub mod error;
 pub mod eval;

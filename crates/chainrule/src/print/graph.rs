@@ -8,12 +8,19 @@
 //! go from operand to user, declared in operand order, so operands read left to right.
 
 use crate::graph::{walk, Graph, NodeId, Op};
+#[cfg(feature = "svg")]
 use layout::backends::svg::SVGWriter;
+#[cfg(feature = "svg")]
 use layout::core::base::Orientation;
+#[cfg(feature = "svg")]
 use layout::core::color::Color;
+#[cfg(feature = "svg")]
 use layout::core::geometry::Point;
+#[cfg(feature = "svg")]
 use layout::core::style::{LineStyleKind, StyleAttr};
+#[cfg(feature = "svg")]
 use layout::std_shapes::shapes::{Arrow, Element, LineEndKind, ShapeKind};
+#[cfg(feature = "svg")]
 use layout::topo::layout::VisualGraph;
 use petgraph::dot::{Config, Dot};
 use petgraph::graph::DiGraph;
@@ -250,7 +257,8 @@ impl GraphView {
         )
     }
 
-    /// SVG laid out by layout-rs: outputs at the top, operands below their users.
+    /// SVG laid out by layout-rs (feature `svg`): outputs at the top, operands below their users.
+    #[cfg(feature = "svg")]
     pub fn svg(&self, g: &Graph) -> String {
         let mut picture = VisualGraph::new(Orientation::TopToBottom);
         let mut handles = Vec::with_capacity(self.nodes.len());
@@ -316,6 +324,7 @@ const LEAF_FILL: &str = "#e3f6e3";
 
 /// Fill, line colour and shape of a node: formula nodes are blue ellipses, derivative
 /// nodes orange boxes, variables and constants green.
+#[cfg_attr(not(feature = "svg"), allow(dead_code))]
 fn colours(g: &Graph, n: NodeId, role: Role) -> (&'static str, &'static str, &'static str) {
     let leaf = matches!(g.op(n), Op::Var(_) | Op::Const(_));
     match role {
@@ -326,6 +335,7 @@ fn colours(g: &Graph, n: NodeId, role: Role) -> (&'static str, &'static str, &'s
     }
 }
 
+#[cfg(feature = "svg")]
 fn color(hex: &str) -> Color {
     Color::from_name(hex).unwrap_or_else(|| Color::fast("black"))
 }

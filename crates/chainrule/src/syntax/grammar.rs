@@ -2,5 +2,5 @@
 #![allow(missing_docs)]
 
 #[derive(pest_derive::Parser)]
-#[grammar = "../grammar/chainrule.pest"]
+#[grammar = "../../../grammar/chainrule.pest"]
 pub struct FormulaParser;
