@@ -6,6 +6,7 @@ pub mod diff;
 pub mod error;
 pub mod eval;
 pub mod graph;
+pub mod operators;
 pub mod print;
 pub mod simplify;
 pub mod syntax;
