@@ -2,7 +2,7 @@
 """Measure chainrule's printed derivatives on the readable-derivatives set.
 
 usage: python3 measure.py BINARY [--json] [--reps 3] [--worst 15] [--only SUBSTRING]
-                          [--mixed feedback|hessian] [--seed 1]
+                          [--mixed feedback|hessian] [--seed 1] [--causes]
 
 For every derivative of formulas.txt:
   - runs `BINARY diff FORMULA --wrt v [--order N] --format json` (best wall time of --reps
@@ -22,6 +22,10 @@ For every derivative of formulas.txt:
   - compares with sympy_sizes.jsonl (SymPy raw diff, SymPy simplify, symb_anafis).
     Where SymPy's simplify timed out (null), SymPy's answer is its raw diff; where
     symb_anafis has no size, the smallest is over the SymPy pair.
+
+With --causes, every derivative larger than SymPy simplify's gets the first cheap SymPy
+rewrite of its text that closes the gap (auto: automatic evaluation only; factor:
+factor_terms; quotient: together or cancel; identity: trigsimp; other), ~1 min more.
 
 Prints the report (or, with --json, one JSON object: {"summary", "cases"}).
 Exit status 0 (the report is a measurement, not a test).
@@ -171,6 +175,47 @@ def check(text, rec, seed):
     return None
 
 
+CAUSES = [
+    ("auto", "terms or powers not collected: SymPy's automatic evaluation alone (like terms, powers "
+             "of one base, sqrt(u)^2, numbers) brings it to SymPy simplify's size",
+     lambda e: e),
+    ("factor", "common factors not pulled out (factor_terms)", sp.factor_terms),
+    ("quotient", "quotients not combined or cancelled (together/cancel)",
+     lambda e: sp.factor_terms(sp.together(e))),
+    ("cancel", "quotients not combined or cancelled (together/cancel)", sp.cancel),
+    ("identity", "trigonometric/hyperbolic identities (trigsimp)", lambda e: sp.factor_terms(sp.trigsimp(e))),
+]
+
+
+def cause(c, seconds=5):
+    """For a derivative larger than SymPy simplify's: the first cheap SymPy rewrite of
+    chainrule's text (parsed with automatic evaluation) that brings it to SymPy simplify's
+    size or below, or "other" (needs more than one of them, or a full simplify)."""
+    import signal
+
+    class _Late(Exception):
+        pass
+
+    def late(*_):
+        raise _Late()
+
+    e = setlib.parse(c["text"], "chainrule", evaluate=True)
+    old = signal.signal(signal.SIGALRM, late)
+    try:
+        for name, _, f in CAUSES:
+            signal.alarm(seconds)
+            try:
+                if setlib.size(f(e)) <= c["simplify_or_raw"]:
+                    return "quotient" if name == "cancel" else name
+            except _Late:
+                pass
+            finally:
+                signal.alarm(0)
+    finally:
+        signal.signal(signal.SIGALRM, old)
+    return "other"
+
+
 def order_class(rec):
     o = rec["order"]
     return "mixed" if o == "mixed" else ("1" if o == 1 else ("2" if o == 2 else "3-4"))
@@ -205,6 +250,9 @@ def measure(args):
             c["mismatch"] = check(text, rec, args.seed) if c["size"] is not None else None
             c["inexact"], c["short_decimals"] = long_decimals(text, rec["formula"])
             c["reordered"] = reordered(text, rec["formula"])
+        if args.causes and c.get("size") is not None and c.get("best") is not None \
+                and c["size"] > c["simplify_or_raw"]:
+            c["cause"] = cause(c)
         cases.append(c)
         if sys.stderr.isatty():
             print(f"\r[{i + 1}/{len(recs)}]", end="", file=sys.stderr, flush=True)
@@ -256,6 +304,9 @@ def summarize(cases):
                            for c in cases if c.get("short_decimals")],
         "reordered": [f"{c['formula']} @ {c['label']}: {', '.join(c['reordered'])}"
                       for c in cases if c.get("reordered")],
+        "causes": {k: sum(1 for c in cases if c.get("cause") == k)
+                   for k in ("auto", "factor", "quotient", "identity", "other")
+                   if any(c.get("cause") == k for c in cases)},
         "missing_sympy_sizes": [f"{c['formula']} @ {c['label']}" for c in cases if c.get("best") is None],
     }
 
@@ -287,13 +338,22 @@ def report(cases, s, worst):
         if b["n"]:
             L.append(f"  {k:6} {b['n']:5}   {b['le_simplify_pct']:8.1f}%   {b['le_best_pct']:8.1f}%   "
                      f"{b['total']:5} {b['total_simplify']:9} {b['total_raw']:5} {b['total_best']:9}")
+    if s["causes"]:
+        L.append("")
+        L.append("larger than SymPy simplify, by the first cheap rewrite that closes the gap (--causes):")
+        desc = {name: d for name, d, _ in CAUSES}
+        desc["other"] = "none of these alone: needs a combination or a full simplify"
+        for k, n in s["causes"].items():
+            hi = sum(1 for c in cases if c.get("cause") == k and c["class"] != "1")
+            dec = sum(1 for c in cases if c.get("cause") == k and c.get("inexact"))
+            L.append(f"  {k:9} {n:3}  ({hi} of order >= 2 or mixed; {dec} with long decimals)  {desc[k]}")
     L.append("")
     ok = [c for c in cases if c.get("size") is not None and c.get("best") is not None]
     ok.sort(key=lambda c: (c["size"] - c["best"], c["size"] / max(1, c["best"])), reverse=True)
     L.append(f"{worst} worst (chainrule size - smallest of SymPy raw/simplify/symb_anafis):")
     for i, c in enumerate(ok[:worst], 1):
         L.append(f"{i:2}. {c['formula']}   {c['label']}   chainrule {c['size']}, simplify {c['simplify_or_raw']}, "
-                 f"raw {c['raw']}, anafis {c.get('anafis')}")
+                 f"raw {c['raw']}, anafis {c.get('anafis')}" + (f"   [{c['cause']}]" if c.get("cause") else ""))
         L.append(f"      chainrule: {c['text']}")
         L.append(f"      simplify:  {c['simplified_text']}")
         if c.get("anafis") is not None and c["anafis"] < min(c["simplify_or_raw"], c["raw"]):
@@ -320,6 +380,8 @@ def main():
     ap.add_argument("--only", default=None)
     ap.add_argument("--mixed", choices=("feedback", "hessian"), default="feedback")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--causes", action="store_true",
+                    help="for each derivative larger than SymPy simplify's, the cheap rewrite that closes the gap")
     args = ap.parse_args()
     cases = measure(args)
     s = summarize(cases)

@@ -148,8 +148,39 @@ def sympy_formula(text):
     return parse(text, "sympy", evaluate=True)
 
 
+def _flat(e):
+    """Unevaluated tree -> the shape SymPy's own expressions have, without any algebra:
+    nested sums and products flattened, a product's numeric factors multiplied into one
+    leading coefficient (so `-x*y` is Mul(-1, x, y), as SymPy writes it, and count_ops
+    sees a negative term of a sum as a subtraction, not as an addition of a negation)."""
+    if not e.args:
+        return e
+    args = [_flat(a) for a in e.args]
+    if isinstance(e, sp.Add):
+        out = []
+        for a in args:
+            out.extend(a.args if isinstance(a, sp.Add) else [a])
+        return sp.Add(*out, evaluate=False)
+    if isinstance(e, sp.Mul):
+        out = []
+        for a in args:
+            out.extend(a.args if isinstance(a, sp.Mul) else [a])
+        nums = [a for a in out if a.is_Number]
+        rest = [a for a in out if not a.is_Number]
+        c = sp.Integer(1)
+        for n in nums:
+            c = c * n
+        if not rest:
+            return c
+        if c == 1:
+            return rest[0] if len(rest) == 1 else sp.Mul(*rest, evaluate=False)
+        return sp.Mul(c, *rest, evaluate=False)
+    return e.func(*args, evaluate=False) if isinstance(e, (sp.Pow,)) else e.func(*args)
+
+
 def size(expr):
-    return int(sp.count_ops(expr))
+    """count_ops of the expression as parsed (unevaluated), in SymPy's own tree shape."""
+    return int(sp.count_ops(_flat(expr)))
 
 
 def numeric(expr):

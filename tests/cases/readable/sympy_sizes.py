@@ -12,8 +12,10 @@ and writes sympy_sizes.jsonl, one object per derivative:
   {"formula", "wrt", "order", "label", "raw", "simplified", "simplified_text",
    "simplify_s", "anafis", "anafis_text", "anafis_error", "sympy_version", "anafis_version"}
 
-Every size is count_ops of the text parsed *unevaluated* (setlib.parse), the way
-measure.py counts chainrule's text, so that all systems are counted alike.
+Every size is count_ops of the printed text parsed *unevaluated* (setlib.parse, setlib.size),
+the way measure.py counts chainrule's text, so that all systems are counted alike;
+raw_internal and simplified_internal are count_ops of SymPy's expression objects
+themselves (they differ from the text's count by a few ops in a few cases), for reference.
 
 usage: python3 sympy_sizes.py [--timeout 20] [--anafis PATH|none] [--only SUBSTRING] [--jobs 2]
   --anafis defaults to anafis/target/release/readable-anafis, built with
@@ -42,7 +44,7 @@ def _simplify_worker(sym_text, seq, q):
     d = sp.diff(f, *[sp.Symbol(v, real=True) for v in seq])
     t = time.time()
     s = sp.simplify(d)
-    q.put((str(s), time.time() - t))
+    q.put((str(s), time.time() - t, int(sp.count_ops(s))))
 
 
 def simplified(sym_text, seq, timeout):
@@ -53,11 +55,11 @@ def simplified(sym_text, seq, timeout):
     if p.is_alive():
         p.kill()
         p.join()
-        return None, None
+        return None, None, None
     try:
         return q.get(timeout=5)
     except Exception:
-        return None, None
+        return None, None, None
 
 
 def _swap_log2(t):
@@ -112,12 +114,13 @@ def one(rec, args):
     f = setlib.sympy_formula(rec["sympy"])
     d = sp.diff(f, *[sp.Symbol(v, real=True) for v in rec["seq"]])
     raw = setlib.size(setlib.parse(str(d), "sympy"))
-    stext, secs = simplified(rec["sympy"], rec["seq"], args.timeout)
+    stext, secs, s_internal = simplified(rec["sympy"], rec["seq"], args.timeout)
     simp = setlib.size(setlib.parse(stext, "sympy")) if stext is not None else None
     r = {
         "formula": rec["formula"], "wrt": rec["wrt"], "order": rec["order"], "label": rec["label"],
         "raw": raw, "simplified": simp, "simplified_text": stext,
         "simplify_s": round(secs, 3) if secs is not None else None,
+        "raw_internal": int(sp.count_ops(d)), "simplified_internal": s_internal,
         "sympy_version": sp.__version__,
     }
     if args.anafis != "none":
