@@ -353,7 +353,7 @@ impl Printer<'_> {
             let top = self.numerator(id, PRODUCT, negate);
             return self.push_over(top, q, out);
         }
-        let times = self.spell(Operator::Mul);
+        let times = self.times_before(b);
         let coefficient = self.g.number_of(a).filter(|_| !self.named(a));
         match coefficient.map(|c| if negate { -c } else { c }) {
             Some(c) => {
@@ -383,12 +383,34 @@ impl Printer<'_> {
         }
     }
 
-    /// `top / q` (`\frac{top}{q}`).
+    /// `top / q` (`\frac{top}{q}`, with the sign before the fraction in LaTeX).
     fn push_over(&self, top: Piece, q: i64, out: &mut Vec<Piece>) {
-        if self.latex() {
-            out.extend([Piece::Static("\\frac{"), top, Piece::Text(format!("}}{{{q}}}"))]);
-        } else {
-            out.extend([top, Piece::Text(format!("/{q}"))]);
+        if !self.latex() {
+            return out.extend([top, Piece::Text(format!("/{q}"))]);
+        }
+        let top = match top {
+            Piece::Node { id, level, negate, numerator } if self.is_negative(id) != negate => {
+                out.push(Piece::Static("-"));
+                Piece::Node { id, level, negate: !negate, numerator }
+            }
+            other => other,
+        };
+        out.extend([Piece::Static("\\frac{"), top, Piece::Text(format!("}}{{{q}}}"))]);
+    }
+
+    /// The multiplication sign before factor `b`: `*` in text; in LaTeX a space, or
+    /// `\cdot` where `b` starts with a number (`2 x`, `2 \cdot 3^{x}`).
+    fn times_before(&self, b: NodeId) -> &'static str {
+        if !self.latex() {
+            return self.spell(Operator::Mul);
+        }
+        let mut first = b;
+        while !self.named(first) && matches!(self.g.op(first), Op::Mul | Op::Pow) {
+            first = self.g.args(first)[0];
+        }
+        match self.g.op(first) {
+            Op::Const(_) if !self.named(first) => " \\cdot ",
+            _ => self.spell(Operator::Mul),
         }
     }
 
@@ -403,16 +425,21 @@ impl Printer<'_> {
     ) {
         let (base, k) = self.reciprocal(reciprocal).expect("a reciprocal");
         let latex = self.latex();
+        // LaTeX writes the sign before the fraction: `-\\frac{1}{2 x}`.
+        let numerator = numerator.map(|piece| match piece {
+            Piece::Node { id, negate, numerator, .. }
+                if latex && self.is_negative(id) != negate =>
+            {
+                out.push(Piece::Static("-"));
+                Piece::Node { id, level: 0, negate: !negate, numerator }
+            }
+            Piece::Node { id, negate, numerator, .. } => {
+                Piece::Node { id, level: if latex { 0 } else { PRODUCT }, negate, numerator }
+            }
+            other => other,
+        });
         out.push(Piece::Static(if latex { "\\frac{" } else { "" }));
-        match numerator {
-            Some(Piece::Node { id, negate, numerator, .. }) => out.push(Piece::Node {
-                id,
-                level: if latex { 0 } else { PRODUCT },
-                negate,
-                numerator,
-            }),
-            _ => out.push(Piece::Static("1")),
-        }
+        out.push(numerator.unwrap_or(Piece::Static("1")));
         out.push(Piece::Static(if latex { "}{" } else { "/" }));
         let grouped = q.is_some() && !latex;
         if grouped {
@@ -420,7 +447,7 @@ impl Printer<'_> {
         }
         if let Some(q) = q {
             out.push(Piece::Text(q.to_string()));
-            out.push(Piece::Static(self.spell(Operator::Mul)));
+            out.push(Piece::Static(self.times_before(base)));
         }
         if k.is_one() {
             // After `q*` inside brackets a product base needs no brackets of its own.
