@@ -135,7 +135,7 @@ pub fn check_derivative(
     };
     if numeric.is_finite() && symbolic.is_finite() {
         if (symbolic - numeric).abs() > TOLERANCE * numeric.abs().max(1.0) {
-            let numeric = print::format_float(numeric);
+            let (symbolic, numeric) = (print::format_float(symbolic), print::format_float(numeric));
             return Err(format!(
                 "{}: {symbolic} but finite differences give {numeric}",
                 described()
@@ -153,4 +153,38 @@ pub fn value_of(text: &str, names: &[&str], values: &[f64]) -> Result<f64, Strin
     let inputs = f.ids(names);
     let tape = crate::eval::compile(f.graph(), &[f.root()], &inputs).map_err(|e| e.to_string())?;
     Ok(tape.run(values, &mut Vec::new())[0])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrong_derivative_is_reported_with_both_values() {
+        let f = Formula::parse("x^3*y").unwrap();
+        let error = check_derivative(&f, "x^3*y", "2*x^2*y", "x").unwrap_err();
+        assert!(error.starts_with("d/dx of x^3*y = 2*x^2*y at x=0.7, y=1.3: "), "{error}");
+        assert!(
+            error.contains(": 1.2739999999999998 but finite differences give 1.911"),
+            "{error}"
+        );
+        assert_eq!(check_derivative(&f, "x^3*y", "3*x^2*y", "x"), Ok(()));
+        assert!(check_derivative(&f, "x^3*y", "1", "z").unwrap_err().contains("no z in it"));
+    }
+
+    #[test]
+    fn case_lines_and_files() {
+        let case = Case::parse("tanh(x*y) | x, y | 2").unwrap();
+        assert_eq!((case.wrt, case.order), (vec!["x".into(), "y".into()], 2));
+        assert!(Case::parse("x^2").unwrap_err().contains("formula | variables"));
+        assert_eq!(cases("# a comment\n\nx | x\n").unwrap().len(), 1);
+        let printed = snapshot("mse(p, t) | p,t").unwrap();
+        let latex = |s: &str| format!("         {s}\n");
+        let expected = format!(
+            "  d/dp = 2*(p - t)\n{}  d/dt = -2*(p - t)\n{}",
+            latex("2 \\cdot \\left(p - t\\right)"),
+            latex("-2 \\cdot \\left(p - t\\right)")
+        );
+        assert!(printed.ends_with(&expected), "{printed}");
+    }
 }

@@ -65,7 +65,11 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
                 view.len(),
                 args.max_nodes
             );
-            summary_svg(&stats, args.max_nodes)
+            let headline = format!(
+                "{} nodes: more than the {} that are drawn (--max-nodes)",
+                stats.nodes, args.max_nodes
+            );
+            summary_svg(&stats, &headline)
         }
         #[cfg(feature = "svg")]
         GraphFormat::Svg => view.svg(formula.graph()),

@@ -130,11 +130,11 @@ fn naming_params(mut error: Error, selecting: bool) -> Error {
 }
 
 fn starting_values(path: &std::path::Path, params: &[String]) -> Result<Vec<f64>, Failure> {
-    let values = read_params(path)?;
+    let values: std::collections::HashMap<String, f64> = read_params(path)?.into_iter().collect();
     params
         .iter()
         .map(|p| {
-            values.iter().find(|(n, _)| n == p).map(|&(_, v)| v).ok_or_else(|| {
+            values.get(p).copied().ok_or_else(|| {
                 usage(format!("{} has no value for the parameter `{p}`", path.display()))
             })
         })
