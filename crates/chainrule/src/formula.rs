@@ -147,7 +147,7 @@ impl Formula {
     }
 
     /// The Hessian with respect to `wrt`, simplified together: `h[i][j]` is
-    /// d2/d(wrt[i])d(wrt[j]).
+    /// `d2/d(wrt[i])d(wrt[j])`.
     pub fn hessian(&mut self, wrt: &[impl AsRef<str>]) -> Result<Vec<Vec<NodeId>>> {
         let wrt = self.ids(wrt);
         Ok(self.derive(&Request::new(wrt).order(0).with_hessian())?.hessian)

@@ -70,7 +70,7 @@ pub struct Derived {
     pub value: NodeId,
     /// `derivatives[i]`: the derivative of the requested order in `wrt[i]`.
     pub derivatives: Vec<NodeId>,
-    /// `hessian[i][j]`: d2/d(wrt[i])d(wrt[j]) (empty unless asked for).
+    /// `hessian[i][j]`: `d2/d(wrt[i])d(wrt[j])` (empty unless asked for).
     pub hessian: Vec<Vec<NodeId>>,
     /// The variables, as requested.
     pub wrt: Vec<VarId>,
