@@ -7,6 +7,7 @@ pub mod error;
 pub mod eval;
 mod formula;
 pub mod graph;
+pub mod operators;
 pub mod print;
 pub mod request;
 pub mod simplify;

@@ -3,7 +3,9 @@
 //!
 //! Kinks follow the subgradient conventions of SPEC.md: `relu'(0) = step(0) = 0`,
 //! `abs'(0) = sign(0) = 0`, `min`/`max` pass the derivative of the first argument on a tie,
-//! and `sign`, `step` have derivative 0 (they return `None`: no contribution at all).
+//! and `sign`, `step`, `floor`, `ceil`, `round` have derivative 0 (they return `None`: no
+//! contribution at all); `clamp` passes the derivative of `x` inside `[lo, hi]`, else of
+//! the bound. One exhaustive `match` over [`Func`]: a new function cannot be forgotten.
 
 use crate::graph::{Func, Graph, NodeId, Op};
 
@@ -24,8 +26,7 @@ pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
             let d = g.sub(args[i], node);
             g.func(Func::Exp, &[d])
         }
-        Op::Func(f) if f.arity() == 2 => return binary(g, f, args[0], args[1], i),
-        Op::Func(f) => return unary(g, f, node, a),
+        Op::Func(f) => return function(g, f, node, &args, i),
     })
 }
 
@@ -37,14 +38,16 @@ fn power_base(g: &mut Graph, a: NodeId, b: NodeId) -> NodeId {
     g.mul(b, p)
 }
 
-fn unary(g: &mut Graph, f: Func, node: NodeId, a: NodeId) -> Option<NodeId> {
+/// d f(args) / d args[i], where `node` is `f(args)`.
+fn function(g: &mut Graph, f: Func, node: NodeId, args: &[NodeId], i: usize) -> Option<NodeId> {
+    let x = args[0];
     let one = g.constant(1.0);
     let two = g.constant(2.0);
     let m1 = g.constant(-1.0);
     Some(match f {
-        Func::Sin => g.func(Func::Cos, &[a]),
+        Func::Sin => g.func(Func::Cos, &[x]),
         Func::Cos => {
-            let s = g.func(Func::Sin, &[a]);
+            let s = g.func(Func::Sin, &[x]);
             g.neg(s)
         }
         Func::Tan => {
@@ -52,7 +55,7 @@ fn unary(g: &mut Graph, f: Func, node: NodeId, a: NodeId) -> Option<NodeId> {
             g.add(one, sq)
         }
         Func::Asin | Func::Acos => {
-            let sq = g.pow(a, two);
+            let sq = g.pow(x, two);
             let d = g.sub(one, sq);
             let r = g.func(Func::Sqrt, &[d]);
             let inv = g.pow(r, m1);
@@ -63,50 +66,127 @@ fn unary(g: &mut Graph, f: Func, node: NodeId, a: NodeId) -> Option<NodeId> {
             }
         }
         Func::Atan => {
-            let sq = g.pow(a, two);
+            let sq = g.pow(x, two);
             let d = g.add(one, sq);
             g.pow(d, m1)
         }
-        Func::Sinh => g.func(Func::Cosh, &[a]),
-        Func::Cosh => g.func(Func::Sinh, &[a]),
+        Func::Sinh => g.func(Func::Cosh, &[x]),
+        Func::Cosh => g.func(Func::Sinh, &[x]),
         Func::Tanh => {
             let sq = g.pow(node, two);
             g.sub(one, sq)
         }
+        // 1/sqrt(x^2 + 1)
+        Func::Asinh => {
+            let sq = g.pow(x, two);
+            let d = g.add(sq, one);
+            let r = g.func(Func::Sqrt, &[d]);
+            g.pow(r, m1)
+        }
+        // 1/(sqrt(x - 1)*sqrt(x + 1)): no cancellation in x^2 - 1 near x = 1
+        Func::Acosh => {
+            let below = g.sub(x, one);
+            let above = g.add(x, one);
+            let r1 = g.func(Func::Sqrt, &[below]);
+            let r2 = g.func(Func::Sqrt, &[above]);
+            let p = g.mul(r1, r2);
+            g.pow(p, m1)
+        }
+        // 1/((1 - x)*(1 + x)): no cancellation in 1 - x^2 near |x| = 1
+        Func::Atanh => {
+            let below = g.sub(one, x);
+            let above = g.add(x, one);
+            let p = g.mul(below, above);
+            g.pow(p, m1)
+        }
         Func::Exp => node,
-        Func::Ln => g.pow(a, m1),
+        Func::Expm1 => g.func(Func::Exp, &[x]),
+        Func::Ln => g.pow(x, m1),
+        Func::Log1p => {
+            let d = g.add(x, one);
+            g.pow(d, m1)
+        }
+        Func::Log2 | Func::Log10 => {
+            let base = if f == Func::Log2 { 2.0_f64 } else { 10.0 };
+            let c = g.constant(1.0 / base.ln());
+            let inv = g.pow(x, m1);
+            g.mul(c, inv)
+        }
         Func::Sqrt => {
             let half = g.constant(0.5);
             let inv = g.pow(node, m1);
             g.mul(half, inv)
         }
-        Func::Abs => g.func(Func::Sign, &[a]),
+        // 1/(3*cbrt(x)^2)
+        Func::Cbrt => {
+            let third = g.constant(1.0 / 3.0);
+            let m2 = g.constant(-2.0);
+            let inv = g.pow(node, m2);
+            g.mul(third, inv)
+        }
+        Func::Abs => g.func(Func::Sign, &[x]),
+        // ±2/sqrt(pi) * exp(-x^2)
+        Func::Erf | Func::Erfc => {
+            let sign = if f == Func::Erf { 1.0 } else { -1.0 };
+            let c = g.constant(sign * std::f64::consts::FRAC_2_SQRT_PI);
+            let sq = g.pow(x, two);
+            let nsq = g.neg(sq);
+            let e = g.func(Func::Exp, &[nsq]);
+            g.mul(c, e)
+        }
         Func::Sigmoid => {
             let rest = g.sub(one, node);
             g.mul(node, rest)
         }
-        Func::Relu => g.func(Func::Step, &[a]),
-        Func::Softplus => g.func(Func::Sigmoid, &[a]),
-        Func::Sign | Func::Step => return None,
-        Func::Atan2 | Func::Min | Func::Max => unreachable!("binary function"),
-    })
-}
-
-fn binary(g: &mut Graph, f: Func, a: NodeId, b: NodeId, i: usize) -> Option<NodeId> {
-    let one = g.constant(1.0);
-    Some(match f {
+        Func::Softplus => g.func(Func::Sigmoid, &[x]),
+        Func::Relu => g.func(Func::Step, &[x]),
+        // Φ(x) + x*φ(x) = erfc(-x/sqrt(2))/2 + x*exp(-x^2/2)/sqrt(2*pi)
+        Func::Gelu => {
+            let k = g.constant(-std::f64::consts::FRAC_1_SQRT_2);
+            let u = g.mul(k, x);
+            let tail = g.func(Func::Erfc, &[u]);
+            let half = g.constant(0.5);
+            let cdf = g.mul(half, tail);
+            let sq = g.pow(x, two);
+            let mhalf = g.constant(-0.5);
+            let e = g.mul(mhalf, sq);
+            let density = g.func(Func::Exp, &[e]);
+            let c = g
+                .constant(0.5 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2);
+            let cx = g.mul(c, x);
+            let t = g.mul(cx, density);
+            g.add(cdf, t)
+        }
+        // s*(1 + x*(1 - s)), s = sigmoid(x)
+        Func::Silu => {
+            let s = g.func(Func::Sigmoid, &[x]);
+            let rest = g.sub(one, s);
+            let xr = g.mul(x, rest);
+            let inner = g.add(one, xr);
+            g.mul(s, inner)
+        }
+        // exp(min(x, 0)): 1 for x > 0, e^x otherwise (and 1 at 0 from both sides)
+        Func::Elu => {
+            let zero = g.constant(0.0);
+            let m = g.func(Func::Min, &[x, zero]);
+            g.func(Func::Exp, &[m])
+        }
+        Func::Sign | Func::Step | Func::Floor | Func::Ceil | Func::Round => return None,
+        // atan2(y, x): d/dy = x/(x^2+y^2), d/dx = -y/(x^2+y^2)
         Func::Atan2 => {
-            // atan2(y, x): d/dy = x/(x^2+y^2), d/dx = -y/(x^2+y^2)
-            let two = g.constant(2.0);
-            let xx = g.pow(b, two);
-            let yy = g.pow(a, two);
+            let (y, x) = (args[0], args[1]);
+            let xx = g.pow(x, two);
+            let yy = g.pow(y, two);
             let r2 = g.add(xx, yy);
-            let num = if i == 0 { b } else { g.neg(a) };
+            let num = if i == 0 { x } else { g.neg(y) };
             g.div(num, r2)
         }
+        // hypot(a, b): d/da = a/hypot(a, b)
+        Func::Hypot => g.div(args[i], node),
         Func::Min | Func::Max => {
             // min(a, b) is a when a <= b: d/da = 1 - step(a - b), d/db = step(a - b).
             // max(a, b) is a when a >= b: d/da = 1 - step(b - a), d/db = step(b - a).
+            let (a, b) = (args[0], args[1]);
             let d = if f == Func::Min { g.sub(a, b) } else { g.sub(b, a) };
             let s = g.func(Func::Step, &[d]);
             if i == 0 {
@@ -115,6 +195,36 @@ fn binary(g: &mut Graph, f: Func, a: NodeId, b: NodeId, i: usize) -> Option<Node
                 s
             }
         }
-        _ => unreachable!("unary function"),
+        // leaky_relu(x, a): d/dx = a + (1 - a)*step(x) (a at 0), d/da = min(x, 0)
+        Func::LeakyRelu => {
+            let a = args[1];
+            if i == 0 {
+                let s = g.func(Func::Step, &[x]);
+                let rest = g.sub(one, a);
+                let p = g.mul(rest, s);
+                g.add(a, p)
+            } else {
+                let zero = g.constant(0.0);
+                g.func(Func::Min, &[x, zero])
+            }
+        }
+        // clamp(x, lo, hi): d/dx = (1 - step(lo - x))*(1 - step(x - hi)),
+        // d/dlo = step(lo - x), d/dhi = step(x - hi)
+        Func::Clamp => {
+            let (lo, hi) = (args[1], args[2]);
+            let d_below = g.sub(lo, x);
+            let below = g.func(Func::Step, &[d_below]);
+            let d_above = g.sub(x, hi);
+            let above = g.func(Func::Step, &[d_above]);
+            match i {
+                0 => {
+                    let inside_lo = g.sub(one, below);
+                    let inside_hi = g.sub(one, above);
+                    g.mul(inside_lo, inside_hi)
+                }
+                1 => below,
+                _ => above,
+            }
+        }
     })
 }

@@ -40,6 +40,7 @@ enum Shape {
     Powf(NodeId, NodeId),
     Func1(Func, NodeId),
     Func2(Func, NodeId, NodeId),
+    Func3(Func, NodeId, NodeId, NodeId),
     LogSumExp(Vec<NodeId>),
 }
 
@@ -53,7 +54,7 @@ impl Shape {
                 vec![*a, *b]
             }
             Shape::Powf(a, b) | Shape::Func2(_, a, b) => vec![*a, *b],
-            Shape::MulAdd(a, b, c) => vec![*a, *b, *c],
+            Shape::MulAdd(a, b, c) | Shape::Func3(_, a, b, c) => vec![*a, *b, *c],
             Shape::LogSumExp(args) => args.clone(),
         }
     }
@@ -117,8 +118,12 @@ fn plain_shape(g: &Graph, n: NodeId, slots: &[Option<usize>]) -> Result<Shape> {
             Some(e) if e.fract() == 0.0 && e.abs() <= 64.0 => Shape::Powi(args[0], e as i32),
             _ => Shape::Powf(args[0], args[1]),
         },
-        Op::Func(f) if f.arity() == 1 => Shape::Func1(f, args[0]),
-        Op::Func(f) => Shape::Func2(f, args[0], args[1]),
+        Op::Func(f) => match *args {
+            [a] => Shape::Func1(f, a),
+            [a, b] => Shape::Func2(f, a, b),
+            [a, b, c] => Shape::Func3(f, a, b, c),
+            _ => unreachable!("functions take one to three operands"),
+        },
         Op::LogSumExp => Shape::LogSumExp(args.to_vec()),
     })
 }
@@ -259,6 +264,7 @@ fn instruction(shape: &Shape, d: Reg, reg: &HashMap<NodeId, Reg>, pool: &mut Vec
         Shape::Powf(a, b) => Instr::Powf { d, a: r(a), b: r(b) },
         Shape::Func1(f, a) => Instr::Func1 { d, f: *f, a: r(a) },
         Shape::Func2(f, a, b) => Instr::Func2 { d, f: *f, a: r(a), b: r(b) },
+        Shape::Func3(f, a, b, c) => Instr::Func3 { d, f: *f, a: r(a), b: r(b), c: r(c) },
         Shape::LogSumExp(args) => {
             let start = pool.len() as u32;
             pool.extend(args.iter().map(r));

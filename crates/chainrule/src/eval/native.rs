@@ -8,8 +8,9 @@ use super::batch::{in_chunks, Sink};
 use super::tape::{Instr, Tape};
 use super::{Column, Reduce};
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::op::logsumexp;
 use crate::graph::Func;
+use crate::operators::kernels::logsumexp;
+use crate::operators::Kernel;
 use cranelift_codegen::ir::{
     types, AbiParam, InstBuilder, MemFlags, StackSlotData, StackSlotKind, UserFuncName, Value,
 };
@@ -54,23 +55,6 @@ impl std::fmt::Debug for NativeTape {
     }
 }
 
-macro_rules! unary {
-    ($($name:ident => $f:expr),* $(,)?) => {
-        $(extern "C" fn $name(x: f64) -> f64 { $f.eval(x, 0.0) })*
-    };
-}
-macro_rules! binary {
-    ($($name:ident => $f:expr),* $(,)?) => {
-        $(extern "C" fn $name(x: f64, y: f64) -> f64 { $f.eval(x, y) })*
-    };
-}
-unary!(cr_sin => Func::Sin, cr_cos => Func::Cos, cr_tan => Func::Tan, cr_asin => Func::Asin,
-    cr_acos => Func::Acos, cr_atan => Func::Atan, cr_sinh => Func::Sinh, cr_cosh => Func::Cosh,
-    cr_tanh => Func::Tanh, cr_exp => Func::Exp, cr_ln => Func::Ln, cr_sqrt => Func::Sqrt,
-    cr_abs => Func::Abs, cr_sigmoid => Func::Sigmoid, cr_relu => Func::Relu,
-    cr_softplus => Func::Softplus, cr_sign => Func::Sign, cr_step => Func::Step);
-binary!(cr_atan2 => Func::Atan2, cr_min => Func::Min, cr_max => Func::Max);
-
 extern "C" fn cr_powf(x: f64, y: f64) -> f64 {
     x.powf(y)
 }
@@ -84,30 +68,14 @@ unsafe extern "C" fn cr_logsumexp(args: *const f64, len: u64) -> f64 {
     logsumexp(values.iter().copied())
 }
 
-fn symbol(f: Func) -> (&'static str, *const u8) {
-    match f {
-        Func::Sin => ("cr_sin", cr_sin as *const u8),
-        Func::Cos => ("cr_cos", cr_cos as *const u8),
-        Func::Tan => ("cr_tan", cr_tan as *const u8),
-        Func::Asin => ("cr_asin", cr_asin as *const u8),
-        Func::Acos => ("cr_acos", cr_acos as *const u8),
-        Func::Atan => ("cr_atan", cr_atan as *const u8),
-        Func::Sinh => ("cr_sinh", cr_sinh as *const u8),
-        Func::Cosh => ("cr_cosh", cr_cosh as *const u8),
-        Func::Tanh => ("cr_tanh", cr_tanh as *const u8),
-        Func::Exp => ("cr_exp", cr_exp as *const u8),
-        Func::Ln => ("cr_ln", cr_ln as *const u8),
-        Func::Sqrt => ("cr_sqrt", cr_sqrt as *const u8),
-        Func::Abs => ("cr_abs", cr_abs as *const u8),
-        Func::Sigmoid => ("cr_sigmoid", cr_sigmoid as *const u8),
-        Func::Relu => ("cr_relu", cr_relu as *const u8),
-        Func::Softplus => ("cr_softplus", cr_softplus as *const u8),
-        Func::Sign => ("cr_sign", cr_sign as *const u8),
-        Func::Step => ("cr_step", cr_step as *const u8),
-        Func::Atan2 => ("cr_atan2", cr_atan2 as *const u8),
-        Func::Min => ("cr_min", cr_min as *const u8),
-        Func::Max => ("cr_max", cr_max as *const u8),
-    }
+/// The symbol and address of `f`'s kernel, the code the interpreter runs too.
+fn symbol(f: Func) -> (String, *const u8) {
+    let address = match f.row().kernel {
+        Kernel::Unary(k) => k as *const u8,
+        Kernel::Binary(k) => k as *const u8,
+        Kernel::Ternary(k) => k as *const u8,
+    };
+    (format!("cr_{}", f.name()), address)
 }
 
 fn jit_error(e: impl std::fmt::Display) -> Error {
@@ -132,14 +100,15 @@ impl Imports {
             s
         };
         let (one, two) = (signature(&[types::F64]), signature(&[types::F64, types::F64]));
+        let three = signature(&[types::F64, types::F64, types::F64]);
         let (powi_sig, lse_sig) =
             (signature(&[types::F64, types::I32]), signature(&[ptr, types::I64]));
         let mut funcs = Vec::new();
-        for f in crate::graph::op::FUNCS {
-            let sig = if f.arity() == 1 { &one } else { &two };
+        for &f in Func::ALL {
+            let sig = [&one, &two, &three][f.arity() - 1];
             funcs.push((
                 f,
-                module.declare_function(symbol(f).0, Linkage::Import, sig).map_err(jit_error)?,
+                module.declare_function(&symbol(f).0, Linkage::Import, sig).map_err(jit_error)?,
             ));
         }
         Ok(Imports {
@@ -166,7 +135,7 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
         .finish(settings::Flags::new(flags))
         .map_err(jit_error)?;
     let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
-    for f in crate::graph::op::FUNCS {
+    for &f in Func::ALL {
         let (name, address) = symbol(f);
         builder.symbol(name, address);
     }
@@ -278,7 +247,9 @@ impl Emitter<'_> {
                 self.call(self.imports.powi, &[ops[0], n])
             }
             Instr::Powf { .. } => self.call(self.imports.powf, &ops),
-            Instr::Func1 { f, .. } | Instr::Func2 { f, .. } => self.call(self.func_id(f), &ops),
+            Instr::Func1 { f, .. } | Instr::Func2 { f, .. } | Instr::Func3 { f, .. } => {
+                self.call(self.func_id(f), &ops)
+            }
             Instr::LogSumExp { len, .. } => {
                 let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * len, 3);
                 let slot = self.b.create_sized_stack_slot(data);
@@ -294,12 +265,8 @@ impl Emitter<'_> {
     }
 
     fn func_id(&self, f: Func) -> FuncId {
-        self.imports
-            .funcs
-            .iter()
-            .find(|(g, _)| *g == f)
-            .map(|&(_, id)| id)
-            .expect("every function is imported")
+        // Imported in the order of `Func::ALL`, which is the order of the variants.
+        self.imports.funcs[f as usize].1
     }
 }
 

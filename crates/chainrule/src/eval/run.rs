@@ -8,8 +8,9 @@
 
 use super::batch::{in_chunks, Sink};
 use super::tape::{Instr, Reg, Tape};
-use crate::graph::op::{logsumexp, Func};
+use crate::graph::Func;
 use crate::graph::NodeId;
+use crate::operators::kernels::logsumexp;
 use num_traits::Float;
 
 /// Rows per block in the batch runner.
@@ -96,8 +97,9 @@ fn apply<F: Float>(ins: &Instr, get: impl Fn(Reg) -> F, pool: &[Reg]) -> (Reg, F
         Instr::Sqrt { d, a } => (d, get(a).sqrt()),
         Instr::Powi { d, a, n } => (d, get(a).powi(n)),
         Instr::Powf { d, a, b } => (d, get(a).powf(get(b))),
-        Instr::Func1 { d, f, a } => (d, f.eval(get(a), F::zero())),
-        Instr::Func2 { d, f, a, b } => (d, f.eval(get(a), get(b))),
+        Instr::Func1 { d, f, a } => (d, f.eval([get(a), F::zero(), F::zero()])),
+        Instr::Func2 { d, f, a, b } => (d, f.eval([get(a), get(b), F::zero()])),
+        Instr::Func3 { d, f, a, b, c } => (d, f.eval([get(a), get(b), get(c)])),
         Instr::LogSumExp { d, start, len } => {
             (d, logsumexp(pool[start as usize..(start + len) as usize].iter().map(|&x| get(x))))
         }
@@ -231,7 +233,12 @@ fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
         Instr::Powi { n, .. } => map1(d, a, |x| x.powi(n)),
         Instr::Powf { .. } => map2(d, a, b, |x, y| x.powf(y)),
         Instr::Func1 { f, .. } => block_func1(f, d, a),
-        Instr::Func2 { f, .. } => map2(d, a, b, |x, y| f.eval(x, y)),
+        Instr::Func2 { f, .. } => map2(d, a, b, |x, y| f.eval([x, y, F::zero()])),
+        Instr::Func3 { f, .. } => {
+            for (((x, &p), &q), &r) in d.iter_mut().zip(a).zip(b).zip(c) {
+                *x = f.eval([p, q, r]);
+            }
+        }
         Instr::LogSumExp { .. } => unreachable!("handled first"),
     }
 }
@@ -244,9 +251,9 @@ fn block_func1<F: Float>(f: Func, d: &mut [F], a: &[F]) {
         Func::Sin => map1(d, a, |x| x.sin()),
         Func::Cos => map1(d, a, |x| x.cos()),
         Func::Tanh => map1(d, a, |x| x.tanh()),
-        Func::Sigmoid => map1(d, a, crate::graph::op::sigmoid),
-        Func::Softplus => map1(d, a, crate::graph::op::softplus),
-        _ => map1(d, a, |x| f.eval(x, F::zero())),
+        Func::Sigmoid => map1(d, a, crate::operators::kernels::sigmoid),
+        Func::Softplus => map1(d, a, crate::operators::kernels::softplus),
+        _ => map1(d, a, |x| f.eval([x, F::zero(), F::zero()])),
     }
 }
 

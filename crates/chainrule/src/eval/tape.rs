@@ -37,6 +37,8 @@ pub enum Instr {
     Func1 { d: Reg, f: Func, a: Reg },
     /// `d = f(a, b)`
     Func2 { d: Reg, f: Func, a: Reg, b: Reg },
+    /// `d = f(a, b, c)`
+    Func3 { d: Reg, f: Func, a: Reg, b: Reg, c: Reg },
     /// `d = logsumexp(args[start..start+len])` over the tape's argument pool
     LogSumExp { d: Reg, start: u32, len: u32 },
 }
@@ -58,6 +60,7 @@ impl Instr {
             | Instr::Powf { d, .. }
             | Instr::Func1 { d, .. }
             | Instr::Func2 { d, .. }
+            | Instr::Func3 { d, .. }
             | Instr::LogSumExp { d, .. } => d,
         }
     }
@@ -72,7 +75,7 @@ impl Instr {
             | Instr::Div { a, b, .. }
             | Instr::Powf { a, b, .. }
             | Instr::Func2 { a, b, .. } => [a, b, b],
-            Instr::MulAdd { a, b, c, .. } => [a, b, c],
+            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => [a, b, c],
             Instr::Neg { a, .. }
             | Instr::Square { a, .. }
             | Instr::Recip { a, .. }
@@ -92,7 +95,7 @@ impl Instr {
             | Instr::Div { a, b, .. }
             | Instr::Powf { a, b, .. }
             | Instr::Func2 { a, b, .. } => vec![a, b],
-            Instr::MulAdd { a, b, c, .. } => vec![a, b, c],
+            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => vec![a, b, c],
             Instr::Neg { a, .. }
             | Instr::Square { a, .. }
             | Instr::Recip { a, .. }
@@ -198,6 +201,9 @@ impl fmt::Display for Tape {
                 Instr::Powf { a, b, .. } => format!("r{a}^r{b}"),
                 Instr::Func1 { f: func, a, .. } => format!("{}(r{a})", func.name()),
                 Instr::Func2 { f: func, a, b, .. } => format!("{}(r{a}, r{b})", func.name()),
+                Instr::Func3 { f: func, a, b, c, .. } => {
+                    format!("{}(r{a}, r{b}, r{c})", func.name())
+                }
                 Instr::LogSumExp { .. } => {
                     let args: Vec<String> =
                         ins.operands(&self.pool).iter().map(|r| format!("r{r}")).collect();

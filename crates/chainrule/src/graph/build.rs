@@ -271,7 +271,9 @@ impl Graph {
         debug_assert_eq!(args.len(), f.arity());
         let values: Option<Vec<f64>> = args.iter().map(|&a| self.value(a)).collect();
         if let Some(v) = values {
-            let r = f.eval(v[0], v.get(1).copied().unwrap_or(0.0));
+            let mut padded = [0.0; 3];
+            padded[..v.len()].copy_from_slice(&v);
+            let r = f.eval_f64(padded);
             if r.is_finite() {
                 return self.constant(r);
             }

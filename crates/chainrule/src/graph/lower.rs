@@ -2,8 +2,9 @@
 //! (known function, arity, lists only where a reducer takes them) and expands the reducers
 //! and losses into graph nodes. Lists never reach the graph.
 
-use super::{Func, Graph, NodeId, VarId};
+use super::{reduce, Func, Graph, NodeId, VarId};
 use crate::error::{Error, ErrorKind, Result, Span};
+use crate::operators::callables::{self, Args, Callable, CALLABLES};
 use crate::syntax::ast::{ChainOp, Expr, ExprKind, Program};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -18,17 +19,6 @@ pub struct Lowered {
     pub origins: HashMap<NodeId, Span>,
     /// The names the program assigns, in order.
     pub assigned: Vec<String>,
-}
-
-/// The reducers and losses, which take lists.
-const LIST_FUNCTIONS: [&str; 8] =
-    ["sum", "mean", "dot", "logsumexp", "mse", "cross_entropy", "bce", "softmax_cross_entropy"];
-
-/// Names that cannot be assigned.
-fn is_reserved(name: &str) -> bool {
-    matches!(name, "pi" | "e" | "log" | "pow")
-        || Func::from_name(name).is_some()
-        || LIST_FUNCTIONS.contains(&name)
 }
 
 /// Lowers `program` into `g`.
@@ -65,7 +55,7 @@ struct Lowering<'g> {
 
 impl Lowering<'_> {
     fn define(&mut self, name: &str, span: Span, value: NodeId) -> Result<()> {
-        if is_reserved(name) {
+        if callables::is_reserved(name) {
             return Err(Error::at(ErrorKind::ReservedName(name.into()), span)
                 .with_hint("choose another name"));
         }
@@ -116,18 +106,15 @@ impl Lowering<'_> {
         if let Some(&id) = self.defined.get(name) {
             return id;
         }
-        match name {
-            "pi" => self.g.constant(std::f64::consts::PI),
-            "e" => self.g.constant(std::f64::consts::E),
-            _ => {
-                let v = self.g.intern_var(name);
-                if !self.free.contains_key(name) {
-                    self.free.insert(name.to_string(), span);
-                    self.vars.push(v);
-                }
-                self.g.var_node(v)
-            }
+        if let Some(value) = callables::constant(name) {
+            return self.g.constant(value);
         }
+        let v = self.g.intern_var(name);
+        if !self.free.contains_key(name) {
+            self.free.insert(name.to_string(), span);
+            self.vars.push(v);
+        }
+        self.g.var_node(v)
     }
 
     fn chain(&mut self, first: &Expr, rest: &[(ChainOp, Expr)]) -> Result<NodeId> {
@@ -158,25 +145,23 @@ impl Lowering<'_> {
     }
 
     fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> Result<NodeId> {
-        let arity_error = |expected: &str| {
-            Error::at(
-                ErrorKind::Arity { name: name.into(), expected: expected.into(), got: args.len() },
-                span,
-            )
+        let Some(row) = callables::lookup(name) else {
+            return Err(unknown_function(name, name_span, self.defined.contains_key(name)));
         };
-        if let Some(f) = Func::from_name(name) {
-            if args.len() != f.arity() {
-                let words = if f.arity() == 1 { "1 argument" } else { "2 arguments" };
-                return Err(arity_error(words));
-            }
-            let a = self.scalars(args, name)?;
-            return Ok(self.g.func(f, &a));
+        if !row.args.accepts(args.len()) {
+            let kind = ErrorKind::Arity {
+                name: name.into(),
+                expected: row.args.describe(),
+                got: args.len(),
+            };
+            return Err(Error::at(kind, span));
         }
-        match name {
-            "log" => {
-                if !(1..=2).contains(&args.len()) {
-                    return Err(arity_error("1 or 2 arguments (log(x) or log(x, base))"));
-                }
+        match row.callable {
+            Callable::Func(f) => {
+                let a = self.scalars(args, name)?;
+                Ok(self.g.func(f, &a))
+            }
+            Callable::Log => {
                 let a = self.scalars(args, name)?;
                 let ln_x = self.g.func(Func::Ln, &[a[0]]);
                 Ok(match a.get(1) {
@@ -187,15 +172,11 @@ impl Lowering<'_> {
                     None => ln_x,
                 })
             }
-            "pow" => {
-                if args.len() != 2 {
-                    return Err(arity_error("2 arguments"));
-                }
+            Callable::Pow => {
                 let a = self.scalars(args, name)?;
                 Ok(self.g.pow(a[0], a[1]))
             }
-            _ if LIST_FUNCTIONS.contains(&name) => self.reducer(name, args, span),
-            _ => Err(unknown_function(name, name_span, self.defined.contains_key(name))),
+            Callable::Reduce(r) => self.reducer(name, r, row.args, args, span),
         }
     }
 
@@ -215,22 +196,21 @@ impl Lowering<'_> {
         }
     }
 
-    fn reducer(&mut self, name: &str, args: &[Expr], span: Span) -> Result<NodeId> {
-        let want = if matches!(name, "sum" | "mean" | "logsumexp") { 1 } else { 2 };
-        if args.len() != want {
-            let words = if want == 1 { "1 list" } else { "2 lists" };
-            return Err(Error::at(
-                ErrorKind::Arity { name: name.into(), expected: words.into(), got: args.len() },
-                span,
-            ));
-        }
-        let scalar_ok = matches!(name, "mse" | "bce");
-        let a = self.items(name, &args[0], scalar_ok)?;
+    fn reducer(
+        &mut self,
+        name: &str,
+        r: callables::Reducer,
+        takes: Args,
+        args: &[Expr],
+        span: Span,
+    ) -> Result<NodeId> {
+        let numbers_ok = matches!(takes, Args::TwoLists { numbers_ok: true });
+        let a = self.items(name, &args[0], numbers_ok)?;
         let b = match args.get(1) {
-            Some(arg) => self.items(name, arg, scalar_ok)?,
+            Some(arg) => self.items(name, arg, numbers_ok)?,
             None => Vec::new(),
         };
-        if want == 2 && a.len() != b.len() {
+        if args.len() == 2 && a.len() != b.len() {
             return Err(Error::at(
                 ErrorKind::List(format!(
                     "`{name}` needs two lists of one length; got {} and {} items",
@@ -240,79 +220,8 @@ impl Lowering<'_> {
                 span,
             ));
         }
-        Ok(self.expand_reducer(name, &a, &b))
+        Ok(reduce::expand(self.g, r, &a, &b))
     }
-
-    fn expand_reducer(&mut self, name: &str, a: &[NodeId], b: &[NodeId]) -> NodeId {
-        let g = &mut *self.g;
-        match name {
-            "sum" => sum(g, a.iter().copied()),
-            "mean" => mean(g, a.iter().copied()),
-            "logsumexp" => g.logsumexp(a),
-            "dot" => dot(g, a, b),
-            "mse" => {
-                let squares: Vec<NodeId> = a
-                    .iter()
-                    .zip(b)
-                    .map(|(&p, &t)| {
-                        let d = g.sub(p, t);
-                        let two = g.constant(2.0);
-                        g.pow(d, two)
-                    })
-                    .collect();
-                mean(g, squares.into_iter())
-            }
-            "cross_entropy" => {
-                let logs: Vec<NodeId> = a.iter().map(|&p| g.func(Func::Ln, &[p])).collect();
-                let s = dot(g, b, &logs);
-                g.neg(s)
-            }
-            "bce" => {
-                let losses: Vec<NodeId> =
-                    a.iter().zip(b).map(|(&p, &y)| bce_one(g, p, y)).collect();
-                mean(g, losses.into_iter())
-            }
-            "softmax_cross_entropy" => {
-                // -sum(y_i * (l_i - logsumexp(l))) = sum(y)*logsumexp(l) - dot(y, l)
-                let lse = g.logsumexp(a);
-                let total = sum(g, b.iter().copied());
-                let first = g.mul(total, lse);
-                let second = dot(g, b, a);
-                g.sub(first, second)
-            }
-            _ => unreachable!("not a reducer: {name}"),
-        }
-    }
-}
-
-fn sum(g: &mut Graph, items: impl Iterator<Item = NodeId>) -> NodeId {
-    let zero = g.constant(0.0);
-    items.fold(zero, |acc, x| g.add(acc, x))
-}
-
-fn mean(g: &mut Graph, items: impl ExactSizeIterator<Item = NodeId>) -> NodeId {
-    let n = items.len() as f64;
-    let s = sum(g, items);
-    let inv = g.constant(1.0 / n);
-    g.mul(inv, s)
-}
-
-fn dot(g: &mut Graph, a: &[NodeId], b: &[NodeId]) -> NodeId {
-    let products: Vec<NodeId> = a.iter().zip(b).map(|(&x, &y)| g.mul(x, y)).collect();
-    sum(g, products.into_iter())
-}
-
-/// -(y*ln(p) + (1-y)*ln(1-p))
-fn bce_one(g: &mut Graph, p: NodeId, y: NodeId) -> NodeId {
-    let one = g.constant(1.0);
-    let ln_p = g.func(Func::Ln, &[p]);
-    let q = g.sub(one, p);
-    let ln_q = g.func(Func::Ln, &[q]);
-    let r = g.sub(one, y);
-    let t1 = g.mul(y, ln_p);
-    let t2 = g.mul(r, ln_q);
-    let s = g.add(t1, t2);
-    g.neg(s)
 }
 
 fn list_here(span: Span) -> Error {
@@ -320,7 +229,7 @@ fn list_here(span: Span) -> Error {
         ErrorKind::List("a list `[...]` can only be an argument of a reducer or loss".into()),
         span,
     )
-    .with_hint(format!("lists go into {}", LIST_FUNCTIONS.join(", ")))
+    .with_hint(format!("lists go into {}", list_takers().join(", ")))
 }
 
 fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
@@ -329,21 +238,21 @@ fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
         return error
             .with_hint(format!("`{name}` is a name defined in the program, not a function"));
     }
-    let known = crate::graph::op::FUNCS
-        .iter()
-        .map(|f| f.name())
-        .chain(["log", "pow"])
-        .chain(LIST_FUNCTIONS);
+    let known = CALLABLES.iter().map(|c| c.name);
     match known.min_by_key(|k| edit_distance(name, k)) {
         Some(best) if edit_distance(name, best) <= 1.max(name.len() / 3) => {
             error.with_hint(format!("did you mean `{best}`?"))
         }
         _ => error.with_hint(format!(
-            "known functions: {}, log, pow, {}",
-            crate::graph::op::FUNCS.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "),
-            LIST_FUNCTIONS.join(", ")
+            "known functions: {}",
+            CALLABLES.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
         )),
     }
+}
+
+/// The names of the callables that take lists.
+fn list_takers() -> Vec<&'static str> {
+    CALLABLES.iter().filter(|c| matches!(c.callable, Callable::Reduce(_))).map(|c| c.name).collect()
 }
 
 /// Levenshtein distance, for "did you mean" hints.

@@ -15,6 +15,7 @@
 mod build;
 pub mod lower;
 pub mod op;
+mod reduce;
 pub mod walk;
 
 pub use op::{Func, Op};
@@ -337,7 +338,8 @@ fn op_hash(g: &Graph, op: Op) -> u64 {
         Op::Add => 3,
         Op::Mul => 4,
         Op::Pow => 5,
-        Op::Func(f) => mix(6, f as u64),
+        // By name, so that adding a row to the function table never reorders output.
+        Op::Func(f) => f.name().bytes().fold(6, |h, b| mix(h, b as u64)),
         Op::LogSumExp => 7,
     }
 }

@@ -18,6 +18,7 @@ pub use cse::cse_program;
 pub use number::{format_float, format_number, latex_name};
 
 use crate::graph::{Func, Graph, NodeId, Op};
+use crate::operators::{Operator, Precedence};
 use rustc_hash::FxHashMap as HashMap;
 
 /// Output notations.
@@ -29,11 +30,12 @@ pub enum Notation {
     Latex,
 }
 
-const SUM: u8 = 1;
-const PRODUCT: u8 = 2;
-const UNARY: u8 = 3;
-const POWER: u8 = 4;
-const ATOM: u8 = 5;
+// The precedence levels of the operator table, as numbers the printer compares.
+const SUM: u8 = Precedence::Sum as u8;
+const PRODUCT: u8 = Precedence::Product as u8;
+const UNARY: u8 = Precedence::Prefix as u8;
+const POWER: u8 = Precedence::Power as u8;
+const ATOM: u8 = Precedence::Atom as u8;
 
 enum Piece {
     Text(String),
@@ -95,6 +97,15 @@ struct Printer<'a> {
 impl Printer<'_> {
     fn latex(&self) -> bool {
         self.notation == Notation::Latex
+    }
+
+    /// How this notation writes `op`, from the operator table.
+    fn spell(&self, op: Operator) -> &'static str {
+        if self.latex() {
+            op.row().latex
+        } else {
+            op.row().text
+        }
     }
 
     /// Prints `root` in full (even when it has a name) and its operands by name where named.
@@ -244,7 +255,11 @@ impl Printer<'_> {
             Op::Add => {
                 out.push(self.node(args[0], SUM, false));
                 let minus = self.is_negative(args[1]);
-                out.push(Piece::Static(if minus { " - " } else { " + " }));
+                out.push(Piece::Static(self.spell(if minus {
+                    Operator::Sub
+                } else {
+                    Operator::Add
+                })));
                 out.push(self.node(args[1], PRODUCT, minus));
             }
             Op::Pow => {
@@ -254,7 +269,7 @@ impl Printer<'_> {
                     out.push(self.node(args[1], 0, false));
                     out.push(Piece::Static("}"));
                 } else {
-                    out.push(Piece::Static("^"));
+                    out.push(Piece::Static(self.spell(Operator::Pow)));
                     out.push(self.node(args[1], UNARY, false));
                 }
             }
@@ -286,7 +301,7 @@ impl Printer<'_> {
         if self.reciprocal(b).is_some() {
             return self.expand_fraction(Some((a, negate)), b, out);
         }
-        let times = if self.latex() { " \\cdot " } else { "*" };
+        let times = self.spell(Operator::Mul);
         match self.g.value(a).filter(|_| !self.named(a)) {
             Some(v) => match if negate { -v } else { v } {
                 1.0 => out.push(self.node(b, level, false)),
@@ -345,19 +360,15 @@ impl Printer<'_> {
             out.push(Piece::Static(")"));
             return;
         }
-        let (open, close) = match f {
-            Func::Sqrt => ("\\sqrt{", "}"),
-            Func::Exp => ("e^{", "}"),
-            Func::Abs => ("\\left|", "\\right|"),
-            _ => ("", "\\right)"),
-        };
-        if open.is_empty() {
-            out.push(Piece::Text(format!("{}\\left(", latex_function(f))));
-        } else {
-            out.push(Piece::Static(open));
+        // The row's template: text with `$0`, `$1`, `$2` where the arguments go.
+        let mut rest = f.row().latex;
+        while let Some(at) = rest.find('$') {
+            out.push(Piece::Static(&rest[..at]));
+            let k = usize::from(rest.as_bytes()[at + 1] - b'0');
+            out.push(self.node(args[k], 0, false));
+            rest = &rest[at + 2..];
         }
-        self.push_list(args, out);
-        out.push(Piece::Static(close));
+        out.push(Piece::Static(rest));
     }
 
     fn number(&self, v: f64) -> String {
@@ -374,31 +385,5 @@ impl Printer<'_> {
         } else {
             name.to_string()
         }
-    }
-}
-
-fn latex_function(f: Func) -> &'static str {
-    match f {
-        Func::Sin => "\\sin",
-        Func::Cos => "\\cos",
-        Func::Tan => "\\tan",
-        Func::Asin => "\\arcsin",
-        Func::Acos => "\\arccos",
-        Func::Atan => "\\arctan",
-        Func::Sinh => "\\sinh",
-        Func::Cosh => "\\cosh",
-        Func::Tanh => "\\tanh",
-        Func::Ln => "\\ln",
-        Func::Sigmoid => "\\sigma",
-        Func::Min => "\\min",
-        Func::Max => "\\max",
-        Func::Relu => "\\operatorname{relu}",
-        Func::Softplus => "\\operatorname{softplus}",
-        Func::Sign => "\\operatorname{sign}",
-        Func::Step => "\\operatorname{step}",
-        Func::Atan2 => "\\operatorname{atan2}",
-        Func::Exp => "\\exp",
-        Func::Sqrt => "\\sqrt",
-        Func::Abs => "\\operatorname{abs}",
     }
 }

@@ -1,7 +1,8 @@
 //! Text to syntax tree: the pest grammar in `grammar/chainrule.pest`, precedence by pest's
 //! Pratt parser, and the mapping of pest's errors to [`ErrorKind`]s with hints.
 //!
-//! Precedence, loosest first: `+ -` (left), `* /` (left), prefix `-` `+`, `^`/`**` (right).
+//! Precedence comes from the operator table ([`crate::operators::OPERATORS`]), loosest
+//! first: `+ -` (left), `* /` (left), prefix `-` `+`, `^`/`**` (right).
 //! Prefix signs sit between `*` and `^`, so `-x^2` is `-(x^2)` and `2^-x` is `2^(-x)`;
 //! the grammar lets a prefix sign follow any infix operator.
 
@@ -10,20 +11,43 @@ pub mod depth;
 mod grammar;
 
 use crate::error::{Error, ErrorKind, Result, Span};
+use crate::operators::{self, Fixity, Operator};
 use ast::{ChainOp, Expr, ExprKind, Program, Statement};
 use grammar::{FormulaParser, Rule};
 use pest::iterators::{Pair, Pairs};
-use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
 use pest::Parser;
 use std::sync::LazyLock;
 
+/// The Pratt table, built from the operator table's precedence levels.
 static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
-    PrattParser::new()
-        .op(Op::infix(Rule::add, Assoc::Left) | Op::infix(Rule::sub, Assoc::Left))
-        .op(Op::infix(Rule::mul, Assoc::Left) | Op::infix(Rule::div, Assoc::Left))
-        .op(Op::prefix(Rule::neg) | Op::prefix(Rule::pos))
-        .op(Op::infix(Rule::pow, Assoc::Right))
+    operators::operator_levels().into_iter().fold(PrattParser::new(), |pratt, (_, rows)| {
+        let level = rows.into_iter().map(|r| pratt_op(r.op, r.fixity)).reduce(|a, b| a | b);
+        pratt.op(level.expect("a level has an operator"))
+    })
 });
+
+/// The grammar rule of each operator.
+fn rule_of(op: Operator) -> Rule {
+    match op {
+        Operator::Add => Rule::add,
+        Operator::Sub => Rule::sub,
+        Operator::Mul => Rule::mul,
+        Operator::Div => Rule::div,
+        Operator::Neg => Rule::neg,
+        Operator::Pos => Rule::pos,
+        Operator::Pow => Rule::pow,
+    }
+}
+
+fn pratt_op(op: Operator, fixity: Fixity) -> PrattOp<Rule> {
+    let rule = rule_of(op);
+    match fixity {
+        Fixity::InfixLeft => PrattOp::infix(rule, Assoc::Left),
+        Fixity::InfixRight => PrattOp::infix(rule, Assoc::Right),
+        Fixity::Prefix => PrattOp::prefix(rule),
+    }
+}
 
 /// Options for parsing.
 #[derive(Debug, Clone, Copy)]

@@ -1,0 +1,148 @@
+//! Every name the syntax may call, and the named constants: the function rows, their
+//! aliases, `log` and `pow`, and the reducers and losses that take lists. Lowering looks a
+//! call up here; "did you mean" hints and reserved names come from the same list.
+
+use super::Func;
+use std::sync::LazyLock;
+
+/// The reducers and losses: calls that take lists and expand into graph nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reducer {
+    /// `sum(list)`
+    Sum,
+    /// `mean(list)`
+    Mean,
+    /// `logsumexp(list)`, computed stably
+    LogSumExp,
+    /// `dot(list, list)`
+    Dot,
+    /// `mse(pred, target)`: mean of squared differences
+    Mse,
+    /// `cross_entropy(p, y)`: `-sum(y_i * ln(p_i))`
+    CrossEntropy,
+    /// `bce(p, y)`: binary cross-entropy, the mean over a list
+    Bce,
+    /// `softmax_cross_entropy(logits, y)`, computed stably
+    SoftmaxCrossEntropy,
+}
+
+/// What a called name means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Callable {
+    /// A function node.
+    Func(Func),
+    /// `log(x)` is `ln(x)`; `log(x, b)` is `ln(x)/ln(b)`.
+    Log,
+    /// `pow(a, b)` is `a^b`.
+    Pow,
+    /// A reducer or loss over lists.
+    Reduce(Reducer),
+}
+
+/// The arguments a callable takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Args {
+    /// Exactly this many numbers.
+    Numbers(usize),
+    /// One number, or two.
+    OneOrTwoNumbers,
+    /// One list.
+    List,
+    /// Two lists of one length; with `numbers_ok`, also two numbers.
+    TwoLists {
+        /// Two plain numbers are accepted as one-item lists.
+        numbers_ok: bool,
+    },
+}
+
+impl Args {
+    /// What it takes, in words, for error messages.
+    pub fn describe(self) -> String {
+        match self {
+            Args::Numbers(1) => "1 argument".into(),
+            Args::Numbers(n) => format!("{n} arguments"),
+            Args::OneOrTwoNumbers => "1 or 2 arguments".into(),
+            Args::List => "1 list".into(),
+            Args::TwoLists { .. } => "2 lists".into(),
+        }
+    }
+
+    /// Whether `n` arguments is the right count.
+    pub fn accepts(self, n: usize) -> bool {
+        match self {
+            Args::Numbers(k) => n == k,
+            Args::OneOrTwoNumbers => (1..=2).contains(&n),
+            Args::List => n == 1,
+            Args::TwoLists { .. } => n == 2,
+        }
+    }
+}
+
+/// One callable name.
+#[derive(Clone, Copy, Debug)]
+pub struct CallRow {
+    /// The name in the syntax.
+    pub name: &'static str,
+    /// What it means.
+    pub callable: Callable,
+    /// What it takes.
+    pub args: Args,
+}
+
+/// The callables that are not plain function rows (aliases, `log`, `pow`, reducers, losses).
+const EXTRA: [CallRow; 11] = [
+    extra("swish", Callable::Func(Func::Silu), Args::Numbers(1)),
+    extra("log", Callable::Log, Args::OneOrTwoNumbers),
+    extra("pow", Callable::Pow, Args::Numbers(2)),
+    extra("sum", Callable::Reduce(Reducer::Sum), Args::List),
+    extra("mean", Callable::Reduce(Reducer::Mean), Args::List),
+    extra("logsumexp", Callable::Reduce(Reducer::LogSumExp), Args::List),
+    extra("dot", Callable::Reduce(Reducer::Dot), Args::TwoLists { numbers_ok: false }),
+    extra("mse", Callable::Reduce(Reducer::Mse), Args::TwoLists { numbers_ok: true }),
+    extra(
+        "cross_entropy",
+        Callable::Reduce(Reducer::CrossEntropy),
+        Args::TwoLists { numbers_ok: false },
+    ),
+    extra("bce", Callable::Reduce(Reducer::Bce), Args::TwoLists { numbers_ok: true }),
+    extra(
+        "softmax_cross_entropy",
+        Callable::Reduce(Reducer::SoftmaxCrossEntropy),
+        Args::TwoLists { numbers_ok: false },
+    ),
+];
+
+const fn extra(name: &'static str, callable: Callable, args: Args) -> CallRow {
+    CallRow { name, callable, args }
+}
+
+/// The named constants.
+pub const CONSTANTS: [(&str, f64); 2] = [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)];
+
+/// Every callable: the function rows, then the others.
+pub static CALLABLES: LazyLock<Vec<CallRow>> = LazyLock::new(|| {
+    Func::ALL
+        .iter()
+        .map(|&f| CallRow {
+            name: f.name(),
+            callable: Callable::Func(f),
+            args: Args::Numbers(f.arity()),
+        })
+        .chain(EXTRA)
+        .collect()
+});
+
+/// The callable named `name`.
+pub fn lookup(name: &str) -> Option<CallRow> {
+    CALLABLES.iter().find(|c| c.name == name).copied()
+}
+
+/// The value of the named constant `name`.
+pub fn constant(name: &str) -> Option<f64> {
+    CONSTANTS.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
+}
+
+/// Names a program cannot assign: callables and constants.
+pub fn is_reserved(name: &str) -> bool {
+    lookup(name).is_some() || constant(name).is_some()
+}
