@@ -80,6 +80,11 @@ pub struct Derived {
 
 /// Derives what `request` asks of `root` in `g`.
 pub fn derive(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived> {
+    raw(g, root, request)?.simplified(g, request.simplify)
+}
+
+/// The derivatives `request` asks for, as reverse mode builds them.
+fn raw(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived> {
     let vars: Vec<NodeId> = request.wrt.iter().map(|&v| g.var_node(v)).collect();
     let gradient = if (request.order == 1 || request.hessian) && !vars.is_empty() {
         diff::grad(g, root, &vars)?
@@ -92,14 +97,13 @@ pub fn derive(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived>
         n => vars.iter().map(|&v| diff::nth_derivative(g, root, v, n)).collect::<Result<_>>()?,
     };
     let hessian = if request.hessian { diff::hessian(g, &gradient, &vars)? } else { Vec::new() };
-    let raw = Derived {
+    Ok(Derived {
         value: root,
         derivatives,
         hessian,
         wrt: request.wrt.clone(),
         order: request.order,
-    };
-    raw.simplified(g, request.simplify)
+    })
 }
 
 impl Derived {
