@@ -104,6 +104,7 @@ fn plain_shape(g: &Graph, n: NodeId, slots: &[Option<usize>]) -> Result<Shape> {
     let args = g.args(n);
     Ok(match g.op(n) {
         Op::Const(_) => Shape::Const(g.value(n).unwrap_or(f64::NAN)),
+        Op::Named(c) => Shape::Const(c.value()),
         Op::Var(v) => {
             let unbound = || Error::new(ErrorKind::Unbound(g.var_name(v).to_string()));
             Shape::Input(slots[v as usize].ok_or_else(unbound)?)

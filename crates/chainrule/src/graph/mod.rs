@@ -14,11 +14,12 @@
 
 mod build;
 pub mod lower;
+mod number;
 pub mod op;
 mod reduce;
 pub mod walk;
 
-pub use op::{Func, Op};
+pub use op::{Func, Number, Op};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap as HashMap;
@@ -89,6 +90,8 @@ struct Meta {
     min_var: Option<u32>,
     /// The longest operand path below the node: orders `cos(x)` before `cos(sin(x))`.
     depth: u32,
+    /// Whether a variable is below the node.
+    has_var: bool,
 }
 
 /// Default cap on the number of nodes a graph may hold.
@@ -159,9 +162,19 @@ impl Graph {
         self.node(id).args.as_slice()
     }
 
-    /// The value of `id` if it is a constant.
+    /// The value of `id` if it is a number (not a named constant), as the nearest f64.
     pub fn value(&self, id: NodeId) -> Option<f64> {
         self.op(id).value()
+    }
+
+    /// The number `id` holds, if it is one.
+    pub fn number_of(&self, id: NodeId) -> Option<Number> {
+        self.op(id).number()
+    }
+
+    /// True when `id` has no variable below it (a number, `pi`, `ln(2)`, `sqrt(2*pi)`).
+    pub fn is_constant(&self, id: NodeId) -> bool {
+        !self.meta[id.index()].has_var
     }
 
     /// The name of variable number `var` (as `Op::Var` holds it).
@@ -260,6 +273,7 @@ impl Graph {
         };
         let (lead, coef, degree) = match node.op {
             Op::Const(_) => (own, node.op.value().unwrap_or(1.0), 0.0),
+            Op::Named(_) => (own, 1.0, 0.0),
             Op::Mul => {
                 let (a, b) = (node.args[0], node.args[1]);
                 let ma = self.meta[a.index()];
@@ -279,7 +293,9 @@ impl Graph {
             _ => (own, 1.0, 1.0),
         };
         let depth = node.args.iter().map(|a| self.meta[a.index()].depth + 1).max().unwrap_or(0);
-        Meta { hash, lead, coef, degree, min_var, depth }
+        let has_var =
+            matches!(node.op, Op::Var(_)) || node.args.iter().any(|a| self.meta[a.index()].has_var);
+        Meta { hash, lead, coef, degree, min_var, depth, has_var }
     }
 
     /// The canonical order of two operands of `+` or `*`: constants first, then by the
@@ -312,9 +328,16 @@ impl Graph {
             .then_with(|| a.cmp(&b))
     }
 
+    /// The order of factors in a product: constant factors (`pi`, `ln(2)`) lead, as
+    /// numbers do (`ln(2)*2^x`), then [`Graph::canonical_cmp`].
+    pub fn product_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
+        let has_var = |n: NodeId| self.meta[n.index()].has_var;
+        has_var(a).cmp(&has_var(b)).then_with(|| self.canonical_cmp(a, b))
+    }
+
     fn lead_rank(&self, lead: NodeId) -> u8 {
         match self.op(lead) {
-            Op::Const(_) => 0,
+            Op::Const(_) | Op::Named(_) => 0,
             Op::Var(_) => 1,
             Op::Func(_) | Op::LogSumExp => 2,
             _ => 3,
@@ -324,6 +347,7 @@ impl Graph {
     fn lead_name(&self, lead: NodeId) -> &str {
         match self.op(lead) {
             Op::Var(v) => self.var_name(v),
+            Op::Named(c) => c.name(),
             Op::Func(f) => f.name(),
             Op::LogSumExp => "logsumexp",
             _ => "",
@@ -333,7 +357,8 @@ impl Graph {
 
 fn op_hash(g: &Graph, op: Op) -> u64 {
     match op {
-        Op::Const(bits) => mix(1, bits),
+        Op::Const(n) => mix(1, n.to_f64().to_bits()),
+        Op::Named(c) => c.name().bytes().fold(8, |h, b| mix(h, b as u64)),
         Op::Var(v) => g.var_name(v).bytes().fold(2, |h, b| mix(h, b as u64)),
         Op::Add => 3,
         Op::Mul => 4,

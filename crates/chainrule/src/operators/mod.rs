@@ -15,7 +15,7 @@ pub mod callables;
 mod functions;
 pub mod kernels;
 
-pub use callables::{Callable, Reducer};
+pub use callables::{Callable, Constant, Reducer};
 pub use functions::{Code, Func, FuncRow, Kernel};
 
 /// How tightly an operator binds, loosest first. An operand is parenthesised when its own
