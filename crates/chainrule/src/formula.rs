@@ -15,8 +15,8 @@ use rustc_hash::FxHashMap as HashMap;
 /// ```
 /// let mut f = chainrule::Formula::parse("x^3*sin(x)").unwrap();
 /// let d = f.derivative("x", 1).unwrap();
-/// assert_eq!(f.text(d), "3*x^2*sin(x) + x^3*cos(x)");
-/// assert_eq!(f.derivative_lines(&["x"], 2).unwrap(), "d2/dx2 = 6*x*sin(x) + 6*x^2*cos(x) - x^3*sin(x)\n");
+/// assert_eq!(f.text(d), "x^3*cos(x) + 3*x^2*sin(x)");
+/// assert_eq!(f.derivative_lines(&["x"], 2).unwrap(), "d2/dx2 = 6*x^2*cos(x) + 6*x*sin(x) - x^3*sin(x)\n");
 /// ```
 #[derive(Clone, Debug)]
 pub struct Formula {

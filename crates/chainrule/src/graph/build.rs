@@ -116,7 +116,7 @@ impl Graph {
             (None, Some(c)) if constant_first(c, a) => (b, a),
             (Some(_), None) | (None, Some(_)) => (a, b),
             _ if self.op(a) == Op::Add || self.op(b) == Op::Add => (a, b),
-            _ if self.canonical_cmp(b, a).is_lt() => (b, a),
+            _ if self.sum_cmp(b, a).is_lt() => (b, a),
             _ => (a, b),
         }
     }
@@ -311,10 +311,18 @@ impl Graph {
                 return self.pow(base, e);
             }
         }
+        // `sqrt(u)^n = u^(n/2)` for a whole `|n| >= 2` (`sqrt(u)^2 = u`, `sqrt(u)^3 = u^(3/2)`).
+        if let (Op::Func(Func::Sqrt), Some(n)) = (self.op(a), whole) {
+            if n.to_f64().abs() >= 2.0 {
+                let u = self.args(a)[0];
+                let half = self.number(n * Number::ratio(1, 2));
+                return self.pow(u, half);
+            }
+        }
         // `(c*t)^n = c^n * t^n` for an exact coefficient and a whole `n` (`1/(2*x)`).
         if let (Op::Mul, Some(n)) = (self.op(a), whole) {
-            let (c, t) = (self.args(a)[0], self.args(a)[1]);
-            let cn = self.number_of(c).filter(|c| c.is_exact()).and_then(|c| c.pow(n));
+            let (c, t) = self.split_coefficient(a);
+            let cn = Some(c).filter(|c| c.is_exact() && !c.is_one()).and_then(|c| c.pow(n));
             if let Some(cn) = cn.filter(|cn| cn.is_exact()) {
                 let tn = self.pow(t, b);
                 let cn = self.number(cn);

@@ -269,7 +269,7 @@ impl Graph {
                 .args
                 .iter()
                 .filter_map(|a| self.meta[a.index()].min_var)
-                .min_by(|&x, &y| self.var_name(x).cmp(self.var_name(y))),
+                .min_by(|&x, &y| natural_cmp(self.var_name(x), self.var_name(y))),
         };
         let (lead, coef, degree) = match node.op {
             Op::Const(_) => (own, node.op.value().unwrap_or(1.0), 0.0),
@@ -317,15 +317,29 @@ impl Graph {
         negative(ma)
             .cmp(&negative(mb))
             .then_with(|| self.lead_rank(ma.lead).cmp(&self.lead_rank(mb.lead)))
-            .then_with(|| self.lead_name(ma.lead).cmp(self.lead_name(mb.lead)))
+            .then_with(|| natural_cmp(self.lead_name(ma.lead), self.lead_name(mb.lead)))
             .then_with(|| {
                 let name = |m: Meta| m.min_var.map(|v| self.var_name(v));
-                name(ma).cmp(&name(mb))
+                match (name(ma), name(mb)) {
+                    (Some(x), Some(y)) => natural_cmp(x, y),
+                    (x, y) => x.cmp(&y),
+                }
             })
             .then_with(|| ma.degree.total_cmp(&mb.degree))
             .then_with(|| ma.depth.cmp(&mb.depth))
             .then_with(|| ma.hash.cmp(&mb.hash))
             .then_with(|| a.cmp(&b))
+    }
+
+    /// The order of terms in a sum: positive terms first, then by total degree, highest
+    /// first (`x^2 + x + 1`, `w*x + b`), then [`Graph::canonical_cmp`].
+    pub fn sum_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
+        let (ma, mb) = (self.meta[a.index()], self.meta[b.index()]);
+        let negative = |m: Meta| m.coef < 0.0;
+        negative(ma)
+            .cmp(&negative(mb))
+            .then_with(|| mb.degree.total_cmp(&ma.degree))
+            .then_with(|| self.canonical_cmp(a, b))
     }
 
     /// The order of factors in a product: constant factors (`pi`, `ln(2)`) lead, as
@@ -367,6 +381,31 @@ fn op_hash(g: &Graph, op: Op) -> u64 {
         Op::Func(f) => f.name().bytes().fold(6, |h, b| mix(h, b as u64)),
         Op::LogSumExp => 7,
     }
+}
+
+/// Names in natural order: digit runs compare as numbers (`x1 < x2 < x10`).
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    while let (Some(&p), Some(&q)) = (x.first(), y.first()) {
+        if p.is_ascii_digit() && q.is_ascii_digit() {
+            let run = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+            let (n, m) = (run(x), run(y));
+            let strip = |s: &[u8]| s.iter().skip_while(|&&c| c == b'0').count();
+            let (dx, dy) = (&x[..n], &y[..m]);
+            let (sx, sy) = (&dx[n - strip(dx)..], &dy[m - strip(dy)..]);
+            let order = sx.len().cmp(&sy.len()).then_with(|| sx.cmp(sy)).then_with(|| n.cmp(&m));
+            if order.is_ne() {
+                return order;
+            }
+            (x, y) = (&x[n..], &y[m..]);
+        } else {
+            if p != q {
+                return p.cmp(&q);
+            }
+            (x, y) = (&x[1..], &y[1..]);
+        }
+    }
+    x.len().cmp(&y.len())
 }
 
 /// A fixed 64-bit mixing step (deterministic across runs, unlike std's RandomState).

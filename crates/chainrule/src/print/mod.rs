@@ -422,19 +422,14 @@ impl Printer<'_> {
             out.push(Piece::Text(q.to_string()));
             out.push(Piece::Static(self.spell(Operator::Mul)));
         }
-        let alone = q.is_none() && !latex;
         if k.is_one() {
-            out.push(self.node(
-                base,
-                if alone {
-                    POWER
-                } else if latex {
-                    0
-                } else {
-                    POWER
-                },
-                false,
-            ));
+            // After `q*` inside brackets a product base needs no brackets of its own.
+            let level = match (latex, q) {
+                (true, _) => 0,
+                (false, Some(_)) => PRODUCT,
+                (false, None) => POWER,
+            };
+            out.push(self.node(base, level, false));
         } else {
             out.push(self.node(base, ATOM, false));
             out.push(Piece::Static(if latex { "^{" } else { "^" }));

@@ -187,7 +187,7 @@ fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> No
     }
     let mut scaled: Vec<NodeId> =
         terms.into_iter().filter(|&(_, c)| !c.is_zero()).map(|(t, c)| g.scale(c, t)).collect();
-    scaled.sort_by(|&a, &b| g.canonical_cmp(a, b));
+    scaled.sort_by(|&a, &b| g.sum_cmp(a, b));
     let all_negative = scaled.iter().all(|&t| g.coefficient(t) < 0.0);
     let constant_first = constant.to_f64() > 0.0 && all_negative;
     let mut acc = constant_first.then(|| g.number(constant));
