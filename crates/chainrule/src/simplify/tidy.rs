@@ -86,7 +86,8 @@ fn smallest_sum(g: &mut Graph, sum: NodeId, sizes: &mut Sizes) -> NodeId {
     let Some(terms) = split_terms(g, sum) else {
         return sum;
     };
-    let candidates = [common_factor(g, &terms), common_denominator(g, &terms)];
+    let candidates =
+        [common_factor(g, &terms), common_denominator(g, &terms, sizes), expanded(g, &terms)];
     candidates.into_iter().flatten().fold(sum, |best, c| {
         if sizes.of(g, c) < sizes.of(g, best) {
             c
@@ -198,7 +199,7 @@ fn gcd(a: i64, b: i64) -> i64 {
 }
 
 /// Every term over the product of all denominators: `(n1*d2 + n2*d1)/(d1*d2)`.
-fn common_denominator(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
+fn common_denominator(g: &mut Graph, terms: &[Term], sizes: &mut Sizes) -> Option<NodeId> {
     let mut denominator: Vec<(NodeId, Number)> = Vec::new();
     for t in terms {
         for &(base, e) in t.factors.iter().filter(|(_, e)| e.is_negative()) {
@@ -220,10 +221,78 @@ fn common_denominator(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
         })
         .collect();
     let numerator = rebuild_sum(g, &numerators, &HashSet::default());
+    // Multiplied out, the numerator often collapses (`(x + y)^2 - x*(x + y)` is `y*(x + y)`).
+    let numerator = match split_terms(g, numerator).and_then(|t| expanded(g, &t)) {
+        Some(e) if sizes.of(g, e) < sizes.of(g, numerator) => e,
+        _ => numerator,
+    };
     let bottom = term_node(g, Number::int(1), denominator.into_iter());
     let m1 = g.constant(-1.0);
     let inverse = g.pow(bottom, m1);
     Some(g.mul(numerator, inverse))
+}
+
+/// Terms expanded past this many are not multiplied out.
+const MAX_EXPANDED: usize = 64;
+
+/// The sum multiplied out: every factor that is a small sum (to a whole power up to 3) is
+/// distributed, and like terms combine. `None` when nothing distributes or it grows too big.
+fn expanded(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
+    let mut monomials: Vec<(Number, Vec<(NodeId, Number)>)> = Vec::new();
+    let mut distributed = false;
+    for t in terms {
+        let mut partial = vec![(t.coefficient, Vec::new())];
+        for &(base, e) in &t.factors {
+            let whole = e.exact().filter(|r| r.is_integer() && *r.numer() >= 1 && *r.numer() <= 3);
+            let inner = whole
+                .and_then(|_| small_flat(g, base, Op::Add, 8))
+                .filter(|_| g.op(base) == Op::Add);
+            match (whole, inner) {
+                (Some(k), Some(inner)) => {
+                    distributed = true;
+                    let inner = split_terms_of(g, &inner)?;
+                    for _ in 0..*k.numer() {
+                        partial = partial
+                            .iter()
+                            .flat_map(|(c, fs)| {
+                                inner.iter().map(move |it| {
+                                    let mut f = fs.clone();
+                                    f.extend(it.factors.iter().copied());
+                                    (*c * it.coefficient, f)
+                                })
+                            })
+                            .collect();
+                        if partial.len() > MAX_EXPANDED {
+                            return None;
+                        }
+                    }
+                }
+                _ => partial.iter_mut().for_each(|(_, fs)| fs.push((base, e))),
+            }
+        }
+        monomials.extend(partial);
+        if monomials.len() > MAX_EXPANDED {
+            return None;
+        }
+    }
+    if !distributed {
+        return None;
+    }
+    let nodes: Vec<NodeId> =
+        monomials.into_iter().map(|(c, fs)| term_node(g, c, fs.into_iter())).collect();
+    Some(rebuild_sum(g, &nodes, &HashSet::default()))
+}
+
+/// [`split_terms`] of the given leaves.
+fn split_terms_of(g: &mut Graph, leaves: &[NodeId]) -> Option<Vec<Term>> {
+    let sum = leaves.iter().skip(1).fold(leaves[0], |acc, &l| g.add(acc, l));
+    if g.op(sum) != Op::Add {
+        return Some(vec![Term {
+            coefficient: Number::int(1),
+            factors: vec![(sum, Number::int(1))],
+        }]);
+    }
+    split_terms(g, sum)
 }
 
 /// `c * b1^e1 * b2^e2 * ...` in canonical product form (like bases combine).
