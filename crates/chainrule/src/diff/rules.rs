@@ -104,9 +104,10 @@ fn function(g: &mut Graph, f: Func, node: NodeId, args: &[NodeId], i: usize) -> 
             let d = g.add(x, one);
             g.pow(d, m1)
         }
+        // log_b(e)/x; the constants correctly rounded (1/ln(10) computed is 1 ulp off)
         Func::Log2 | Func::Log10 => {
-            let base = if f == Func::Log2 { 2.0_f64 } else { 10.0 };
-            let c = g.constant(1.0 / base.ln());
+            use std::f64::consts::{LOG10_E, LOG2_E};
+            let c = g.constant(if f == Func::Log2 { LOG2_E } else { LOG10_E });
             let inv = g.pow(x, m1);
             g.mul(c, inv)
         }
