@@ -8,7 +8,7 @@ mod common;
 
 use chainrule::operators::Func;
 use chainrule::{eval, Formula};
-use serde_json::Value;
+use common::{reference, relative_error, Case};
 use std::collections::BTreeMap;
 
 /// Relative error allowed for derivatives against the 50-digit reference. They are
@@ -23,32 +23,6 @@ const VALUE_TOL: f64 = 1e-15;
 
 /// Names of the arguments, in order: `f(a)`, `f(a, b)`, `f(a, b, c)`.
 const ARGS: [&str; 3] = ["a", "b", "c"];
-
-/// One line of functions.jsonl.
-struct Case {
-    function: String,
-    args: Vec<f64>,
-    /// `None` where the reference has no real value.
-    value: Option<f64>,
-    partials: Vec<Option<f64>>,
-}
-
-fn reference() -> Vec<Case> {
-    let number = |v: &Value| v.as_f64();
-    include_str!("cases/functions.jsonl")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            Case {
-                function: v["function"].as_str().unwrap().to_string(),
-                args: v["args"].as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect(),
-                value: number(&v["value"]),
-                partials: v["partials"].as_array().unwrap().iter().map(number).collect(),
-            }
-        })
-        .collect()
-}
 
 /// `name(a, b, ...)` with one argument name per argument.
 fn call(name: &str, arity: usize) -> String {
@@ -65,17 +39,6 @@ fn value_and_gradient(name: &str, args: &[f64]) -> Vec<f64> {
     let mut roots = vec![f.root];
     roots.extend(f.gradient(&names).unwrap());
     eval::evaluate(&f.graph, &roots, &names, args).unwrap()
-}
-
-/// |got - want| / |want|; 0 when both are equal (zeros and infinities too), infinite when
-/// exactly one is NaN or `want` is 0 and `got` is not.
-fn relative_error(got: f64, want: Option<f64>) -> f64 {
-    match want {
-        None if got.is_nan() => 0.0,
-        None => f64::INFINITY,
-        Some(w) if got == w => 0.0,
-        Some(w) => ((got - w) / w).abs().max(if got.is_nan() { f64::INFINITY } else { 0.0 }),
-    }
 }
 
 #[test]

@@ -104,3 +104,46 @@ pub fn chainrule_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String)
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
     (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
 }
+
+/// One line of tests/cases/functions.jsonl: a function of SPEC.md "More functions" at exact
+/// binary64 arguments, with its value and partial derivatives from mpmath at 50 digits.
+pub struct Case {
+    /// The function's name.
+    pub function: String,
+    /// The arguments.
+    pub args: Vec<f64>,
+    /// `None` where the reference has no real value.
+    pub value: Option<f64>,
+    /// d f / d args[i].
+    pub partials: Vec<Option<f64>>,
+}
+
+/// Every case of tests/cases/functions.jsonl (see tests/cases/functions_reference.py).
+pub fn reference() -> Vec<Case> {
+    let number = |v: &Value| v.as_f64();
+    include_str!("../cases/functions.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            Case {
+                function: v["function"].as_str().unwrap().to_string(),
+                args: v["args"].as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect(),
+                value: number(&v["value"]),
+                partials: v["partials"].as_array().unwrap().iter().map(number).collect(),
+            }
+        })
+        .collect()
+}
+
+/// |got - want| / |want|; 0 when both are equal (zeros and infinities too), infinite when
+/// exactly one is NaN or `want` is 0 and `got` is not. `None` wants NaN.
+pub fn relative_error(got: f64, want: Option<f64>) -> f64 {
+    match want {
+        None if got.is_nan() => 0.0,
+        None => f64::INFINITY,
+        Some(w) if got == w => 0.0,
+        Some(_) if got.is_nan() => f64::INFINITY,
+        Some(w) => ((got - w) / w).abs(),
+    }
+}
