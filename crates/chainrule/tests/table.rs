@@ -107,14 +107,22 @@ fn rows_are_in_variant_order_with_unique_names_and_a_doc() {
 
 /// Calls of a callable with each number of arguments it accepts.
 fn calls(c: &callables::CallRow) -> Vec<String> {
+    calls_with(c, VARS)
+}
+
+/// Calls of a callable with each number of arguments it accepts, the arguments (or list
+/// items) taken from `args`.
+fn calls_with(c: &callables::CallRow, args: [&str; 3]) -> Vec<String> {
+    let numbers = |n: usize| format!("{}({})", c.name, args[..n].join(", "));
     match c.args {
-        Args::Numbers(n) => vec![call(c.name, n)],
-        Args::OneOrTwoNumbers => vec![call(c.name, 1), call(c.name, 2)],
-        Args::List => vec![format!("{}([x, y, z])", c.name)],
+        Args::Numbers(n) => vec![numbers(n)],
+        Args::OneOrTwoNumbers => vec![numbers(1), numbers(2)],
+        Args::List => vec![format!("{}([{}])", c.name, args.join(", "))],
         Args::TwoLists { numbers_ok } => {
-            let mut v = vec![format!("{}([x, y], [z, x])", c.name)];
+            let [a, b, d] = args;
+            let mut v = vec![format!("{}([{a}, {b}], [{d}, {a}])", c.name)];
             if numbers_ok {
-                v.push(call(c.name, 2));
+                v.push(numbers(2));
             }
             v
         }
@@ -245,4 +253,27 @@ fn every_argument_has_a_derivative_rule() {
                 .unwrap();
         assert_eq!(values.len(), f.arity(), "{src}");
     }
+}
+
+/// The invariants of the `pipeline` fuzz target (`check::round_trip`) for every callable,
+/// over arguments that exercise signs, constants, reciprocals and domain edges.
+#[test]
+fn the_pipeline_invariants_hold_for_every_callable() {
+    const ARGS: [&str; 7] = ["x", "-x", "x*y - z", "1/x", "0.5", "sin(x)^2", "y/x"];
+    let mut checked = 0;
+    for c in CALLABLES.iter() {
+        for i in 0..ARGS.len() {
+            let args = [ARGS[i], ARGS[(i + 2) % ARGS.len()], ARGS[(i + 5) % ARGS.len()]];
+            for src in calls_with(c, args) {
+                // alone, and nested in a derivative-heavy context
+                let nested = format!("{src}*exp(-x^2) + ln(1 + ({src})^2)");
+                for text in [src, nested] {
+                    chainrule::check::round_trip(&text, 500_000)
+                        .unwrap_or_else(|e| panic!("{text}: {e}"));
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 500, "{checked}");
 }
