@@ -100,8 +100,8 @@ fn rows_are_in_variant_order_with_unique_names_and_a_doc() {
         assert!(all.insert(c.name), "callable {} twice", c.name);
         assert!(callables::is_reserved(c.name));
     }
-    for (name, _) in callables::CONSTANTS {
-        assert!(!all.contains(name), "{name} is a constant and a callable");
+    for c in callables::Constant::ALL {
+        assert!(!all.contains(c.name()), "{} is a constant and a callable", c.name());
     }
 }
 
