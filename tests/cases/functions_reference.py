@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference values for the functions of SPEC.md "More functions", with mpmath at 50 digits.
+"""Reference values for every function of SPEC.md ("Formula syntax" and "More functions"),
+with mpmath at 50 digits.
 
 Writes tests/cases/functions.jsonl next to this script: one line per case,
 {"function", "args", "value", "partials"}, where args are the exact binary64 inputs,
@@ -84,8 +85,36 @@ FUNCTIONS = {
                lambda x, lo, hi: mpf(1) if x > hi else mpf(0)]),
 }
 
+# The functions of "Formula syntax", so that every row of the table has a reference.
+FUNCTIONS.update({
+    "sin": (mp.sin, [mp.cos]),
+    "cos": (mp.cos, [lambda x: -mp.sin(x)]),
+    "tan": (mp.tan, [lambda x: 1 + mp.tan(x) ** 2]),
+    "asin": (mp.asin, [lambda x: 1 / mp.sqrt(1 - x * x)]),
+    "acos": (mp.acos, [lambda x: -1 / mp.sqrt(1 - x * x)]),
+    "atan": (mp.atan, [lambda x: 1 / (1 + x * x)]),
+    "sinh": (mp.sinh, [mp.cosh]),
+    "cosh": (mp.cosh, [mp.sinh]),
+    "tanh": (mp.tanh, [lambda x: 1 - mp.tanh(x) ** 2]),
+    "exp": (mp.exp, [mp.exp]),
+    "ln": (mp.log, [lambda x: 1 / x]),
+    "sqrt": (mp.sqrt, [lambda x: 1 / (2 * mp.sqrt(x))]),
+    "abs": (abs, [mp.sign]),
+    "sigmoid": (sigmoid, [lambda x: sigmoid(x) * (1 - sigmoid(x))]),
+    "softplus": (lambda x: mp.log1p(mp.exp(x)), [sigmoid]),
+    "relu": (lambda x: max(x, mpf(0)), [step]),
+    "sign": (mp.sign, [lambda x: mpf(0)]),
+    "step": (step, [lambda x: mpf(0)]),
+    "atan2": (mp.atan2, [lambda y, x: x / (x * x + y * y), lambda y, x: -y / (x * x + y * y)]),
+    "min": (min, [lambda a, b: mpf(1) if a <= b else mpf(0),
+                  lambda a, b: mpf(0) if a <= b else mpf(1)]),
+    "max": (max, [lambda a, b: mpf(1) if a >= b else mpf(0),
+                  lambda a, b: mpf(0) if a >= b else mpf(1)]),
+})
+
 # Functions whose derivatives are conventions at some points (not checked numerically).
-KINKED = {"elu", "floor", "ceil", "round", "leaky_relu", "clamp"}
+KINKED = {"elu", "floor", "ceil", "round", "leaky_relu", "clamp", "abs", "relu", "sign", "step",
+          "min", "max"}
 
 ORDINARY = [-2.5, -1.3, -0.45, 0.3, 0.7, 1.9, 3.25]
 
@@ -112,6 +141,28 @@ POINTS = {
               (1e300, 1.0), (-1e-300, 1e-300), (1e-300, 0.0), (1.0, 1e-20)],
     "leaky_relu": [(-2.5, 0.01), (1.9, 0.01), (0.0, 0.01), (-1.3, 0.2), (0.7, -0.3),
                    (-1e-300, 0.01), (-0.45, 1e20), (0.45, 1e20), (-3.0, 0.0)],
+    "sin": ORDINARY + [1e-20, 1e5, 3.141592653589793],
+    "cos": ORDINARY + [1e-20, 1e5, 1.5707963267948966],
+    "tan": ORDINARY + [1e-20, 1.5707963267948966 - 1e-9],
+    "asin": [x for x in ORDINARY if abs(x) < 1] + [1e-20, 1 - 1e-10, -(1 - 1e-10)],
+    "acos": [x for x in ORDINARY if abs(x) < 1] + [1e-20, 1 - 1e-10, -(1 - 1e-10)],
+    "atan": ORDINARY + [1e-20, 1e10, -1e150],
+    "sinh": ORDINARY + [1e-20, -1e-10, 700.0, -700.0],
+    "cosh": ORDINARY + [1e-20, 700.0, -700.0],
+    "tanh": ORDINARY + [1e-20, 20.0, -20.0, 1e-8],
+    "exp": ORDINARY + [1e-20, 700.0, -700.0],
+    "ln": [x for x in ORDINARY if x > 0] + [1e-300, 1e300, 1 + 2**-52],
+    "sqrt": [x for x in ORDINARY if x > 0] + [1e-300, 1e300, 2.0],
+    "abs": ORDINARY + [-1e-300, 1e300],
+    "sigmoid": ORDINARY + [-40.0, 40.0, -700.0, 1e-20, 30.0],
+    "softplus": ORDINARY + [-40.0, 40.0, -700.0, 1e-20, 700.0, 1e300],
+    "relu": ORDINARY + [-1e-300, 1e300],
+    "sign": ORDINARY + [-1e-300, 1e300],
+    "step": ORDINARY + [-1e-300, 1e300],
+    "atan2": [(0.7, 0.3), (-1.3, 0.45), (0.7, -2.5), (1e-20, 1.0), (1.0, 1e-20), (-0.45, -1.3),
+              (1e200, 1e200), (3.25, 1.9)],
+    "min": [(0.7, 0.3), (-1.3, 0.45), (1e300, -1e300), (2.5, 2.5), (-0.45, 1.9)],
+    "max": [(0.7, 0.3), (-1.3, 0.45), (1e300, -1e300), (2.5, 2.5), (-0.45, 1.9)],
     "clamp": [(0.3, 0.0, 1.0), (-0.45, 0.0, 1.0), (1.9, 0.0, 1.0), (0.0, 0.0, 1.0),
               (1.0, 0.0, 1.0), (0.5, 0.5, 0.5), (-2.5, -1.3, 0.7), (1e300, -1e300, 1e299)],
 }
