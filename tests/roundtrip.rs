@@ -127,6 +127,20 @@ proptest! {
     }
 
     #[test]
+    fn tidying_for_print_keeps_the_value(src in formula(false), at in point()) {
+        let mut f = Formula::parse(&src).unwrap();
+        let raw = common::raw_gradient(&mut f, &names());
+        let before = common::eval_roots(&f, &raw, &names(), &at);
+        let tidied = simplify::simplify_for_print(&mut f.graph, &raw).unwrap();
+        let after = common::eval_roots(&f, &tidied, &names(), &at);
+        for i in 0..3 {
+            if before[i].is_finite() && before[i].abs() < 1e9 {
+                prop_assert!(close(after[i], before[i], 1e-8), "d/d{} of {} = {} but tidied {} = {}", names()[i], src, before[i], f.text(tidied[i]), after[i]);
+            }
+        }
+    }
+
+    #[test]
     fn derivatives_match_finite_differences(src in formula(true), at in point()) {
         let mut f = Formula::parse(&src).unwrap();
         let names = names();

@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 /// ```
 /// let mut f = chainrule::Formula::parse("x^3*sin(x)").unwrap();
 /// let d = f.derivative("x", 1).unwrap();
-/// assert_eq!(f.text(d), "x^3*cos(x) + 3*x^2*sin(x)");
+/// assert_eq!(f.text(d), "x^2*(x*cos(x) + 3*sin(x))");
 /// ```
 #[derive(Clone, Debug)]
 pub struct Formula {
@@ -85,14 +85,14 @@ impl Formula {
     pub fn derivative(&mut self, wrt: &str, order: usize) -> Result<NodeId> {
         let v = self.var(wrt);
         let d = diff::nth_derivative(&mut self.graph, self.root, v, order)?;
-        simplify::simplify_one(&mut self.graph, d)
+        Ok(simplify::simplify_for_print(&mut self.graph, &[d])?[0])
     }
 
     /// The gradient with respect to `wrt`, from one reverse sweep, simplified together.
     pub fn gradient(&mut self, wrt: &[String]) -> Result<Vec<NodeId>> {
         let vars: Vec<NodeId> = wrt.iter().map(|w| self.graph.var(w)).collect();
         let g = diff::grad(&mut self.graph, self.root, &vars)?;
-        simplify::simplify(&mut self.graph, &g)
+        simplify::simplify_for_print(&mut self.graph, &g)
     }
 
     /// A tape whose outputs are the value and then the gradient with respect to `wrt`,
