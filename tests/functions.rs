@@ -36,10 +36,10 @@ fn value_and_gradient(name: &str, args: &[f64]) -> Vec<f64> {
     let text = call(name, args.len());
     let mut f = Formula::parse(&text).unwrap();
     let names: Vec<String> = ARGS[..args.len()].iter().map(|s| s.to_string()).collect();
-    assert_eq!(f.vars, names, "{text}");
-    let mut roots = vec![f.root];
+    assert_eq!(f.var_names(), names, "{text}");
+    let mut roots = vec![f.root()];
     roots.extend(f.gradient(&names).unwrap());
-    eval::evaluate(&f.graph, &roots, &names, args).unwrap()
+    f.compile(&roots).unwrap().run(args, &mut Vec::new())
 }
 
 #[test]
@@ -122,7 +122,7 @@ fn derivatives_match_finite_differences_at_ordinary_points() {
     for &f in Func::ALL {
         let text = call(f.name(), f.arity());
         let mut formula = Formula::parse(&text).unwrap();
-        let names = formula.vars.clone();
+        let names: Vec<String> = formula.var_names().iter().map(|s| s.to_string()).collect();
         let gradient = formula.gradient(&names).unwrap();
         for point in ORDINARY {
             let at = &point[..f.arity()];
@@ -149,14 +149,14 @@ fn derivatives_match_finite_differences_at_ordinary_points() {
 /// The value of `text` at `a` (and `b`, `c`): interpreter, and native code when built.
 fn values(text: &str, args: &[f64]) -> Vec<f64> {
     let f = Formula::parse(text).unwrap();
-    let names = f.vars.clone();
-    let tape = eval::compile(&f.graph, &[f.root], &names).unwrap();
-    let mut out = vec![tape.run(&args[..names.len()], &mut Vec::new())[0]];
+    let n = f.var_ids().len();
+    let tape = f.compile(&[f.root()]).unwrap();
+    let mut out = vec![tape.run(&args[..n], &mut Vec::new())[0]];
     #[cfg(feature = "native")]
     {
         let native = eval::compile_native(&tape).unwrap();
         let mut result = [0.0];
-        native.run_into(&args[..names.len()], &mut result);
+        native.run_into(&args[..n], &mut result);
         out.push(result[0]);
     }
     out

@@ -39,7 +39,7 @@ pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
             None => return Err(Failure::from_error(&e, &source)),
         },
     };
-    formula.graph.set_node_limit(args.node_limit);
+    formula.graph_mut().set_node_limit(args.node_limit);
     Ok(formula)
 }
 
@@ -57,7 +57,7 @@ pub(crate) fn usage(message: impl Into<String>) -> Failure {
 
 /// A failure from a library error about `formula`.
 pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
-    Failure::from_error(&error, &formula.source)
+    Failure::from_error(&error, formula.source())
 }
 
 /// Checks `--wrt` names: each a valid name, not a name the program assigns.
@@ -68,11 +68,11 @@ pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<(), Failure
         if !valid || name == "pi" || name == "e" {
             return Err(usage(format!("`{name}` is not a variable name (in --wrt)")));
         }
-        if formula.assigned.contains(name) {
+        if formula.assigned().contains(name) {
             return Err(usage(format!(
                 "`{name}` is defined in the program, not a variable; differentiate with respect to \
                  one of: {}",
-                formula.vars.join(", ")
+                formula.var_names().join(", ")
             )));
         }
     }

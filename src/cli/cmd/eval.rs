@@ -4,9 +4,10 @@ use crate::cli::input::{failure, parse_point, read_formula, read_params, usage};
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
 use chainrule::eval::{self, data::Table, Column, Reduce};
-use chainrule::{diff, graph::walk, print, Formula, NodeId};
+use chainrule::{graph::walk, print, Formula, NodeId};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -67,28 +68,17 @@ pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure>
     }
 }
 
+/// The value as written, and the gradient and Hessian as `diff` prints them.
 fn request(formula: &mut Formula, grad: bool, hessian: bool) -> Result<Request, Failure> {
-    let vars = formula.var_nodes();
-    let mut roots = vec![formula.root];
+    let wrt = formula.var_ids().to_vec();
+    let asked =
+        chainrule::Request { order: usize::from(grad), hessian, ..chainrule::Request::new(wrt) };
+    let derived = formula.derive(&asked).map_err(|e| failure(formula, e))?;
+    let g = formula.graph();
     let mut labels = vec!["the value".to_string()];
-    let gradient = if grad || hessian {
-        diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(formula, e))?
-    } else {
-        Vec::new()
-    };
-    if grad {
-        roots.extend(&gradient);
-        labels.extend(formula.vars.iter().map(|v| print::derivative_label(v, 1)));
-    }
-    if hessian {
-        let h =
-            diff::hessian(&mut formula.graph, &gradient, &vars).map_err(|e| failure(formula, e))?;
-        for (a, row) in formula.vars.iter().zip(h) {
-            roots.extend(row);
-            labels.extend(formula.vars.iter().map(|b| format!("d2/d{a}d{b}")));
-        }
-    }
-    Ok(Request { roots, labels, grad, hessian })
+    labels.extend(derived.derivative_labels(g));
+    labels.extend(derived.hessian_labels(g));
+    Ok(Request { roots: derived.roots(), labels, grad, hessian })
 }
 
 fn at_point(
@@ -99,8 +89,7 @@ fn at_point(
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
     let values = bind_point(formula, &request.roots, point)?;
-    let tape = eval::compile(&formula.graph, &request.roots, &formula.vars)
-        .map_err(|e| failure(formula, e))?;
+    let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
     let results = tape.run(&values, &mut Vec::new());
     let text = if as_json {
         format!("{}\n", result_object(formula, request, &results))
@@ -121,26 +110,34 @@ fn bind_point(
     point: &[(String, f64)],
 ) -> Result<Vec<f64>, Failure> {
     let needed = needed_vars(formula, roots);
+    let given = by_name(point);
     formula
-        .vars
-        .iter()
-        .map(|name| match point.iter().rev().find(|(n, _)| n == name) {
-            Some(&(_, v)) => Ok(v),
-            None if needed.contains(name) => Err(unbound(formula, name, "")),
+        .vars()
+        .map(|var| match given.get(var.name.as_str()) {
+            Some(&v) => Ok(v),
+            None if needed[var.id.index()] => Err(unbound(formula, &var.name, "")),
             None => Ok(0.0),
         })
         .collect()
 }
 
-fn needed_vars(formula: &Formula, roots: &[NodeId]) -> Vec<String> {
-    walk::free_vars(&formula.graph, roots)
-        .into_iter()
-        .filter_map(|n| formula.graph.name_of(n).map(str::to_string))
-        .collect()
+/// The values of a point by name (the last one given for a name wins).
+fn by_name(point: &[(String, f64)]) -> HashMap<&str, f64> {
+    point.iter().map(|(n, v)| (n.as_str(), *v)).collect()
+}
+
+/// For each variable id, whether `roots` depend on it.
+fn needed_vars(formula: &Formula, roots: &[NodeId]) -> Vec<bool> {
+    let g = formula.graph();
+    let mut needed = vec![false; g.variables().len()];
+    for v in walk::free_vars(g, roots).into_iter().filter_map(|n| g.var_of(n)) {
+        needed[v.index()] = true;
+    }
+    needed
 }
 
 fn unbound(formula: &Formula, name: &str, data_hint: &str) -> Failure {
-    let example = formula.vars.iter().map(|v| format!("{v}=1")).collect::<Vec<_>>().join(",");
+    let example = formula.vars().map(|v| format!("{}=1", v.name)).collect::<Vec<_>>().join(",");
     failure(
         formula,
         Error::new(ErrorKind::Unbound(name.to_string()))
@@ -158,8 +155,7 @@ fn over_rows(
 ) -> Result<i32, Failure> {
     let table = eval::data::read_csv(path).map_err(|e| failure(formula, e))?;
     let columns = bind_columns(formula, &request.roots, &table, point)?;
-    let tape = eval::compile(&formula.graph, &request.roots, &formula.vars)
-        .map_err(|e| failure(formula, e))?;
+    let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
     let rows = table.rows();
     let reduce = match args.reduce {
         ReduceArg::Mean => Reduce::Mean,
@@ -204,21 +200,25 @@ fn bind_columns<'t>(
     table: &'t Table,
     point: &[(String, f64)],
 ) -> Result<Vec<Column<'t, f64>>, Failure> {
-    if let Some(stray) = table.names.iter().find(|n| !formula.vars.contains(n)) {
+    if let Some(stray) = table.names.iter().find(|n| formula.position(n).is_none()) {
         return Err(usage(format!(
             "the data column `{stray}` names no variable of the formula (its variables: {})",
-            formula.vars.join(", ")
+            formula.var_names().join(", ")
         )));
     }
     let needed = needed_vars(formula, roots);
+    let given = by_name(point);
+    let mut columns: HashMap<&str, &[f64]> = HashMap::with_capacity(table.names.len());
+    for (name, column) in table.names.iter().zip(&table.columns) {
+        columns.entry(name.as_str()).or_insert(column.as_slice());
+    }
     formula
-        .vars
-        .iter()
-        .map(|name| match (table.column(name), point.iter().rev().find(|(n, _)| n == name)) {
+        .vars()
+        .map(|var| match (columns.get(var.name.as_str()), given.get(var.name.as_str())) {
             (Some(column), _) => Ok(Column::Rows(column)),
-            (None, Some(&(_, v))) => Ok(Column::Fixed(v)),
-            (None, None) if needed.contains(name) => {
-                Err(unbound(formula, name, " (a data column or --at)"))
+            (None, Some(&v)) => Ok(Column::Fixed(v)),
+            (None, None) if needed[var.id.index()] => {
+                Err(unbound(formula, &var.name, " (a data column or --at)"))
             }
             (None, None) => Ok(Column::Fixed(0.0)),
         })
@@ -231,23 +231,20 @@ fn write(out: &mut impl Write, text: &str) -> Result<(), Failure> {
 
 /// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results.
 fn result_object(formula: &Formula, request: &Request, results: &[f64]) -> Value {
-    let n = formula.vars.len();
+    let n = formula.var_ids().len();
+    let names = || formula.vars().map(|v| v.name.clone());
     let mut object = serde_json::Map::new();
     object.insert("value".into(), json::number(results[0]));
     let mut rest = &results[1..];
     if request.grad {
-        let entries = formula.vars.iter().cloned().zip(rest[..n].iter().map(|&v| json::number(v)));
+        let entries = names().zip(rest[..n].iter().map(|&v| json::number(v)));
         object.insert("gradient".into(), json::object(entries));
         rest = &rest[n..];
     }
     if request.hessian {
-        let rows = formula.vars.iter().enumerate().map(|(i, a)| {
-            let row = formula
-                .vars
-                .iter()
-                .cloned()
-                .zip(rest[i * n..(i + 1) * n].iter().map(|&v| json::number(v)));
-            (a.clone(), json::object(row))
+        let rows = names().enumerate().map(|(i, a)| {
+            let row = names().zip(rest[i * n..(i + 1) * n].iter().map(|&v| json::number(v)));
+            (a, json::object(row))
         });
         object.insert("hessian".into(), json::object(rows));
     }

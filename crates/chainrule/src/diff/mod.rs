@@ -66,7 +66,7 @@ fn active_nodes(g: &Graph, order: &[NodeId], wrt: &[NodeId]) -> Vec<bool> {
 fn check_size(g: &Graph) -> Result<()> {
     if g.len() > g.node_limit() {
         return Err(Error::new(ErrorKind::TooManyNodes { limit: g.node_limit() }).with_hint(
-            "lower --order or simplify the formula, or raise the limit with --node-limit",
+            "lower the order or simplify the formula, or raise the limit (Graph::set_node_limit)",
         ));
     }
     Ok(())
@@ -81,8 +81,8 @@ pub fn nth_derivative(g: &mut Graph, root: NodeId, var: NodeId, order: usize) ->
     Ok(d)
 }
 
-/// The Hessian from a gradient (`gradient[i]` = d(root)/d(wrt[i]), as [`grad`] gives it):
-/// `h[i][j]` = d2(root)/d(wrt[i])d(wrt[j]), by differentiating each gradient entry.
+/// The Hessian from a gradient (`gradient[i] = d(root)/d(wrt[i])`, as [`grad`] gives it):
+/// `h[i][j] = d2(root)/d(wrt[i])d(wrt[j])`, by differentiating each gradient entry.
 pub fn hessian(g: &mut Graph, gradient: &[NodeId], wrt: &[NodeId]) -> Result<Vec<Vec<NodeId>>> {
     gradient.iter().map(|&d| grad(g, d, wrt)).collect()
 }

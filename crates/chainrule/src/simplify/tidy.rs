@@ -27,7 +27,11 @@ pub fn simplify_for_print(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>
             break;
         }
         let tidied = tidy_once(g, &best, &mut sizes);
-        let next = simplify(g, &tidied)?;
+        // The canonical pass may spread a pulled-out number again (`2*(a - b)`): keep
+        // whichever of the two is smaller.
+        let canonical = simplify(g, &tidied)?;
+        let next =
+            if sizes.total(g, &canonical) <= sizes.total(g, &tidied) { canonical } else { tidied };
         if sizes.total(g, &next) >= sizes.total(g, &best) {
             break;
         }
@@ -240,7 +244,12 @@ impl Sizes {
             if self.0.contains_key(&n) {
                 continue;
             }
-            let size = g.args(n).iter().fold(1u64, |acc, a| acc.saturating_add(self.0[a]));
+            // A minus sign costs nothing: it turns a `+` into a `-`.
+            let negation = g.op(n) == Op::Mul && g.value(g.args(n)[0]) == Some(-1.0);
+            let size = match negation {
+                true => self.0[&g.args(n)[1]],
+                false => g.args(n).iter().fold(1u64, |acc, a| acc.saturating_add(self.0[a])),
+            };
             self.0.insert(n, size);
         }
         self.0[&id]
@@ -258,8 +267,8 @@ mod tests {
 
     fn tidied(text: &str) -> String {
         let mut f = Formula::parse(text).unwrap();
-        let root = f.root;
-        let r = simplify_for_print(&mut f.graph, &[root]).unwrap()[0];
+        let root = f.root();
+        let r = simplify_for_print(f.graph_mut(), &[root]).unwrap()[0];
         f.text(r)
     }
 
