@@ -4,12 +4,14 @@
 mod common;
 
 use chainrule::graph::lower::lower;
+use chainrule::operators::Func;
 use chainrule::{simplify, syntax, Formula};
 use common::close;
 use proptest::prelude::*;
 
-/// Random formulas over x, y, z. `smooth` leaves out functions with kinks (for the finite
-/// difference check) and keeps arguments inside the domains of ln and sqrt.
+/// Random formulas over x, y, z, calling every function of the table. `smooth` wraps each
+/// argument in its [`smooth_guards`] (for the finite difference check); otherwise any
+/// argument goes, domain errors included.
 fn formula(smooth: bool) -> impl Strategy<Value = String> {
     let leaf = prop_oneof![
         Just("x".to_string()),
@@ -18,28 +20,63 @@ fn formula(smooth: bool) -> impl Strategy<Value = String> {
         (1u32..40).prop_map(|n| format!("{}", n as f64 / 8.0)),
         Just("pi".to_string()),
     ];
+    let of_arity =
+        |n: usize| -> Vec<Func> { Func::ALL.iter().copied().filter(|f| f.arity() == n).collect() };
+    let call = move |f: Func, args: &[&String]| {
+        let guards = if smooth { smooth_guards(f) } else { ["$"; 3] };
+        let args: Vec<String> = args.iter().zip(guards).map(|(a, g)| g.replace('$', a)).collect();
+        format!("{}({})", f.name(), args.join(", "))
+    };
     leaf.prop_recursive(5, 40, 3, move |inner| {
-        let unary = if smooth {
-            vec!["sin", "cos", "tanh", "sigmoid", "softplus", "atan", "exp", "sinh"]
-        } else {
-            vec![
-                "sin", "cos", "tanh", "sigmoid", "softplus", "atan", "abs", "relu", "sign", "step",
-                "exp",
-            ]
-        };
         prop_oneof![
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} - {b})")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}*{b}")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}/(1.5 + sin({b}))")),
-            (inner.clone(), 1i32..4).prop_map(|(a, n)| format!("({a})^{n}")),
-            inner.clone().prop_map(|a| format!("-{a}")),
-            inner.clone().prop_map(|a| format!("ln(1 + ({a})^2)")),
-            inner.clone().prop_map(|a| format!("sqrt(2 + sin({a}))")),
-            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("logsumexp([{a}, {b}])")),
-            (prop::sample::select(unary), inner.clone()).prop_map(|(f, a)| format!("{f}({a})")),
+            1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
+            1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} - {b})")),
+            1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}*{b}")),
+            1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("{a}/(1.5 + sin({b}))")),
+            1 => (inner.clone(), 1i32..4).prop_map(|(a, n)| format!("({a})^{n}")),
+            1 => inner.clone().prop_map(|a| format!("-{a}")),
+            1 => inner.clone().prop_map(|a| format!("ln(1 + ({a})^2)")),
+            1 => inner.clone().prop_map(|a| format!("sqrt(2 + sin({a}))")),
+            1 => (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("logsumexp([{a}, {b}])")),
+            4 => (prop::sample::select(of_arity(1)), inner.clone())
+                .prop_map(move |(f, a)| call(f, &[&a])),
+            2 => (prop::sample::select(of_arity(2)), inner.clone(), inner.clone())
+                .prop_map(move |(f, a, b)| call(f, &[&a, &b])),
+            1 => (prop::sample::select(of_arity(3)), inner.clone(), inner.clone(), inner.clone())
+                .prop_map(move |(f, a, b, c)| call(f, &[&a, &b, &c])),
         ]
     })
+}
+
+/// For the finite-difference property: a template per argument (`$` stands for it) that
+/// keeps the argument inside the function's domain and away from its kinks and jumps.
+/// Exhaustive, so that a new function has to say how it is guarded.
+fn smooth_guards(f: Func) -> [&'static str; 3] {
+    use Func::*;
+    const ANY: &str = "$";
+    // [1, 3]: positive, away from the kinks at 0
+    const POSITIVE: &str = "(2 + sin($))";
+    match f {
+        Sin | Cos | Atan | Sinh | Cosh | Tanh | Asinh | Exp | Expm1 | Erf | Erfc | Sigmoid
+        | Softplus | Gelu | Silu => [ANY; 3],
+        // continuous first derivative: its kink is in the second
+        Elu => [ANY; 3],
+        // poles at +-pi/2, or the domain [-1, 1]
+        Tan | Asin | Acos | Atanh => ["0.9*sin($)"; 3],
+        Acosh => ["(2.5 + sin($))"; 3],
+        Ln | Log1p | Log2 | Log10 | Sqrt | Cbrt | Abs | Relu | Sign | Step => [POSITIVE; 3],
+        // between whole numbers and halves
+        Floor | Ceil | Round => ["(0.3 + 0.1*sin($))"; 3],
+        // away from the origin and the branch cut along negative x
+        Atan2 => [ANY, POSITIVE, ANY],
+        Hypot => [POSITIVE, ANY, ANY],
+        // never a tie
+        Min | Max => ["sin($)", "(3 + sin($))", ANY],
+        // the a*x side, so that d/da is not 0
+        LeakyRelu => ["(sin($) - 2)", ANY, ANY],
+        // lo < hi; x anywhere (a kink within a step of x shows as truncation error)
+        Clamp => [ANY, "(sin($) - 2.5)", "(2.5 + sin($))"],
+    }
 }
 
 fn point() -> impl Strategy<Value = Vec<f64>> {

@@ -7,7 +7,9 @@
 #![no_main]
 
 use arbitrary::Arbitrary;
+use chainrule::operators::callables::{Args, CALLABLES};
 use libfuzzer_sys::fuzz_target;
+use std::sync::OnceLock;
 
 #[derive(Arbitrary, Debug)]
 enum Expr {
@@ -23,14 +25,44 @@ enum Expr {
     Call(u8, Box<Expr>),
     Call2(u8, Box<Expr>, Box<Expr>),
     Reduce(u8, Vec<Expr>),
+    Call3(u8, Box<Expr>, Box<Expr>, Box<Expr>),
 }
 
-const FUNCS: [&str; 18] = [
-    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "ln", "sqrt",
-    "abs", "sigmoid", "relu", "softplus", "sign", "step",
-];
-const FUNCS2: [&str; 5] = ["atan2", "min", "max", "pow", "log"];
 const REDUCERS: [&str; 4] = ["sum", "mean", "logsumexp", "mse"];
+
+/// The names callable with `n` numbers, from the operator table: every function row of that
+/// arity, its aliases, and `log`, `pow` (the reducers take lists: see [`REDUCERS`]).
+fn callables(n: usize) -> &'static [&'static str] {
+    static BY_ARITY: OnceLock<[Vec<&'static str>; 4]> = OnceLock::new();
+    let all = BY_ARITY.get_or_init(|| {
+        [0, 1, 2, 3].map(|n| {
+            CALLABLES
+                .iter()
+                .filter(|c| match c.args {
+                    Args::Numbers(k) => k == n,
+                    Args::OneOrTwoNumbers => n == 1 || n == 2,
+                    Args::List | Args::TwoLists { .. } => false,
+                })
+                .map(|c| c.name)
+                .collect()
+        })
+    });
+    &all[n]
+}
+
+/// `name(args)` with `name` the `pick`-th callable of `args.len()` numbers.
+fn call(pick: u8, args: &[&Expr], depth: u32, out: &mut String) {
+    let names = callables(args.len());
+    out.push_str(names[pick as usize % names.len()]);
+    out.push('(');
+    for (i, a) in args.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        text(a, depth, out);
+    }
+    out.push(')');
+}
 
 /// The formula text, with nesting cut off at `depth` 0 (a variable stands there instead).
 fn text(e: &Expr, depth: u32, out: &mut String) {
@@ -64,16 +96,9 @@ fn text(e: &Expr, depth: u32, out: &mut String) {
             text(a, d, out);
             out.push(')');
         }
-        Expr::Call(f, a) => {
-            out.push_str(FUNCS[*f as usize % FUNCS.len()]);
-            out.push('(');
-            text(a, d, out);
-            out.push(')');
-        }
-        Expr::Call2(f, a, b) => {
-            out.push_str(FUNCS2[*f as usize % FUNCS2.len()]);
-            bin(a, ", ", b, out);
-        }
+        Expr::Call(f, a) => call(*f, &[a], d, out),
+        Expr::Call2(f, a, b) => call(*f, &[a, b], d, out),
+        Expr::Call3(f, a, b, c) => call(*f, &[a, b, c], d, out),
         Expr::Reduce(f, items) if !items.is_empty() => {
             let name = REDUCERS[*f as usize % REDUCERS.len()];
             let list = |out: &mut String| {

@@ -114,3 +114,66 @@ pub fn chainrule_with_stdin(args: &[&str], stdin: &str) -> (i32, String, String)
     let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
     (out.status.code().unwrap_or(-1), text(out.stdout), text(out.stderr))
 }
+
+/// One line of tests/cases/functions.jsonl: a function of SPEC.md "More functions" at exact
+/// binary64 arguments, with its value and partial derivatives from mpmath at 50 digits.
+pub struct Case {
+    /// The function's name.
+    pub function: String,
+    /// The arguments.
+    pub args: Vec<f64>,
+    /// `None` where the reference has no real value.
+    pub value: Option<f64>,
+    /// d f / d args[i].
+    pub partials: Vec<Option<f64>>,
+}
+
+/// Every case of tests/cases/functions.jsonl (see tests/cases/functions_reference.py).
+pub fn reference() -> Vec<Case> {
+    let number = |v: &Value| v.as_f64();
+    include_str!("../cases/functions.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap();
+            Case {
+                function: v["function"].as_str().unwrap().to_string(),
+                args: v["args"].as_array().unwrap().iter().map(|a| a.as_f64().unwrap()).collect(),
+                value: number(&v["value"]),
+                partials: v["partials"].as_array().unwrap().iter().map(number).collect(),
+            }
+        })
+        .collect()
+}
+
+/// |got - want| / |want|; 0 when both are equal (zeros and infinities too), infinite when
+/// exactly one is NaN or `want` is 0 and `got` is not. `None` wants NaN.
+pub fn relative_error(got: f64, want: Option<f64>) -> f64 {
+    match want {
+        None if got.is_nan() => 0.0,
+        None => f64::INFINITY,
+        Some(w) if got == w => 0.0,
+        Some(_) if got.is_nan() => f64::INFINITY,
+        Some(w) => ((got - w) / w).abs(),
+    }
+}
+
+/// Derivatives of the older functions (SPEC.md "Formula syntax") that are inaccurate in a
+/// tail, found by the mpmath reference and left alone here (changing their printed forms is
+/// for another change): from which |first argument| on, the relative error allowed, and why.
+pub const KNOWN_INACCURATE: [(&str, f64, f64, &str); 5] = [
+    ("asin", 0.999, 1e-10, "1/sqrt(1 - x^2) cancels next to +-1: 2.5e-11 at 1 - 1e-10"),
+    ("acos", 0.999, 1e-10, "-1/sqrt(1 - x^2) cancels next to +-1: 2.5e-11 at 1 - 1e-10"),
+    ("tanh", 15.0, 1.0, "1 - tanh(x)^2 is 0 for |x| > 19 (the true value is about 4e-17)"),
+    ("sigmoid", 15.0, 1.0, "sigmoid(x)*(1 - sigmoid(x)) loses digits from x = 20, is 0 past 37"),
+    ("atan2", 1e154, 1.0, "x/(x^2 + y^2) is 0 once x^2 overflows, past 1e154"),
+];
+
+/// The relative error allowed for the derivatives of `function` at `args`: `tol`, unless
+/// the point is in one of the tails of [`KNOWN_INACCURATE`].
+pub fn derivative_tolerance(function: &str, args: &[f64], tol: f64) -> f64 {
+    KNOWN_INACCURATE
+        .iter()
+        .find(|(f, from, ..)| *f == function && args[0].abs() >= *from)
+        .map_or(tol, |&(_, _, t, _)| t)
+}

@@ -77,11 +77,9 @@ fn function(g: &mut Graph, f: Func, node: NodeId, args: &[NodeId], i: usize) -> 
             let sq = g.pow(node, two);
             g.sub(one, sq)
         }
-        // 1/sqrt(x^2 + 1)
+        // 1/hypot(x, 1), which is 1/sqrt(x^2 + 1) without overflow of x^2 for |x| > 1e154
         Func::Asinh => {
-            let sq = g.pow(x, two);
-            let d = g.add(sq, one);
-            let r = g.func(Func::Sqrt, &[d]);
+            let r = g.func(Func::Hypot, &[x, one]);
             g.pow(r, m1)
         }
         // 1/(sqrt(x - 1)*sqrt(x + 1)): no cancellation in x^2 - 1 near x = 1
@@ -205,14 +203,15 @@ fn function(g: &mut Graph, f: Func, node: NodeId, args: &[NodeId], i: usize) -> 
                 s
             }
         }
-        // leaky_relu(x, a): d/dx = a + (1 - a)*step(x) (a at 0), d/da = min(x, 0)
+        // leaky_relu(x, a): d/dx = step(x) + a*(1 - step(x)) (a at 0), exactly 1 or a
+        // (a + (1 - a)*step(x) gives 0 for x > 0 once |a| > 2^53); d/da = min(x, 0)
         Func::LeakyRelu => {
             let a = args[1];
             if i == 0 {
                 let s = g.func(Func::Step, &[x]);
-                let rest = g.sub(one, a);
-                let p = g.mul(rest, s);
-                g.add(a, p)
+                let rest = g.sub(one, s);
+                let p = g.mul(a, rest);
+                g.add(s, p)
             } else {
                 let zero = g.constant(0.0);
                 g.func(Func::Min, &[x, zero])
