@@ -37,11 +37,9 @@ fn tidy_root(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             break;
         }
         let tidied = tidy_once(g, &best, &mut sizes);
-        // The canonical pass may spread a pulled-out number again (`2*(a - b)`): keep
-        // whichever of the two is smaller.
-        let canonical = simplify(g, &tidied)?;
-        let next =
-            if sizes.total(g, &canonical) <= sizes.total(g, &tidied) { canonical } else { tidied };
+        // Through the canonical pass again, so that the printed text reads back as the
+        // same node (it may spread a pulled-out number again: `2*(a - b)`).
+        let next = simplify(g, &tidied)?;
         if sizes.total(g, &next) >= sizes.total(g, &best) {
             break;
         }
@@ -240,6 +238,11 @@ const MAX_EXPANDED: usize = 64;
 fn expanded(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
     let mut monomials: Vec<(Number, Vec<(NodeId, Number)>)> = Vec::new();
     let mut distributed = false;
+    // Floats stay out: multiplying out `1 + a*(1 - s)` can cancel (`a = 1e20`), and with
+    // decimals the user wrote, the form they wrote is the better one to print anyway.
+    if terms.iter().any(|t| !t.coefficient.is_exact()) {
+        return None;
+    }
     for t in terms {
         let mut partial = vec![(t.coefficient, Vec::new())];
         for &(base, e) in &t.factors {
@@ -251,6 +254,9 @@ fn expanded(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
                 (Some(k), Some(inner)) => {
                     distributed = true;
                     let inner = split_terms_of(g, &inner)?;
+                    if inner.iter().any(|t| !t.coefficient.is_exact()) {
+                        return None;
+                    }
                     for _ in 0..*k.numer() {
                         partial = partial
                             .iter()
