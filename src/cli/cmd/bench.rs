@@ -1,6 +1,6 @@
 //! `chainrule bench`: graph sizes and the time of each phase.
 
-use crate::cli::input::{failure, read_formula, usage};
+use crate::cli::input::{check_wrt, failure, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::graph::walk;
 use chainrule::{diff, eval, simplify, NodeId};
@@ -29,6 +29,7 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
     let mut formula = read_formula(&args.input)?;
     let parse = start.elapsed();
     let wrt = if args.wrt.is_empty() { formula.vars.clone() } else { args.wrt.clone() };
+    check_wrt(&formula, &wrt)?;
     let vars: Vec<NodeId> = wrt.iter().map(|v| formula.var(v)).collect();
     let start = Instant::now();
     let raw =

@@ -1,6 +1,6 @@
 //! `chainrule check`: symbolic derivatives against finite differences.
 
-use crate::cli::input::{failure, parse_point, read_formula, usage};
+use crate::cli::input::{check_at, failure, parse_point, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::check::{self, Comparison};
 use chainrule::{diff, eval, print, Formula};
@@ -94,6 +94,7 @@ fn describe_point(vars: &[String], point: &[f64]) -> String {
 fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure> {
     if let Some(at) = &args.at {
         let given = parse_point(at)?;
+        check_at(formula, &given)?;
         let point = formula
             .vars
             .iter()
