@@ -81,8 +81,8 @@ pub fn nth_derivative(g: &mut Graph, root: NodeId, var: NodeId, order: usize) ->
     Ok(d)
 }
 
-/// The Hessian from a gradient (`gradient[i]` = d(root)/d(wrt[i]), as [`grad`] gives it):
-/// `h[i][j]` = d2(root)/d(wrt[i])d(wrt[j]), by differentiating each gradient entry.
+/// The Hessian from a gradient (`gradient[i] = d(root)/d(wrt[i])`, as [`grad`] gives it):
+/// `h[i][j] = d2(root)/d(wrt[i])d(wrt[j])`, by differentiating each gradient entry.
 pub fn hessian(g: &mut Graph, gradient: &[NodeId], wrt: &[NodeId]) -> Result<Vec<Vec<NodeId>>> {
     gradient.iter().map(|&d| grad(g, d, wrt)).collect()
 }
