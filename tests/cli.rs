@@ -274,6 +274,31 @@ fn an_at_value_for_a_data_column_is_an_error() {
 }
 
 #[test]
+fn a_parameters_file_binds_parameters_but_not_columns() {
+    let data = csv("file", "x,y\n1,2\n2,4\n");
+    let params = std::env::temp_dir().join(format!("chainrule-cli-{}-p.json", std::process::id()));
+    let (data_path, params_path) = (data.to_str().unwrap(), params.to_str().unwrap());
+    let eval = |json: &str| {
+        std::fs::write(&params, json).unwrap();
+        run(&["eval", "(w*x - y)^2", "--data", data_path, "--params", params_path, "--json"])
+    };
+    // Exactly the parameters, as train --save writes them; a name the formula does not use
+    // is no harm (its value is not used).
+    assert_eq!(eval(r#"{"w": 2}"#).stdout, "{\"value\":0.0}\n");
+    assert_eq!(eval(r#"{"w": 2, "b": 1}"#).status, 0);
+    let r = eval(r#"{"w": 2, "x": 1}"#);
+    std::fs::remove_file(&data).ok();
+    std::fs::remove_file(&params).ok();
+    assert_eq!(r.status, 2);
+    assert!(
+        r.stderr
+            .contains("`x` is a column of the data and also has a value in the parameters file"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
 fn eval_over_data_differentiates_with_respect_to_the_parameters() {
     let data = csv("params", "x,y\n1,2\n2,4\n3,7\n");
     let path = data.to_str().unwrap();
