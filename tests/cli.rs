@@ -52,7 +52,7 @@ fn diff_json_has_the_spec_shape() {
 #[test]
 fn latex_output() {
     let r = run(&["diff", "sigmoid(w*x)/x", "--wrt", "w", "--format", "latex"]);
-    assert_eq!(r.stdout, "\\frac{\\partial f}{\\partial w} = \\sigma\\left(w \\cdot x\\right) \\cdot \\left(1 - \\sigma\\left(w \\cdot x\\right)\\right)\n");
+    assert_eq!(r.stdout, "\\frac{\\partial f}{\\partial w} = \\operatorname{sigmoid}\\left(w x\\right) \\left(1 - \\operatorname{sigmoid}\\left(w x\\right)\\right)\n");
 }
 
 #[test]

@@ -24,7 +24,7 @@ use rustc_hash::FxHashMap as HashMap;
 /// ```
 /// let mut f = chainrule::Formula::parse("x^3*sin(x)").unwrap();
 /// let d = f.derivative("x", 1).unwrap();
-/// assert_eq!(f.text(d), "3*x^2*sin(x) + x^3*cos(x)");
+/// assert_eq!(f.text(d), "x^3*cos(x) + 3*x^2*sin(x)");
 /// ```
 #[derive(Clone, Debug)]
 pub struct Formula {

@@ -8,13 +8,14 @@
 //! the bound. One exhaustive `match` over [`Func`]: a new function cannot be forgotten.
 
 use crate::graph::{Func, Graph, NodeId, Op};
+use crate::operators::Constant;
 
 /// d(node)/d(operand `i`), or `None` when it is identically zero.
 pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
     let args = g.args(node).to_vec();
     let a = args.first().copied().unwrap_or(node);
     Some(match g.op(node) {
-        Op::Const(_) | Op::Var(_) => return None,
+        Op::Const(_) | Op::Named(_) | Op::Var(_) => return None,
         Op::Add => g.constant(1.0),
         Op::Mul => args[1 - i],
         Op::Pow if i == 0 => power_base(g, a, args[1]),
@@ -106,33 +107,38 @@ fn function(g: &mut Graph, f: Func, node: NodeId, args: &[NodeId], i: usize) -> 
             let d = g.add(x, one);
             g.pow(d, m1)
         }
+        // 1/(ln(base)*x)
         Func::Log2 | Func::Log10 => {
-            let base = if f == Func::Log2 { 2.0_f64 } else { 10.0 };
-            let c = g.constant(1.0 / base.ln());
-            let inv = g.pow(x, m1);
-            g.mul(c, inv)
+            let base = g.constant(if f == Func::Log2 { 2.0 } else { 10.0 });
+            let ln_base = g.func(Func::Ln, &[base]);
+            let p = g.mul(ln_base, x);
+            g.pow(p, m1)
         }
+        // 1/(2*sqrt(x))
         Func::Sqrt => {
-            let half = g.constant(0.5);
+            let half = g.rational(1, 2);
             let inv = g.pow(node, m1);
             g.mul(half, inv)
         }
         // 1/(3*cbrt(x)^2)
         Func::Cbrt => {
-            let third = g.constant(1.0 / 3.0);
+            let third = g.rational(1, 3);
             let m2 = g.constant(-2.0);
             let inv = g.pow(node, m2);
             g.mul(third, inv)
         }
         Func::Abs => g.func(Func::Sign, &[x]),
-        // ±2/sqrt(pi) * exp(-x^2)
+        // ±2*exp(-x^2)/sqrt(pi)
         Func::Erf | Func::Erfc => {
-            let sign = if f == Func::Erf { 1.0 } else { -1.0 };
-            let c = g.constant(sign * std::f64::consts::FRAC_2_SQRT_PI);
+            let sign = g.constant(if f == Func::Erf { 2.0 } else { -2.0 });
+            let pi = g.named(Constant::Pi);
+            let root = g.func(Func::Sqrt, &[pi]);
+            let inv = g.pow(root, m1);
             let sq = g.pow(x, two);
             let nsq = g.neg(sq);
             let e = g.func(Func::Exp, &[nsq]);
-            g.mul(c, e)
+            let se = g.mul(sign, e);
+            g.mul(se, inv)
         }
         Func::Sigmoid => {
             let rest = g.sub(one, node);
@@ -142,19 +148,23 @@ fn function(g: &mut Graph, f: Func, node: NodeId, args: &[NodeId], i: usize) -> 
         Func::Relu => g.func(Func::Step, &[x]),
         // Φ(x) + x*φ(x) = erfc(-x/sqrt(2))/2 + x*exp(-x^2/2)/sqrt(2*pi)
         Func::Gelu => {
-            let k = g.constant(-std::f64::consts::FRAC_1_SQRT_2);
-            let u = g.mul(k, x);
+            let root2 = g.func(Func::Sqrt, &[two]);
+            let inv_root2 = g.pow(root2, m1);
+            let scaled = g.mul(x, inv_root2);
+            let u = g.neg(scaled);
             let tail = g.func(Func::Erfc, &[u]);
-            let half = g.constant(0.5);
+            let half = g.rational(1, 2);
             let cdf = g.mul(half, tail);
             let sq = g.pow(x, two);
-            let mhalf = g.constant(-0.5);
+            let mhalf = g.rational(-1, 2);
             let e = g.mul(mhalf, sq);
             let density = g.func(Func::Exp, &[e]);
-            let c = g
-                .constant(0.5 * std::f64::consts::FRAC_2_SQRT_PI * std::f64::consts::FRAC_1_SQRT_2);
-            let cx = g.mul(c, x);
-            let t = g.mul(cx, density);
+            let pi = g.named(Constant::Pi);
+            let two_pi = g.mul(two, pi);
+            let root = g.func(Func::Sqrt, &[two_pi]);
+            let inv = g.pow(root, m1);
+            let xd = g.mul(x, density);
+            let t = g.mul(xd, inv);
             g.add(cdf, t)
         }
         // s*(1 + x*(1 - s)), s = sigmoid(x)

@@ -91,6 +91,7 @@ fn plain_shape(g: &Graph, n: NodeId, inputs: &[String]) -> Result<Shape> {
     let args = g.args(n);
     Ok(match g.op(n) {
         Op::Const(_) => Shape::Const(g.value(n).unwrap_or(f64::NAN)),
+        Op::Named(c) => Shape::Const(c.value()),
         Op::Var(v) => {
             let name = g.var_name(v);
             let i = inputs.iter().position(|x| x == name).ok_or_else(|| {

@@ -6,13 +6,28 @@
 //! `e^x = exp(x)`, `ln(exp(x)) = x`, and the stable forms of `ln(sigmoid(x))`).
 //! Every rule is O(1) except [`Graph::scale`], which walks a product's left spine.
 
-use super::{Func, Graph, NodeId, Op};
-use std::f64::consts::E;
+use super::{Func, Graph, NodeId, Number, Op};
+use crate::operators::Constant;
 
 impl Graph {
-    /// The constant `v`.
+    /// The constant `v` (exact when whole).
     pub fn constant(&mut self, v: f64) -> NodeId {
         self.intern(Op::constant(v), &[])
+    }
+
+    /// The number `n`.
+    pub fn number(&mut self, n: Number) -> NodeId {
+        self.intern(Op::Const(n), &[])
+    }
+
+    /// The exact rational `p/q`.
+    pub fn rational(&mut self, p: i64, q: i64) -> NodeId {
+        self.number(Number::ratio(p, q))
+    }
+
+    /// The named constant `c`.
+    pub fn named(&mut self, c: Constant) -> NodeId {
+        self.intern(Op::Named(c), &[])
     }
 
     /// The variable `name`.
@@ -27,15 +42,24 @@ impl Graph {
         result.is_finite() && (result.is_normal() || (result == 0.0 && operands.contains(&0.0)))
     }
 
+    /// [`Graph::foldable`] for numbers: exact results always are.
+    fn foldable_number(result: Number, operands: &[Number]) -> bool {
+        result.is_exact() || {
+            let values: Vec<f64> = operands.iter().map(|n| n.to_f64()).collect();
+            Graph::foldable(result.to_f64(), &values)
+        }
+    }
+
     fn is_const(&self, id: NodeId, v: f64) -> bool {
         self.value(id) == Some(v)
     }
 
     /// `a + b`.
     pub fn add(&mut self, a: NodeId, b: NodeId) -> NodeId {
-        if let (Some(x), Some(y)) = (self.value(a), self.value(b)) {
-            if (x + y).is_finite() {
-                return self.constant(x + y);
+        if let (Some(x), Some(y)) = (self.number_of(a), self.number_of(b)) {
+            let sum = x + y;
+            if sum.to_f64().is_finite() {
+                return self.number(sum);
             }
         }
         if self.is_const(a, 0.0) {
@@ -50,7 +74,7 @@ impl Graph {
         let (ca, ta) = self.split_shallow(a);
         let (cb, tb) = self.split_shallow(b);
         if ta == tb && self.value(ta).is_none() {
-            let c = self.constant(ca + cb);
+            let c = self.number(ca + cb);
             return self.mul(c, ta);
         }
         let (a, b) = self.order_sum_operands(a, b);
@@ -59,7 +83,7 @@ impl Graph {
 
     /// `c + (d + t)` is `(c+d) + t`, whichever side the constants stand on.
     fn fold_constant_into_sum(&mut self, a: NodeId, b: NodeId) -> Option<NodeId> {
-        let (c, t) = match (self.value(a), self.value(b)) {
+        let (c, t) = match (self.number_of(a), self.number_of(b)) {
             (Some(c), None) => (c, b),
             (None, Some(c)) => (c, a),
             _ => return None,
@@ -68,12 +92,12 @@ impl Graph {
             return None;
         }
         let (x, y) = (self.args(t)[0], self.args(t)[1]);
-        let (d, rest) = match (self.value(x), self.value(y)) {
+        let (d, rest) = match (self.number_of(x), self.number_of(y)) {
             (Some(d), _) => (d, y),
             (_, Some(d)) => (d, x),
             _ => return None,
         };
-        let folded = self.constant(c + d);
+        let folded = self.number(c + d);
         Some(self.add(folded, rest))
     }
 
@@ -87,19 +111,19 @@ impl Graph {
             (None, Some(c)) if constant_first(c, a) => (b, a),
             (Some(_), None) | (None, Some(_)) => (a, b),
             _ if self.op(a) == Op::Add || self.op(b) == Op::Add => (a, b),
-            _ if self.canonical_cmp(b, a).is_lt() => (b, a),
+            _ if self.sum_cmp(b, a).is_lt() => (b, a),
             _ => (a, b),
         }
     }
 
     /// `(c, t)` with `id = c*t`, looking only at `id` itself (`Mul(c, t)`), for `x + 2*x`.
-    fn split_shallow(&self, id: NodeId) -> (f64, NodeId) {
+    fn split_shallow(&self, id: NodeId) -> (Number, NodeId) {
         if self.op(id) == Op::Mul {
-            if let Some(c) = self.value(self.args(id)[0]) {
+            if let Some(c) = self.number_of(self.args(id)[0]) {
                 return (c, self.args(id)[1]);
             }
         }
-        (1.0, id)
+        (Number::int(1), id)
     }
 
     /// `a - b`.
@@ -110,36 +134,34 @@ impl Graph {
 
     /// `-a`.
     pub fn neg(&mut self, a: NodeId) -> NodeId {
-        self.scale(-1.0, a)
+        self.scale(Number::int(-1), a)
     }
 
     /// `c*t` with `c` merged into the leftmost constant of `t`'s product chain, so that
     /// `-(2*x*y)` is `-2*x*y` and not `-1*(2*x*y)`.
-    pub fn scale(&mut self, c: f64, t: NodeId) -> NodeId {
-        if c == 1.0 {
+    pub fn scale(&mut self, c: Number, t: NodeId) -> NodeId {
+        if c.is_one() {
             return t;
         }
         self.rebuild_spine(t, |g, leaf| {
-            let v = g.value(leaf);
-            match v {
-                Some(v) => Some(g.constant(c * v)),
-                None => {
-                    let factor = g.constant(c);
-                    Some(g.mul(factor, leaf))
-                }
-            }
+            let factor = g.number(c);
+            Some(g.mul(factor, leaf))
         })
     }
 
     /// `(c, t)` with `id = c*t` and `c` the leftmost constant of `id`'s product chain.
-    pub fn split_coefficient(&mut self, id: NodeId) -> (f64, NodeId) {
-        if let Some(v) = self.value(id) {
+    pub fn split_coefficient(&mut self, id: NodeId) -> (Number, NodeId) {
+        if let Some(v) = self.number_of(id) {
             return (v, self.constant(1.0));
         }
-        let c = self.coefficient(id);
-        if c == 1.0 || self.op(id) != Op::Mul {
-            return (1.0, id);
+        if self.coefficient(id) == 1.0 || self.op(id) != Op::Mul {
+            return (Number::int(1), id);
         }
+        let mut leaf = id;
+        while self.op(leaf) == Op::Mul {
+            leaf = self.args(leaf)[0];
+        }
+        let c = self.number_of(leaf).unwrap_or(Number::int(1));
         (c, self.rebuild_spine(id, |_, _| None))
     }
 
@@ -168,9 +190,10 @@ impl Graph {
 
     /// `a * b`.
     pub fn mul(&mut self, a: NodeId, b: NodeId) -> NodeId {
-        if let (Some(x), Some(y)) = (self.value(a), self.value(b)) {
-            if Graph::foldable(x * y, &[x, y]) {
-                return self.constant(x * y);
+        if let (Some(x), Some(y)) = (self.number_of(a), self.number_of(b)) {
+            let product = x * y;
+            if Graph::foldable_number(product, &[x, y]) {
+                return self.number(product);
             }
         }
         if self.is_const(a, 0.0) || self.is_const(b, 0.0) {
@@ -182,16 +205,30 @@ impl Graph {
         if self.is_const(b, 1.0) {
             return a;
         }
+        // A product times a number (`x*y/3`): the number joins the product's coefficient.
+        if let (Op::Mul, Some(c)) = (self.op(a), self.number_of(b)) {
+            if self
+                .number_of(self.args(a)[0])
+                .is_none_or(|d| Graph::foldable_number(c * d, &[c, d]))
+            {
+                return self.scale(c, a);
+            }
+        }
         // Constants first; two constants (an unfoldable pair, e.g. an underflow) by value.
         let swap = self.value(b).is_some()
             && (self.value(a).is_none() || self.canonical_cmp(b, a).is_lt());
         let (a, b) = if swap { (b, a) } else { (a, b) };
-        if let Some(c) = self.value(a) {
+        if let Some(c) = self.number_of(a) {
             let (d, t) = self.split_shallow(b);
-            if d != 1.0 && Graph::foldable(c * d, &[c, d]) {
-                let cd = self.constant(c * d);
+            let cd = c * d;
+            if !d.is_one() && Graph::foldable_number(cd, &[c, d]) {
+                let cd = self.number(cd);
                 return self.mul(cd, t);
             }
+        } else if let Some((c, t)) = self.leading_number(b) {
+            // `a * (c*t)` is `c * (a*t)`: the coefficient leads (`x/(3*y)`).
+            let at = self.mul(a, t);
+            return self.scale(c, at);
         }
         if let Some(power) = self.merge_powers(a, b) {
             return power;
@@ -201,6 +238,14 @@ impl Graph {
         self.intern(Op::Mul, &[a, b])
     }
 
+    /// `(c, t)` when `id` is `Mul(c, t)` with a number `c`.
+    fn leading_number(&self, id: NodeId) -> Option<(Number, NodeId)> {
+        if self.op(id) != Op::Mul {
+            return None;
+        }
+        Some((self.number_of(self.args(id)[0])?, self.args(id)[1]))
+    }
+
     /// `x^p * x^q = x^(p+q)` for constant exponents (a bare `x` has exponent 1).
     fn merge_powers(&mut self, a: NodeId, b: NodeId) -> Option<NodeId> {
         let (base_a, pa) = self.power_parts(a)?;
@@ -208,15 +253,15 @@ impl Graph {
         if base_a != base_b || self.value(base_a).is_some() {
             return None;
         }
-        let e = self.constant(pa + pb);
+        let e = self.number(pa + pb);
         Some(self.pow(base_a, e))
     }
 
-    fn power_parts(&self, id: NodeId) -> Option<(NodeId, f64)> {
+    fn power_parts(&self, id: NodeId) -> Option<(NodeId, Number)> {
         match self.op(id) {
-            Op::Pow => Some((self.args(id)[0], self.value(self.args(id)[1])?)),
+            Op::Pow => Some((self.args(id)[0], self.number_of(self.args(id)[1])?)),
             Op::Mul => None,
-            _ => Some((id, 1.0)),
+            _ => Some((id, Number::int(1))),
         }
     }
 
@@ -225,7 +270,7 @@ impl Graph {
         let denominator = |id: NodeId| {
             self.op(id) == Op::Pow && self.value(self.args(id)[1]).is_some_and(|e| e < 0.0)
         };
-        denominator(a).cmp(&denominator(b)).then_with(|| self.canonical_cmp(a, b))
+        denominator(a).cmp(&denominator(b)).then_with(|| self.product_cmp(a, b))
     }
 
     /// `a / b`, which is `a * b^-1`.
@@ -237,9 +282,11 @@ impl Graph {
 
     /// `a ^ b`.
     pub fn pow(&mut self, a: NodeId, b: NodeId) -> NodeId {
-        if let (Some(x), Some(y)) = (self.value(a), self.value(b)) {
-            if Graph::foldable(x.powf(y), &[x]) {
-                return self.constant(x.powf(y));
+        if let (Some(x), Some(y)) = (self.number_of(a), self.number_of(b)) {
+            if let Some(r) =
+                x.pow(y).filter(|r| r.is_exact() || Graph::foldable(r.to_f64(), &[x.to_f64()]))
+            {
+                return self.number(r);
             }
         }
         if self.is_const(b, 0.0) || self.is_const(a, 1.0) {
@@ -248,14 +295,33 @@ impl Graph {
         if self.is_const(b, 1.0) {
             return a;
         }
-        if self.is_const(a, E) {
+        if self.op(a) == Op::Named(Constant::E) {
             return self.func(Func::Exp, &[b]);
         }
-        if let (Op::Pow, Some(n)) = (self.op(a), self.value(b)) {
+        let whole = self.number_of(b).filter(|n| n.is_integer());
+        if let (Op::Pow, Some(n)) = (self.op(a), whole) {
             let (base, inner) = (self.args(a)[0], self.args(a)[1]);
-            if let (Some(p), true) = (self.value(inner), n.fract() == 0.0) {
-                let e = self.constant(p * n);
+            if let Some(p) = self.number_of(inner) {
+                let e = self.number(p * n);
                 return self.pow(base, e);
+            }
+        }
+        // `sqrt(u)^n = u^(n/2)` for a whole `|n| >= 2` (`sqrt(u)^2 = u`, `sqrt(u)^3 = u^(3/2)`).
+        if let (Op::Func(Func::Sqrt), Some(n)) = (self.op(a), whole) {
+            if n.to_f64().abs() >= 2.0 {
+                let u = self.args(a)[0];
+                let half = self.number(n * Number::ratio(1, 2));
+                return self.pow(u, half);
+            }
+        }
+        // `(c*t)^n = c^n * t^n` for an exact coefficient and a whole `n` (`1/(2*x)`).
+        if let (Op::Mul, Some(n)) = (self.op(a), whole) {
+            let (c, t) = self.split_coefficient(a);
+            let cn = Some(c).filter(|c| c.is_exact() && !c.is_one()).and_then(|c| c.pow(n));
+            if let Some(cn) = cn.filter(|cn| cn.is_exact()) {
+                let tn = self.pow(t, b);
+                let cn = self.number(cn);
+                return self.mul(cn, tn);
             }
         }
         self.intern(Op::Pow, &[a, b])
@@ -264,14 +330,9 @@ impl Graph {
     /// `f(args)`; `args.len()` must be `f.arity()`.
     pub fn func(&mut self, f: Func, args: &[NodeId]) -> NodeId {
         debug_assert_eq!(args.len(), f.arity());
-        let values: Option<Vec<f64>> = args.iter().map(|&a| self.value(a)).collect();
-        if let Some(v) = values {
-            let mut padded = [0.0; 3];
-            padded[..v.len()].copy_from_slice(&v);
-            let r = f.eval_f64(padded);
-            if r.is_finite() {
-                return self.constant(r);
-            }
+        let numbers: Option<Vec<Number>> = args.iter().map(|&a| self.number_of(a)).collect();
+        if let Some(folded) = numbers.and_then(|n| fold_call(f, &n)) {
+            return self.number(folded);
         }
         if let Some(rewritten) = self.rewrite_call(f, args[0]) {
             return rewritten;
@@ -361,13 +422,36 @@ impl Graph {
         if args.len() == 1 {
             return args[0];
         }
-        let values: Option<Vec<f64>> = args.iter().map(|&a| self.value(a)).collect();
-        if let Some(v) = values {
-            let r = super::op::logsumexp(v.iter().copied());
+        let numbers: Option<Vec<Number>> = args.iter().map(|&a| self.number_of(a)).collect();
+        if let Some(n) = numbers.filter(|n| n.iter().any(|x| !x.is_exact())) {
+            let r = super::op::logsumexp(n.iter().map(|x| x.to_f64()));
             if r.is_finite() {
                 return self.constant(r);
             }
         }
         self.intern(Op::LogSumExp, args)
     }
+}
+
+/// The value of `f` at numbers, when it may replace the call: any float among the arguments
+/// gives a float (finite); exact arguments fold only to an exact result (`sqrt(4)`,
+/// `abs(-1/3)`, `exp(0)`), so that `ln(2)` and `sqrt(2)` stay symbolic.
+fn fold_call(f: Func, args: &[Number]) -> Option<Number> {
+    let mut padded = [0.0; 3];
+    for (p, a) in padded.iter_mut().zip(args) {
+        *p = a.to_f64();
+    }
+    let r = f.eval_f64(padded);
+    if !r.is_finite() {
+        return None;
+    }
+    if args.iter().any(|a| !a.is_exact()) {
+        return Some(Number::float(r));
+    }
+    // Exact candidates: a whole number, an argument, its negative, or a product of two.
+    let whole = (r.fract() == 0.0 && r.abs() <= 1e9).then(|| Number::float(r));
+    let mut candidates = whole.into_iter().chain(args.iter().copied());
+    let first = args[0];
+    let extra = [Some(-first), args.get(1).map(|&a| first * a)];
+    candidates.find(|c| c.to_f64() == r).or(extra.into_iter().flatten().find(|c| c.to_f64() == r))
 }

@@ -5,6 +5,7 @@
 use super::{reduce, Func, Graph, NodeId};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::operators::callables::{self, Args, Callable, CALLABLES};
+use crate::operators::Constant;
 use crate::syntax::ast::{ChainOp, Expr, ExprKind, Program};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -106,8 +107,8 @@ impl Lowering<'_> {
         if let Some(&id) = self.defined.get(name) {
             return id;
         }
-        if let Some(value) = callables::constant(name) {
-            return self.g.constant(value);
+        if let Some(c) = Constant::from_name(name) {
+            return self.g.named(c);
         }
         if !self.free.contains_key(name) {
             self.free.insert(name.to_string(), span);

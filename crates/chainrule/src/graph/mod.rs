@@ -14,11 +14,12 @@
 
 mod build;
 pub mod lower;
+mod number;
 pub mod op;
 mod reduce;
 pub mod walk;
 
-pub use op::{Func, Op};
+pub use op::{Func, Number, Op};
 
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap as HashMap;
@@ -66,6 +67,8 @@ struct Meta {
     min_var: Option<u32>,
     /// The longest operand path below the node: orders `cos(x)` before `cos(sin(x))`.
     depth: u32,
+    /// Whether a variable is below the node.
+    has_var: bool,
 }
 
 /// Default cap on the number of nodes a graph may hold.
@@ -136,9 +139,19 @@ impl Graph {
         self.node(id).args.as_slice()
     }
 
-    /// The value of `id` if it is a constant.
+    /// The value of `id` if it is a number (not a named constant), as the nearest f64.
     pub fn value(&self, id: NodeId) -> Option<f64> {
         self.op(id).value()
+    }
+
+    /// The number `id` holds, if it is one.
+    pub fn number_of(&self, id: NodeId) -> Option<Number> {
+        self.op(id).number()
+    }
+
+    /// True when `id` has no variable below it (a number, `pi`, `ln(2)`, `sqrt(2*pi)`).
+    pub fn is_constant(&self, id: NodeId) -> bool {
+        !self.meta[id.index()].has_var
     }
 
     /// The name of variable number `var`.
@@ -209,10 +222,11 @@ impl Graph {
                 .args
                 .iter()
                 .filter_map(|a| self.meta[a.index()].min_var)
-                .min_by(|&x, &y| self.var_name(x).cmp(self.var_name(y))),
+                .min_by(|&x, &y| natural_cmp(self.var_name(x), self.var_name(y))),
         };
         let (lead, coef, degree) = match node.op {
             Op::Const(_) => (own, node.op.value().unwrap_or(1.0), 0.0),
+            Op::Named(_) => (own, 1.0, 0.0),
             Op::Mul => {
                 let (a, b) = (node.args[0], node.args[1]);
                 let ma = self.meta[a.index()];
@@ -232,7 +246,9 @@ impl Graph {
             _ => (own, 1.0, 1.0),
         };
         let depth = node.args.iter().map(|a| self.meta[a.index()].depth + 1).max().unwrap_or(0);
-        Meta { hash, lead, coef, degree, min_var, depth }
+        let has_var =
+            matches!(node.op, Op::Var(_)) || node.args.iter().any(|a| self.meta[a.index()].has_var);
+        Meta { hash, lead, coef, degree, min_var, depth, has_var }
     }
 
     /// The canonical order of two operands of `+` or `*`: constants first, then by the
@@ -254,10 +270,13 @@ impl Graph {
         negative(ma)
             .cmp(&negative(mb))
             .then_with(|| self.lead_rank(ma.lead).cmp(&self.lead_rank(mb.lead)))
-            .then_with(|| self.lead_name(ma.lead).cmp(self.lead_name(mb.lead)))
+            .then_with(|| natural_cmp(self.lead_name(ma.lead), self.lead_name(mb.lead)))
             .then_with(|| {
                 let name = |m: Meta| m.min_var.map(|v| self.var_name(v));
-                name(ma).cmp(&name(mb))
+                match (name(ma), name(mb)) {
+                    (Some(x), Some(y)) => natural_cmp(x, y),
+                    (x, y) => x.cmp(&y),
+                }
             })
             .then_with(|| ma.degree.total_cmp(&mb.degree))
             .then_with(|| ma.depth.cmp(&mb.depth))
@@ -265,9 +284,27 @@ impl Graph {
             .then_with(|| a.cmp(&b))
     }
 
+    /// The order of terms in a sum: positive terms first, then by total degree, highest
+    /// first (`x^2 + x + 1`, `w*x + b`), then [`Graph::canonical_cmp`].
+    pub fn sum_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
+        let (ma, mb) = (self.meta[a.index()], self.meta[b.index()]);
+        let negative = |m: Meta| m.coef < 0.0;
+        negative(ma)
+            .cmp(&negative(mb))
+            .then_with(|| mb.degree.total_cmp(&ma.degree))
+            .then_with(|| self.canonical_cmp(a, b))
+    }
+
+    /// The order of factors in a product: constant factors (`pi`, `ln(2)`) lead, as
+    /// numbers do (`ln(2)*2^x`), then [`Graph::canonical_cmp`].
+    pub fn product_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
+        let has_var = |n: NodeId| self.meta[n.index()].has_var;
+        has_var(a).cmp(&has_var(b)).then_with(|| self.canonical_cmp(a, b))
+    }
+
     fn lead_rank(&self, lead: NodeId) -> u8 {
         match self.op(lead) {
-            Op::Const(_) => 0,
+            Op::Const(_) | Op::Named(_) => 0,
             Op::Var(_) => 1,
             Op::Func(_) | Op::LogSumExp => 2,
             _ => 3,
@@ -277,6 +314,7 @@ impl Graph {
     fn lead_name(&self, lead: NodeId) -> &str {
         match self.op(lead) {
             Op::Var(v) => self.var_name(v),
+            Op::Named(c) => c.name(),
             Op::Func(f) => f.name(),
             Op::LogSumExp => "logsumexp",
             _ => "",
@@ -286,7 +324,8 @@ impl Graph {
 
 fn op_hash(g: &Graph, op: Op) -> u64 {
     match op {
-        Op::Const(bits) => mix(1, bits),
+        Op::Const(n) => mix(1, n.to_f64().to_bits()),
+        Op::Named(c) => c.name().bytes().fold(8, |h, b| mix(h, b as u64)),
         Op::Var(v) => g.var_name(v).bytes().fold(2, |h, b| mix(h, b as u64)),
         Op::Add => 3,
         Op::Mul => 4,
@@ -295,6 +334,31 @@ fn op_hash(g: &Graph, op: Op) -> u64 {
         Op::Func(f) => f.name().bytes().fold(6, |h, b| mix(h, b as u64)),
         Op::LogSumExp => 7,
     }
+}
+
+/// Names in natural order: digit runs compare as numbers (`x1 < x2 < x10`).
+pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    while let (Some(&p), Some(&q)) = (x.first(), y.first()) {
+        if p.is_ascii_digit() && q.is_ascii_digit() {
+            let run = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+            let (n, m) = (run(x), run(y));
+            let strip = |s: &[u8]| s.iter().skip_while(|&&c| c == b'0').count();
+            let (dx, dy) = (&x[..n], &y[..m]);
+            let (sx, sy) = (&dx[n - strip(dx)..], &dy[m - strip(dy)..]);
+            let order = sx.len().cmp(&sy.len()).then_with(|| sx.cmp(sy)).then_with(|| n.cmp(&m));
+            if order.is_ne() {
+                return order;
+            }
+            (x, y) = (&x[n..], &y[m..]);
+        } else {
+            if p != q {
+                return p.cmp(&q);
+            }
+            (x, y) = (&x[1..], &y[1..]);
+        }
+    }
+    x.len().cmp(&y.len())
 }
 
 /// A fixed 64-bit mixing step (deterministic across runs, unlike std's RandomState).

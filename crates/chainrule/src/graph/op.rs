@@ -1,14 +1,17 @@
 //! A node's operation. The functions themselves are rows of the operator table
 //! ([`crate::operators`]); their numeric kernels live there too.
 
+pub use super::number::Number;
 pub use crate::operators::kernels::{logsumexp, sigmoid, softplus};
-pub use crate::operators::Func;
+pub use crate::operators::{Constant, Func};
 
 /// A node's operation. Operands live in the node, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Op {
-    /// A number, stored as its bits so that nodes can be hashed (`-0.0` is stored as `0.0`).
-    Const(u64),
+    /// A number: exact, or a float the user wrote.
+    Const(Number),
+    /// A named constant (`pi`, `e`), kept symbolic in printed output.
+    Named(Constant),
     /// A free variable, by its index in the graph's variable table.
     Var(u32),
     /// `a + b`
@@ -17,23 +20,27 @@ pub enum Op {
     Mul,
     /// `a ^ b`
     Pow,
-    /// A function of one or two operands.
+    /// A function of one to three operands.
     Func(Func),
     /// `logsumexp([a, b, ...])` of any number of operands.
     LogSumExp,
 }
 
 impl Op {
-    /// The constant with value `v`.
+    /// The constant with value `v` (exact when `v` is whole).
     pub fn constant(v: f64) -> Op {
-        let v = if v == 0.0 { 0.0 } else { v };
-        Op::Const(v.to_bits())
+        Op::Const(Number::float(v))
     }
 
-    /// The value of a constant.
+    /// The value of a number (not of a named constant), as the nearest f64.
     pub fn value(self) -> Option<f64> {
+        self.number().map(Number::to_f64)
+    }
+
+    /// The number of a constant.
+    pub fn number(self) -> Option<Number> {
         match self {
-            Op::Const(bits) => Some(f64::from_bits(bits)),
+            Op::Const(n) => Some(n),
             _ => None,
         }
     }
@@ -41,7 +48,7 @@ impl Op {
     /// A short lower-case name for exports (`add`, `mul`, `sin`, ...).
     pub fn kind_name(self) -> &'static str {
         match self {
-            Op::Const(_) => "const",
+            Op::Const(_) | Op::Named(_) => "const",
             Op::Var(_) => "var",
             Op::Add => "add",
             Op::Mul => "mul",

@@ -49,9 +49,9 @@ fn sum(g: &mut Graph, items: impl Iterator<Item = NodeId>) -> NodeId {
 }
 
 fn mean(g: &mut Graph, items: impl ExactSizeIterator<Item = NodeId>) -> NodeId {
-    let n = items.len() as f64;
+    let n = items.len() as i64;
     let s = sum(g, items);
-    let inv = g.constant(1.0 / n);
+    let inv = g.rational(1, n);
     g.mul(inv, s)
 }
 

@@ -116,8 +116,48 @@ const fn extra(name: &'static str, callable: Callable, args: Args) -> CallRow {
     CallRow { name, callable, args }
 }
 
-/// The named constants.
-pub const CONSTANTS: [(&str, f64); 2] = [("pi", std::f64::consts::PI), ("e", std::f64::consts::E)];
+/// The named constants, kept symbolic in printed output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Constant {
+    /// π
+    Pi,
+    /// Euler's number
+    E,
+}
+
+impl Constant {
+    /// Every named constant.
+    pub const ALL: [Constant; 2] = [Constant::Pi, Constant::E];
+
+    /// Its name in the syntax.
+    pub fn name(self) -> &'static str {
+        match self {
+            Constant::Pi => "pi",
+            Constant::E => "e",
+        }
+    }
+
+    /// Its value.
+    pub fn value(self) -> f64 {
+        match self {
+            Constant::Pi => std::f64::consts::PI,
+            Constant::E => std::f64::consts::E,
+        }
+    }
+
+    /// Its LaTeX.
+    pub fn latex(self) -> &'static str {
+        match self {
+            Constant::Pi => "\\pi",
+            Constant::E => "e",
+        }
+    }
+
+    /// The constant called `name`.
+    pub fn from_name(name: &str) -> Option<Constant> {
+        Constant::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
 
 /// Every callable: the function rows, then the others.
 pub static CALLABLES: LazyLock<Vec<CallRow>> = LazyLock::new(|| {
@@ -137,12 +177,7 @@ pub fn lookup(name: &str) -> Option<CallRow> {
     CALLABLES.iter().find(|c| c.name == name).copied()
 }
 
-/// The value of the named constant `name`.
-pub fn constant(name: &str) -> Option<f64> {
-    CONSTANTS.iter().find(|(n, _)| *n == name).map(|&(_, v)| v)
-}
-
 /// Names a program cannot assign: callables and constants.
 pub fn is_reserved(name: &str) -> bool {
-    lookup(name).is_some() || constant(name).is_some()
+    lookup(name).is_some() || Constant::from_name(name).is_some()
 }

@@ -178,7 +178,7 @@ function_table! {
     Erfc "erfc" (x) => libm::erfc(x), latex r"\operatorname{erfc}\left($0\right)",
         code ["cr_erfc($0)", "erfc($0)", "cr_erfc($0)", "cr_erfc($0)"];
     /// 1 / (1 + e^-x), computed stably
-    Sigmoid "sigmoid" (x) => k::sigmoid(x), latex r"\sigma\left($0\right)",
+    Sigmoid "sigmoid" (x) => k::sigmoid(x), latex r"\operatorname{sigmoid}\left($0\right)",
         code ["cr_sigmoid($0)", "cr_sigmoid($0)", "cr_sigmoid($0)", "cr_sigmoid($0)"];
     /// ln(1 + e^x), computed stably
     Softplus "softplus" (x) => k::softplus(x), latex r"\operatorname{softplus}\left($0\right)",

@@ -15,7 +15,7 @@ pub mod callables;
 mod functions;
 pub mod kernels;
 
-pub use callables::{Callable, Reducer};
+pub use callables::{Callable, Constant, Reducer};
 pub use functions::{Code, Func, FuncRow, Kernel};
 
 /// How tightly an operator binds, loosest first. An operand is parenthesised when its own
@@ -84,7 +84,8 @@ pub struct OperatorRow {
 pub const OPERATORS: [OperatorRow; 7] = [
     row(Operator::Add, " + ", " + ", Precedence::Sum, Fixity::InfixLeft),
     row(Operator::Sub, " - ", " - ", Precedence::Sum, Fixity::InfixLeft),
-    row(Operator::Mul, "*", " \\cdot ", Precedence::Product, Fixity::InfixLeft),
+    // LaTeX: a space between factors; the printer writes `\\cdot` before a number.
+    row(Operator::Mul, "*", " ", Precedence::Product, Fixity::InfixLeft),
     row(Operator::Div, "/", "/", Precedence::Product, Fixity::InfixLeft),
     row(Operator::Neg, "-", "-", Precedence::Prefix, Fixity::Prefix),
     row(Operator::Pos, "+", "+", Precedence::Prefix, Fixity::Prefix),

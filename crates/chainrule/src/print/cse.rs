@@ -16,7 +16,7 @@ pub fn cse_program(g: &Graph, outputs: &[(String, NodeId)]) -> String {
     let mut names = HashMap::default();
     let mut temps = Vec::new();
     for &n in &order {
-        let leaf = matches!(g.op(n), Op::Var(_) | Op::Const(_));
+        let leaf = matches!(g.op(n), Op::Var(_) | Op::Const(_) | Op::Named(_));
         if !leaf && uses[n.index()] > 1 {
             temps.push(n);
             names.insert(n, format!("{prefix}{}", temps.len()));

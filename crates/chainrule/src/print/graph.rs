@@ -326,7 +326,7 @@ const LEAF_FILL: &str = "#e3f6e3";
 /// nodes orange boxes, variables and constants green.
 #[cfg_attr(not(feature = "svg"), allow(dead_code))]
 fn colours(g: &Graph, n: NodeId, role: Role) -> (&'static str, &'static str, &'static str) {
-    let leaf = matches!(g.op(n), Op::Var(_) | Op::Const(_));
+    let leaf = matches!(g.op(n), Op::Var(_) | Op::Const(_) | Op::Named(_));
     match role {
         Role::Primal if leaf => (LEAF_FILL, PRIMAL_LINE, "ellipse"),
         Role::Primal => (PRIMAL_FILL, PRIMAL_LINE, "ellipse"),
@@ -343,7 +343,8 @@ fn color(hex: &str) -> Color {
 /// The short label of a node: `+`, `*`, `^`, `sin`, `x`, `2.5`.
 pub fn label(g: &Graph, n: NodeId) -> String {
     match g.op(n) {
-        Op::Const(_) => super::format_number(g.value(n).unwrap_or(f64::NAN)),
+        Op::Const(c) => super::format_constant(c),
+        Op::Named(c) => c.name().into(),
         Op::Var(v) => g.var_name(v).to_string(),
         Op::Add => "+".into(),
         Op::Mul => "*".into(),

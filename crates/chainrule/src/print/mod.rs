@@ -15,9 +15,9 @@ pub mod graph;
 mod number;
 
 pub use cse::cse_program;
-pub use number::{format_float, format_number, latex_name};
+pub use number::{format_constant, format_float, format_number, latex_name};
 
-use crate::graph::{Func, Graph, NodeId, Op};
+use crate::graph::{Func, Graph, NodeId, Number, Op};
 use crate::operators::{Operator, Precedence};
 use rustc_hash::FxHashMap as HashMap;
 
@@ -40,7 +40,14 @@ const ATOM: u8 = Precedence::Atom as u8;
 enum Piece {
     Text(String),
     Static(&'static str),
-    Node { id: NodeId, level: u8, negate: bool },
+    /// A node to print at `level`, negated; with `numerator`, a product's exact coefficient
+    /// `p/q` prints as `p` (the product's printer writes `/q` after it).
+    Node {
+        id: NodeId,
+        level: u8,
+        negate: bool,
+        numerator: bool,
+    },
 }
 
 /// The name of a derivative: `d/dx` for the first order, `d2/dx2` for the second, ...
@@ -62,6 +69,7 @@ pub fn text_size(g: &Graph, id: NodeId) -> u64 {
     for &n in &order {
         let own: u64 = match g.op(n) {
             Op::Var(v) => g.var_name(v).len() as u64,
+            Op::Named(c) => c.name().len() as u64,
             Op::Const(_) => 8,
             Op::Func(f) => f.name().len() as u64 + 2,
             _ => 3,
@@ -111,10 +119,10 @@ impl Printer<'_> {
     /// Prints `root` in full (even when it has a name) and its operands by name where named.
     fn render(&self, root: NodeId) -> String {
         let mut out = String::new();
-        let mut stack = vec![Piece::Node { id: root, level: 0, negate: false }];
+        let mut stack = vec![self.node(root, 0, false)];
         let mut first = true;
         while let Some(piece) = stack.pop() {
-            let (id, level, negate) = match piece {
+            let (id, level, negate, numerator) = match piece {
                 Piece::Text(t) => {
                     out.push_str(&t);
                     continue;
@@ -123,7 +131,7 @@ impl Printer<'_> {
                     out.push_str(t);
                     continue;
                 }
-                Piece::Node { id, level, negate } => (id, level, negate),
+                Piece::Node { id, level, negate, numerator } => (id, level, negate, numerator),
             };
             let named = !first && self.names.contains_key(&id);
             first = false;
@@ -139,7 +147,7 @@ impl Printer<'_> {
             if wrap {
                 pieces.push(Piece::Static(if self.latex() { "\\left(" } else { "(" }));
             }
-            self.expand(id, if wrap { 0 } else { level }, negate, &mut pieces);
+            self.expand(id, if wrap { 0 } else { level }, negate, numerator, &mut pieces);
             if wrap {
                 pieces.push(Piece::Static(if self.latex() { "\\right)" } else { ")" }));
             }
@@ -165,13 +173,28 @@ impl Printer<'_> {
     /// `Some(k)` when `id` is `base ^ -k` for a constant `k > 0` (printed `1/base^k`).
     /// A constant base keeps the `^-k` form: `0^-3` stays unfolded (it is infinite), and
     /// `1/0^3` would read back as `1/0`, another node.
-    fn reciprocal(&self, id: NodeId) -> Option<(NodeId, f64)> {
+    fn reciprocal(&self, id: NodeId) -> Option<(NodeId, Number)> {
         if self.named(id) || self.g.op(id) != Op::Pow || self.g.value(self.g.args(id)[0]).is_some()
         {
             return None;
         }
-        let e = self.g.value(self.g.args(id)[1])?;
-        (e < 0.0).then(|| (self.g.args(id)[0], -e))
+        let e = self.g.number_of(self.g.args(id)[1])?;
+        e.is_negative().then(|| (self.g.args(id)[0], (-e)))
+    }
+
+    /// The denominator `q > 1` of the exact coefficient of product `id` (negated when
+    /// `negate`), printed after the product: `x*y/3`, `1/(3*x^2)`.
+    fn coefficient_denominator(&self, id: NodeId) -> Option<i64> {
+        let (mut leaf, mut partner) = (id, id);
+        while self.g.op(leaf) == Op::Mul && !self.named(leaf) {
+            (leaf, partner) = (self.g.args(leaf)[0], self.g.args(leaf)[1]);
+        }
+        // An unfoldable pair of numbers (an underflow) prints as it is.
+        if self.named(leaf) || self.g.number_of(partner).is_some() {
+            return None;
+        }
+        let (_, q) = self.g.number_of(leaf)?.fraction();
+        (q > 1).then_some(q)
     }
 
     /// The precedence level of `id` as printed (negated when `negate`).
@@ -180,15 +203,17 @@ impl Printer<'_> {
             return if negate { UNARY } else { ATOM };
         }
         match self.g.op(id) {
-            Op::Const(_) => {
-                let v = self.g.value(id).unwrap_or(0.0);
+            Op::Const(n) => {
+                let v = n.to_f64();
                 if (v < 0.0) != negate && v != 0.0 {
                     UNARY
+                } else if n.fraction().1 > 1 {
+                    PRODUCT
                 } else {
                     ATOM
                 }
             }
-            Op::Var(_) | Op::Func(_) | Op::LogSumExp => {
+            Op::Var(_) | Op::Named(_) | Op::Func(_) | Op::LogSumExp => {
                 if negate {
                     UNARY
                 } else {
@@ -216,7 +241,7 @@ impl Printer<'_> {
 
     fn product_level(&self, id: NodeId, negate: bool) -> u8 {
         let (a, b) = (self.g.args(id)[0], self.g.args(id)[1]);
-        if self.reciprocal(b).is_some() {
+        if self.reciprocal(b).is_some() || self.coefficient_denominator(id).is_some() {
             return PRODUCT;
         }
         match self.g.value(a).filter(|_| !self.named(a)) {
@@ -231,27 +256,36 @@ impl Printer<'_> {
     }
 
     fn node(&self, id: NodeId, level: u8, negate: bool) -> Piece {
-        Piece::Node { id, level, negate }
+        Piece::Node { id, level, negate, numerator: false }
     }
 
-    fn expand(&self, id: NodeId, level: u8, negate: bool, out: &mut Vec<Piece>) {
+    /// `id` with its exact coefficient's numerator only (see [`Piece::Node`]).
+    fn numerator(&self, id: NodeId, level: u8, negate: bool) -> Piece {
+        Piece::Node { id, level, negate, numerator: true }
+    }
+
+    fn expand(&self, id: NodeId, level: u8, negate: bool, numerator: bool, out: &mut Vec<Piece>) {
         let g = self.g;
         let args = g.args(id);
         match g.op(id) {
-            Op::Const(_) => {
-                let v = g.value(id).unwrap_or(0.0);
-                out.push(Piece::Text(self.number(if negate { -v } else { v })));
+            Op::Const(n) => {
+                let n = if negate { -n } else { n };
+                let n = if numerator { n.fraction().0 } else { n };
+                out.push(Piece::Text(self.number(n)));
             }
-            Op::Mul => self.expand_product(id, level, negate, out),
+            Op::Mul => self.expand_product(id, level, negate, numerator, out),
             Op::Pow if self.reciprocal(id).is_some() => {
                 out.push(Piece::Static(if negate { "-" } else { "" }));
-                self.expand_fraction(None, id, out);
+                self.expand_fraction(None, None, id, out);
             }
             _ if negate => {
                 out.push(Piece::Static("-"));
                 out.push(self.node(id, POWER, false));
             }
             Op::Var(v) => out.push(Piece::Text(self.variable(g.var_name(v)))),
+            Op::Named(c) => {
+                out.push(Piece::Static(if self.latex() { c.latex() } else { c.name() }))
+            }
             Op::Add => {
                 out.push(self.node(args[0], SUM, false));
                 let minus = self.is_negative(args[1]);
@@ -296,59 +330,143 @@ impl Printer<'_> {
         }
     }
 
-    fn expand_product(&self, id: NodeId, level: u8, negate: bool, out: &mut Vec<Piece>) {
+    fn expand_product(
+        &self,
+        id: NodeId,
+        level: u8,
+        negate: bool,
+        numerator: bool,
+        out: &mut Vec<Piece>,
+    ) {
         let (a, b) = (self.g.args(id)[0], self.g.args(id)[1]);
+        let denominator = if numerator { None } else { self.coefficient_denominator(id) };
         if self.reciprocal(b).is_some() {
-            return self.expand_fraction(Some((a, negate)), b, out);
+            let top = Piece::Node {
+                id: a,
+                level: PRODUCT,
+                negate,
+                numerator: numerator || denominator.is_some(),
+            };
+            return self.expand_fraction(Some(top), denominator, b, out);
         }
-        let times = self.spell(Operator::Mul);
-        match self.g.value(a).filter(|_| !self.named(a)) {
-            Some(v) => match if negate { -v } else { v } {
-                1.0 => out.push(self.node(b, level, false)),
-                -1.0 => {
-                    out.push(Piece::Static("-"));
-                    out.push(self.node(b, POWER, false));
+        if let Some(q) = denominator {
+            let top = self.numerator(id, PRODUCT, negate);
+            return self.push_over(top, q, out);
+        }
+        let times = self.times_before(b);
+        let coefficient = self.g.number_of(a).filter(|_| !self.named(a));
+        match coefficient.map(|c| if negate { -c } else { c }) {
+            Some(c) => {
+                let c = if numerator { c.fraction().0 } else { c };
+                match c.to_f64() {
+                    1.0 => out.push(self.node(b, level, false)),
+                    -1.0 => {
+                        out.push(Piece::Static("-"));
+                        out.push(self.node(b, POWER, false));
+                    }
+                    _ => {
+                        out.push(Piece::Text(self.number(c)));
+                        out.push(Piece::Static(times));
+                        out.push(self.node(b, POWER, false));
+                    }
                 }
-                c => {
-                    out.push(Piece::Text(self.number(c)));
-                    out.push(Piece::Static(times));
-                    out.push(self.node(b, POWER, false));
-                }
-            },
+            }
             None if negate && self.g.coefficient(id) >= 0.0 => {
                 out.push(Piece::Static("-"));
-                out.push(self.node(id, POWER, false));
+                out.push(Piece::Node { id, level: POWER, negate: false, numerator });
             }
             None => {
-                out.push(self.node(a, PRODUCT, negate));
+                out.push(Piece::Node { id: a, level: PRODUCT, negate, numerator });
                 out.push(Piece::Static(times));
                 out.push(self.node(b, POWER, false));
             }
         }
     }
 
-    /// `numerator / base^k` for `reciprocal = base^-k`; no numerator means `1`.
+    /// `top / q` (`\frac{top}{q}`, with the sign before the fraction in LaTeX).
+    fn push_over(&self, top: Piece, q: i64, out: &mut Vec<Piece>) {
+        if !self.latex() {
+            return out.extend([top, Piece::Text(format!("/{q}"))]);
+        }
+        let top = match top {
+            Piece::Node { id, level, negate, numerator } if self.is_negative(id) != negate => {
+                out.push(Piece::Static("-"));
+                Piece::Node { id, level, negate: !negate, numerator }
+            }
+            other => other,
+        };
+        out.extend([Piece::Static("\\frac{"), top, Piece::Text(format!("}}{{{q}}}"))]);
+    }
+
+    /// The multiplication sign before factor `b`: `*` in text; in LaTeX a space, or
+    /// `\cdot` where `b` starts with a number (`2 x`, `2 \cdot 3^{x}`).
+    fn times_before(&self, b: NodeId) -> &'static str {
+        if !self.latex() {
+            return self.spell(Operator::Mul);
+        }
+        let mut first = b;
+        while !self.named(first) && matches!(self.g.op(first), Op::Mul | Op::Pow) {
+            first = self.g.args(first)[0];
+        }
+        match self.g.op(first) {
+            Op::Const(_) if !self.named(first) => " \\cdot ",
+            _ => self.spell(Operator::Mul),
+        }
+    }
+
+    /// `numerator / (q*base^k)` for `reciprocal = base^-k`; no numerator means `1`, no
+    /// `q` means 1.
     fn expand_fraction(
         &self,
-        numerator: Option<(NodeId, bool)>,
+        numerator: Option<Piece>,
+        q: Option<i64>,
         reciprocal: NodeId,
         out: &mut Vec<Piece>,
     ) {
         let (base, k) = self.reciprocal(reciprocal).expect("a reciprocal");
         let latex = self.latex();
+        // LaTeX writes the sign before the fraction: `-\\frac{1}{2 x}`.
+        let numerator = numerator.map(|piece| match piece {
+            Piece::Node { id, negate, numerator, .. }
+                if latex && self.is_negative(id) != negate =>
+            {
+                out.push(Piece::Static("-"));
+                Piece::Node { id, level: 0, negate: !negate, numerator }
+            }
+            Piece::Node { id, negate, numerator, .. } => {
+                Piece::Node { id, level: if latex { 0 } else { PRODUCT }, negate, numerator }
+            }
+            other => other,
+        });
         out.push(Piece::Static(if latex { "\\frac{" } else { "" }));
-        match numerator {
-            Some((a, negate)) => out.push(self.node(a, if latex { 0 } else { PRODUCT }, negate)),
-            None => out.push(Piece::Static("1")),
-        }
+        out.push(numerator.unwrap_or(Piece::Static("1")));
         out.push(Piece::Static(if latex { "}{" } else { "/" }));
-        if k == 1.0 {
-            out.push(self.node(base, if latex { 0 } else { POWER }, false));
+        let grouped = q.is_some() && !latex;
+        if grouped {
+            out.push(Piece::Static("("));
+        }
+        if let Some(q) = q {
+            out.push(Piece::Text(q.to_string()));
+            out.push(Piece::Static(self.times_before(base)));
+        }
+        if k.is_one() {
+            // After `q*` inside brackets a product base needs no brackets of its own.
+            let level = match (latex, q) {
+                (true, _) => 0,
+                (false, Some(_)) => PRODUCT,
+                (false, None) => POWER,
+            };
+            out.push(self.node(base, level, false));
         } else {
             out.push(self.node(base, ATOM, false));
             out.push(Piece::Static(if latex { "^{" } else { "^" }));
-            out.push(Piece::Text(self.number(k)));
+            let text = self.number(k);
+            let wrap = !latex && k.fraction().1 > 1;
+            out.push(Piece::Text(if wrap { format!("({text})") } else { text }));
             out.push(Piece::Static(if latex { "}" } else { "" }));
+        }
+        if grouped {
+            out.push(Piece::Static(")"));
         }
         out.push(Piece::Static(if latex { "}" } else { "" }));
     }
@@ -371,11 +489,11 @@ impl Printer<'_> {
         out.push(Piece::Static(rest));
     }
 
-    fn number(&self, v: f64) -> String {
+    fn number(&self, n: Number) -> String {
         if self.latex() {
-            number::latex_number(v)
+            number::latex_constant(n)
         } else {
-            format_number(v)
+            format_constant(n)
         }
     }
 

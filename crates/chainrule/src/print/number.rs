@@ -1,6 +1,35 @@
 //! Numbers and names: shortest round-trip floats, LaTeX forms.
 
+use crate::graph::Number;
 use std::f64::consts::{E, PI};
+
+/// A number as the text form writes it: an exact `p/q` (or whole `p`), or the shortest float.
+pub fn format_constant(n: Number) -> String {
+    match n.fraction() {
+        (p, 1) => format_float(p.to_f64()),
+        (p, q) => format!("{}/{q}", format_float(p.to_f64())),
+    }
+}
+
+/// A number in LaTeX: `\frac{1}{3}`, `-\frac{2}{3}`, `1.5 \times 10^{-7}`.
+pub fn latex_constant(n: Number) -> String {
+    match n.fraction() {
+        (p, 1) => latex_float(p.to_f64()),
+        (p, q) if p.is_negative() => format!("-\\frac{{{}}}{{{q}}}", latex_float(-p.to_f64())),
+        (p, q) => format!("\\frac{{{}}}{{{q}}}", latex_float(p.to_f64())),
+    }
+}
+
+/// A float in LaTeX: `1.5 \times 10^{-7}`.
+fn latex_float(v: f64) -> String {
+    let text = format_float(v);
+    match text.split_once('e') {
+        Some((mantissa, exponent)) if !mantissa.is_empty() && mantissa != "-" => {
+            format!("{mantissa} \\times 10^{{{exponent}}}")
+        }
+        _ => text,
+    }
+}
 
 /// The shortest text that reads back to the same f64: whole numbers without `.0`,
 /// exponent form for very large or small magnitudes, `pi` and `e` by name.
@@ -31,21 +60,6 @@ pub fn format_float(v: f64) -> String {
         format!("{v:e}")
     } else {
         format!("{v}")
-    }
-}
-
-/// A number in LaTeX: `\pi`, `e`, `1.5 \times 10^{-7}`.
-pub fn latex_number(v: f64) -> String {
-    let text = format_number(v);
-    match text.as_str() {
-        "pi" => "\\pi".into(),
-        "-pi" => "-\\pi".into(),
-        _ => match text.split_once('e') {
-            Some((mantissa, exponent)) if !mantissa.is_empty() && mantissa != "-" => {
-                format!("{mantissa} \\times 10^{{{exponent}}}")
-            }
-            _ => text,
-        },
     }
 }
 

@@ -14,7 +14,7 @@
 //! One pass usually reaches the fixed point; the driver repeats until the roots stop changing.
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{walk, Graph, NodeId, Op};
+use crate::graph::{walk, Graph, NodeId, Number, Op};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The canonical forms of `roots`, in the same graph.
@@ -47,7 +47,7 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             continue;
         }
         let rebuilt = match g.op(n) {
-            Op::Const(_) | Op::Var(_) => n,
+            Op::Const(_) | Op::Named(_) | Op::Var(_) => n,
             Op::Add => {
                 let leaves = leaves(g, n, Op::Add, &absorbed, &new);
                 rebuild_sum(g, &leaves, &shared)
@@ -127,13 +127,13 @@ fn leaves(
 
 /// Adds `value` to the entry for `key`, keeping first-seen order.
 fn accumulate_coefficient(
-    list: &mut Vec<(NodeId, f64)>,
+    list: &mut Vec<(NodeId, Number)>,
     index: &mut HashMap<NodeId, usize>,
     key: NodeId,
-    value: f64,
+    value: Number,
 ) {
     match index.get(&key) {
-        Some(&i) => list[i].1 += value,
+        Some(&i) => list[i].1 = list[i].1 + value,
         None => {
             index.insert(key, list.len());
             list.push((key, value));
@@ -167,38 +167,38 @@ fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<Vec<NodeId>>
 /// A sum of `leaves`; `shared` holds rebuilt nodes with several users, over which a
 /// coefficient is not distributed (that would compute the sum twice).
 fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
-    let mut constant = 0.0;
-    let mut terms: Vec<(NodeId, f64)> = Vec::new();
+    let mut constant = Number::int(0);
+    let mut terms: Vec<(NodeId, Number)> = Vec::new();
     let mut index = HashMap::default();
-    let mut stack: Vec<(f64, NodeId)> = leaves.iter().rev().map(|&l| (1.0, l)).collect();
+    let one = Number::int(1);
+    let mut stack: Vec<(Number, NodeId)> = leaves.iter().rev().map(|&l| (one, l)).collect();
     while let Some((scale, leaf)) = stack.pop() {
-        if let Some(v) = g.value(leaf) {
-            constant += scale * v;
+        if let Some(v) = g.number_of(leaf) {
+            constant = constant + (scale * v);
             continue;
         }
         let (c, t) = g.split_coefficient(leaf);
-        let unit = scale * c == 1.0;
-        let spread =
-            g.op(t) == Op::Add && (unit || (scale * c).fract() == 0.0 && !shared.contains(&t));
+        let sc = scale * c;
+        let spread = g.op(t) == Op::Add && (sc.is_one() || sc.is_integer() && !shared.contains(&t));
         match small_flat(g, t, Op::Add, SMALL).filter(|_| spread) {
-            Some(inner) => stack.extend(inner.into_iter().rev().map(|i| (scale * c, i))),
-            None => accumulate_coefficient(&mut terms, &mut index, t, scale * c),
+            Some(inner) => stack.extend(inner.into_iter().rev().map(|i| (sc, i))),
+            None => accumulate_coefficient(&mut terms, &mut index, t, sc),
         }
     }
     let mut scaled: Vec<NodeId> =
-        terms.into_iter().filter(|&(_, c)| c != 0.0).map(|(t, c)| g.scale(c, t)).collect();
-    scaled.sort_by(|&a, &b| g.canonical_cmp(a, b));
+        terms.into_iter().filter(|&(_, c)| !c.is_zero()).map(|(t, c)| g.scale(c, t)).collect();
+    scaled.sort_by(|&a, &b| g.sum_cmp(a, b));
     let all_negative = scaled.iter().all(|&t| g.coefficient(t) < 0.0);
-    let constant_first = constant > 0.0 && all_negative;
-    let mut acc = constant_first.then(|| g.constant(constant));
+    let constant_first = constant.to_f64() > 0.0 && all_negative;
+    let mut acc = constant_first.then(|| g.number(constant));
     for t in scaled {
         acc = Some(match acc {
             Some(a) => g.add(a, t),
             None => t,
         });
     }
-    if constant != 0.0 && !constant_first {
-        let c = g.constant(constant);
+    if !constant.is_zero() && !constant_first {
+        let c = g.number(constant);
         acc = Some(match acc {
             Some(a) => g.add(a, c),
             None => c,
@@ -207,9 +207,9 @@ fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> No
     acc.unwrap_or_else(|| g.constant(0.0))
 }
 
-/// `a ^ b`, raising a small product factor by factor for a whole positive `b`.
+/// `a ^ b`, raising a small product factor by factor for a whole `b`.
 fn power(g: &mut Graph, a: NodeId, b: NodeId, shared: &HashSet<NodeId>) -> NodeId {
-    let whole = g.value(b).is_some_and(|e| e > 0.0 && e.fract() == 0.0);
+    let whole = g.value(b).is_some_and(|e| e != 0.0 && e.fract() == 0.0);
     if whole && g.op(a) == Op::Mul {
         if let Some(factors) = small_flat(g, a, Op::Mul, SMALL) {
             let raised: Vec<NodeId> = factors.into_iter().map(|f| g.pow(f, b)).collect();
@@ -219,23 +219,49 @@ fn power(g: &mut Graph, a: NodeId, b: NodeId, shared: &HashSet<NodeId>) -> NodeI
     g.pow(a, b)
 }
 
+/// The leaves with each unshared whole power of a small product opened into its factors
+/// (`(2*pi*s)^-2` is `(2*pi)^-2 * s^-2` there), so that they combine with the others.
+fn open_powers_of_products(
+    g: &mut Graph,
+    leaves: &[NodeId],
+    shared: &HashSet<NodeId>,
+) -> Vec<NodeId> {
+    let mut out = Vec::with_capacity(leaves.len());
+    for &leaf in leaves {
+        let opened = (g.op(leaf) == Op::Pow && !shared.contains(&leaf))
+            .then(|| (g.args(leaf)[0], g.args(leaf)[1]))
+            .filter(|&(base, e)| {
+                g.op(base) == Op::Mul && g.number_of(e).is_some_and(|n| n.is_integer())
+            })
+            .and_then(|(base, e)| Some((small_flat(g, base, Op::Mul, SMALL)?, e)));
+        match opened {
+            Some((factors, e)) => out.extend(factors.into_iter().map(|f| g.pow(f, e))),
+            None => out.push(leaf),
+        }
+    }
+    out
+}
+
 fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
-    let mut coefficient = 1.0;
+    let leaves = &open_powers_of_products(g, leaves, shared);
+    let mut coefficient = Number::int(1);
     let mut factors: Vec<(NodeId, NodeId)> = Vec::new();
     let mut index: HashMap<NodeId, usize> = HashMap::default();
     for &leaf in leaves {
-        let (c, rest) = match g.value(leaf) {
+        let (c, rest) = match g.number_of(leaf) {
             Some(v) => (v, None),
             None => {
                 let (c, rest) = g.split_coefficient(leaf);
                 (c, Some(rest))
             }
         };
-        if !Graph::foldable(coefficient * c, &[coefficient, c]) {
+        let next = coefficient * c;
+        if !next.is_exact() && !Graph::foldable(next.to_f64(), &[coefficient.to_f64(), c.to_f64()])
+        {
             // The coefficient would underflow or overflow: keep the product as it was.
             return leaves.iter().skip(1).fold(leaves[0], |acc, &f| g.mul(acc, f));
         }
-        coefficient *= c;
+        coefficient = next;
         let Some(rest) = rest else { continue };
         let (base, exponent) = match g.op(rest) {
             Op::Pow => (g.args(rest)[0], g.args(rest)[1]),
@@ -249,26 +275,26 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -
             }
         }
     }
-    if coefficient == 0.0 {
+    if coefficient.is_zero() {
         return g.constant(0.0);
     }
     let (mut numerator, mut denominator) = (Vec::new(), Vec::new());
     for (base, exponent) in factors {
-        match g.value(exponent) {
-            Some(e) if e < 0.0 => {
-                let positive = g.constant(-e);
+        match g.number_of(exponent) {
+            Some(e) if e.is_negative() => {
+                let positive = g.number(-e);
                 denominator.push(g.pow(base, positive));
             }
             _ => numerator.push(g.pow(base, exponent)),
         }
     }
     numerator.retain(|&f| g.value(f) != Some(1.0));
-    numerator.sort_by(|&a, &b| g.canonical_cmp(a, b));
-    denominator.sort_by(|&a, &b| g.canonical_cmp(a, b));
+    numerator.sort_by(|&a, &b| g.product_cmp(a, b));
+    denominator.sort_by(|&a, &b| g.product_cmp(a, b));
     if let ([sum], true) = (numerator.as_slice(), denominator.is_empty()) {
         if g.op(*sum) == Op::Add
-            && coefficient != 1.0
-            && coefficient.fract() == 0.0
+            && !coefficient.is_one()
+            && coefficient.is_integer()
             && !shared.contains(sum)
         {
             if let Some(terms) = small_flat(g, *sum, Op::Add, SMALL) {
@@ -286,7 +312,7 @@ fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -
             let head = g.scale(coefficient, first);
             factors.fold(head, |acc, f| g.mul(acc, f))
         }
-        None => g.constant(coefficient),
+        None => g.number(coefficient),
     };
     if denominator.is_empty() {
         return top;
