@@ -136,7 +136,7 @@ fn case(src: &str, wrt: &[String]) -> Case {
     let mut f = Formula::parse(src).unwrap();
     let tape = f.gradient_tape(wrt).unwrap();
     let native = compile_native(&tape).unwrap();
-    Case { tape, native, vars: f.vars.clone() }
+    Case { tape, native, vars: f.var_names().into_iter().map(str::to_string).collect() }
 }
 
 /// The tape's input vector from named values.

@@ -14,7 +14,7 @@ fn main() {
     let t = Instant::now();
     drop(program);
     println!("dropping the tree: {:?}", t.elapsed());
-    let vars: Vec<_> = lowered.vars.iter().map(|v| g.var(v)).collect();
+    let vars: Vec<_> = lowered.vars.iter().map(|&v| g.var_node(v)).collect();
     let t = Instant::now();
     let grad = chainrule::diff::grad(&mut g, lowered.root, &vars).unwrap();
     println!("gradient: {:?} ({} nodes)", t.elapsed(), g.len());

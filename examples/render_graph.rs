@@ -13,7 +13,7 @@ fn main() {
     let text = std::fs::read_to_string(&source).unwrap_or(source);
     let mut f = Formula::parse(&text).unwrap_or_else(|e| panic!("{}", e.render(&text)));
     let view = f.graph_view(&wrt, 1).unwrap();
-    let svg = view.svg(&f.graph);
+    let svg = view.svg(f.graph());
     std::fs::write(std::path::Path::new(&png).with_extension("svg"), &svg).unwrap();
     let mut options = resvg::usvg::Options::default();
     let fonts = options.fontdb_mut();

@@ -12,8 +12,7 @@ fn main() {
         names: vec!["x1".into(), "x2".into(), "y".into()],
         columns: vec![vec![0.0, 0.0, 1.0, 1.0], vec![0.0, 1.0, 0.0, 1.0], vec![0.0, 1.0, 1.0, 0.0]],
     };
-    let patterns: Vec<String> = ["w*", "b*", "v*", "c"].iter().map(|p| p.to_string()).collect();
-    let params = train::select_params(&model.vars, &patterns).unwrap();
+    let params = train::select_params(&model.var_names(), &["w*", "b*", "v*", "c"]).unwrap();
     let start = train::initial_params(&model, &params, 0);
     let net = Model::new(&mut model, &params, &data).unwrap();
     let options = TrainOptions {
@@ -38,10 +37,8 @@ fn main() {
         inputs.retain(|(n, _)| !["x1", "x2", "y"].contains(&n.as_str()));
         inputs.extend(data.names.iter().cloned().zip(data.columns.iter().map(|c| c[row])));
         let values: Vec<f64> =
-            predict.vars.iter().map(|v| inputs.iter().find(|(n, _)| n == v).unwrap().1).collect();
-        let out =
-            chainrule::eval::evaluate(&predict.graph, &[predict.root], &predict.vars, &values)
-                .unwrap()[0];
+            predict.vars().map(|v| inputs.iter().find(|(n, _)| *n == v.name).unwrap().1).collect();
+        let out = predict.compile(&[predict.root()]).unwrap().run(&values, &mut Vec::new())[0];
         println!("{} xor {} = {:.4}", data.columns[0][row], data.columns[1][row], out);
     }
 }

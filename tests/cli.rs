@@ -153,6 +153,51 @@ fn a_formula_starting_with_minus_is_an_argument() {
     assert_eq!(run(&["diff", "-x^2", "--wrt", "x"]).stdout, "d/dx = -2*x\n");
 }
 
+/// Formulas whose derivatives print differently simplified together than one by one.
+const SHARED: [(&str, &str); 3] = [
+    ("mse(p, t)", "p,t"),
+    ("h = sigmoid(w1*x + b1); out = sigmoid(w2*h + b2); mse(out, y)", "w1,w2"),
+    ("z1 = w1*x + b1; h = tanh(z1); out = w2*h + b2; (out - y)^2", "w1,b1,w2,b2"),
+];
+
+#[test]
+fn diff_prints_the_library_s_derivative_lines() {
+    for (formula, wrt) in SHARED {
+        let names: Vec<&str> = wrt.split(',').collect();
+        for order in [1, 2] {
+            let mut f = chainrule::Formula::parse(formula).unwrap();
+            let lines = f.derivative_lines(&names, order).unwrap();
+            let printed = run(&["diff", formula, "--wrt", wrt, "--order", &order.to_string()]);
+            assert_eq!(printed.stdout, lines, "{formula} order {order}");
+        }
+    }
+}
+
+#[test]
+fn check_verifies_the_printed_derivatives() {
+    for (formula, wrt) in SHARED {
+        let names: Vec<String> = chainrule::Formula::parse(formula)
+            .unwrap()
+            .var_names()
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let values: Vec<f64> = (0..names.len()).map(|i| 0.3 + 0.2 * i as f64).collect();
+        let at: Vec<String> = names.iter().zip(&values).map(|(n, v)| format!("{n}={v}")).collect();
+        let checked = run(&["check", formula, "--at", &at.join(",")]);
+        assert_eq!(checked.status, 0, "{}", checked.stderr);
+        let printed = run(&["grad", formula]).stdout;
+        for (line, derivative) in checked.stdout.lines().skip(1).zip(printed.lines()) {
+            let (label, text) = derivative.split_once(" = ").unwrap();
+            let value = common::eval_text(text, &names, &values);
+            let symbolic = line.split_whitespace().nth(2).unwrap();
+            assert!(line.trim_start().starts_with(label), "{line} vs {derivative}");
+            assert_eq!(symbolic, chainrule::print::format_float(value), "{formula}: {label}");
+        }
+        assert!(wrt.split(',').all(|w| names.iter().any(|n| n == w)));
+    }
+}
+
 // ------------------------------------------------------------------ no silent wrong answers
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use chainrule::{diff, print, simplify, Error, ErrorKind, Formula};
+use chainrule::{diff, simplify, Error, ErrorKind, Formula};
 use proptest::prelude::*;
 
 fn expand(case: &serde_json::Value) -> Option<String> {
@@ -142,9 +142,10 @@ fn too_large_numbers_are_refused() {
 fn pipeline(src: &str) -> Result<String, Error> {
     let mut f = Formula::parse(src)?;
     let vars = f.var_nodes();
-    let g = diff::grad(&mut f.graph, f.root, &vars)?;
-    let s = simplify::simplify(&mut f.graph, &g)?;
-    Ok(s.iter().map(|&d| print::text(&f.graph, d) + &print::latex(&f.graph, d)).collect())
+    let root = f.root();
+    let g = diff::grad(f.graph_mut(), root, &vars)?;
+    let s = simplify::simplify(f.graph_mut(), &g)?;
+    Ok(s.iter().map(|&d| f.text(d) + &f.latex(d)).collect())
 }
 
 proptest! {

@@ -15,11 +15,12 @@ struct Sizes {
 fn sizes(src: &str) -> Sizes {
     let mut f = Formula::parse(src).unwrap();
     let vars = f.var_nodes();
-    let formula = walk::reachable(&f.graph, &[f.root]).len();
-    let raw_roots = diff::grad(&mut f.graph, f.root, &vars).unwrap();
-    let raw = walk::reachable(&f.graph, &raw_roots).len();
-    let simple_roots = simplify::simplify(&mut f.graph, &raw_roots).unwrap();
-    let simplified = walk::reachable(&f.graph, &simple_roots).len();
+    let root = f.root();
+    let formula = walk::reachable(f.graph(), &[root]).len();
+    let raw_roots = diff::grad(f.graph_mut(), root, &vars).unwrap();
+    let raw = walk::reachable(f.graph(), &raw_roots).len();
+    let simple_roots = simplify::simplify(f.graph_mut(), &raw_roots).unwrap();
+    let simplified = walk::reachable(f.graph(), &simple_roots).len();
     Sizes { formula, raw, simplified }
 }
 
@@ -89,7 +90,7 @@ fn the_cse_print_of_a_deep_chain_grows_linearly() {
     let length = |depth: usize| {
         let mut f = Formula::parse(&chain(depth)).unwrap();
         let d = f.derivative("x", 1).unwrap();
-        print::cse_program(&f.graph, &[("d/dx".into(), d)]).len()
+        print::cse_program(f.graph(), &[("d/dx".into(), d)]).len()
     };
     let (small, large) = (length(250), length(1000));
     println!("cse text: {small} bytes at depth 250, {large} at depth 1000");

@@ -34,7 +34,7 @@ fn fused_division_is_the_accurate_one() {
     // -x/x at 1.9: a / b gives exactly -1 where a * (1/b) gives -0.9999999999999999, and
     // acos amplifies the difference (found by the pipeline fuzzer).
     let f = Formula::parse("acos(-x/x)").unwrap();
-    let tape = compile(&f.graph, &[f.root], &f.vars).unwrap();
+    let tape = compile(f.graph(), &[f.root()], f.var_ids()).unwrap();
     assert_eq!(tape.run(&[1.9f64], &mut Vec::new())[0], std::f64::consts::PI);
 }
 
@@ -76,7 +76,7 @@ fn the_node_limit_stops_high_orders_cleanly() {
     assert!(err.contains("the graph would exceed the limit of 200000 nodes"), "{err}");
     assert!(err.contains("--node-limit"), "{err}");
     let mut f = Formula::parse("sin(x)*exp(x)*tanh(x*y)/(1 + x^2)").unwrap();
-    f.graph.set_node_limit(50_000);
+    f.graph_mut().set_node_limit(50_000);
     assert!(matches!(
         f.derivative("x", 20).unwrap_err().kind,
         ErrorKind::TooManyNodes { limit: 50_000 }
@@ -113,16 +113,19 @@ fn the_size_and_depth_limits_can_be_raised() {
         Formula::parse_with("x + 1", ParseOptions { max_bytes: 3, ..ParseOptions::default() })
             .unwrap_err();
     assert_eq!(error.kind, ErrorKind::TooLarge { size: 5, limit: 3 });
-    assert!(error.hint.unwrap().contains("--max-bytes"));
+    assert!(error.hint.unwrap().contains("ParseOptions::max_bytes"));
     let (status, _, err) = chainrule(&["diff", "x + 1", "--wrt", "x", "--max-bytes", "3"], "");
     assert_eq!(status, 2);
-    assert!(err.contains("more than the limit of 3"), "{err}");
+    assert!(err.contains("more than the limit of 3") && err.contains("--max-bytes"), "{err}");
     let deep = format!("{}x{}", "(".repeat(50), ")".repeat(50));
     let error =
         Formula::parse_with(&deep, ParseOptions { max_depth: 20, ..ParseOptions::default() })
             .unwrap_err();
     assert_eq!(error.kind, ErrorKind::TooDeep { limit: 20 });
-    assert!(error.hint.unwrap().contains("--max-depth"));
+    assert!(error.hint.unwrap().contains("ParseOptions::max_depth"));
+    let (status, _, err) = chainrule(&["diff", &deep, "--wrt", "x", "--max-depth", "20"], "");
+    assert_eq!(status, 2);
+    assert!(err.contains("--max-depth on the command line"), "{err}");
     let (status, out, _) = chainrule(&["diff", &deep, "--wrt", "x", "--max-depth", "60"], "");
     assert_eq!((status, out.as_str()), (0, "d/dx = 1\n"));
 }

@@ -17,10 +17,10 @@ fn values_gradients_and_hessians_match_sympy() {
         let names = var_names(&case);
         let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
         let gradient = raw_gradient(&mut f, &names);
-        let hessian: Vec<NodeId> = diff::hessian(&mut f.graph, &gradient, &vars).unwrap().concat();
+        let hessian: Vec<NodeId> = diff::hessian(f.graph_mut(), &gradient, &vars).unwrap().concat();
         for pt in case["points"].as_array().unwrap() {
             let (names, values) = point(&case, &pt["at"]);
-            let mut roots = vec![f.root];
+            let mut roots = vec![f.root()];
             roots.extend(&gradient);
             roots.extend(&hessian);
             let got = eval_roots(&f, &roots, &names, &values);

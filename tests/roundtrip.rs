@@ -4,7 +4,7 @@
 mod common;
 
 use chainrule::graph::lower::lower;
-use chainrule::{print, simplify, syntax, Formula};
+use chainrule::{simplify, syntax, Formula};
 use common::close;
 use proptest::prelude::*;
 
@@ -63,10 +63,10 @@ proptest! {
         let mut f = Formula::parse(&src).unwrap();
         let canonical = f.simplified().unwrap();
         let text = f.text(canonical);
-        let reparsed = lower(&mut f.graph, &syntax::parse(&text).unwrap()).unwrap().root;
+        let reparsed = lower(f.graph_mut(), &syntax::parse(&text).unwrap()).unwrap().root;
         prop_assert_eq!(reparsed, canonical, "{} printed as {}", src, text);
         // and simplifying again changes nothing
-        prop_assert_eq!(simplify::simplify_one(&mut f.graph, canonical).unwrap(), canonical);
+        prop_assert_eq!(simplify::simplify_one(f.graph_mut(), canonical).unwrap(), canonical);
     }
 
     #[test]
@@ -74,18 +74,32 @@ proptest! {
         let mut f = Formula::parse(&src).unwrap();
         let d = f.derivative("x", 1).unwrap();
         let text = f.text(d);
-        let reparsed = lower(&mut f.graph, &syntax::parse(&text).unwrap()).unwrap().root;
+        let reparsed = lower(f.graph_mut(), &syntax::parse(&text).unwrap()).unwrap().root;
         prop_assert_eq!(reparsed, d, "d/dx of {} printed as {}", src, text);
     }
 
     #[test]
     fn simplifying_keeps_the_value(src in formula(false), at in point()) {
         let mut f = Formula::parse(&src).unwrap();
-        let before = common::eval_roots(&f, &[f.root], &names(), &at)[0];
+        let before = common::eval_roots(&f, &[f.root()], &names(), &at)[0];
         let canonical = f.simplified().unwrap();
         let after = common::eval_roots(&f, &[canonical], &names(), &at)[0];
         if before.is_finite() && before.abs() < 1e12 {
             prop_assert!(close(after, before, 1e-9), "{} = {} but simplified {} = {}", src, before, f.text(canonical), after);
+        }
+    }
+
+    #[test]
+    fn tidying_for_print_keeps_the_value(src in formula(false), at in point()) {
+        let mut f = Formula::parse(&src).unwrap();
+        let raw = common::raw_gradient(&mut f, &names());
+        let before = common::eval_roots(&f, &raw, &names(), &at);
+        let tidied = simplify::simplify_for_print(f.graph_mut(), &raw).unwrap();
+        let after = common::eval_roots(&f, &tidied, &names(), &at);
+        for i in 0..3 {
+            if before[i].is_finite() && before[i].abs() < 1e9 {
+                prop_assert!(close(after[i], before[i], 1e-8), "d/d{} of {} = {} but tidied {} = {}", names()[i], src, before[i], f.text(tidied[i]), after[i]);
+            }
         }
     }
 
@@ -95,7 +109,7 @@ proptest! {
         let names = names();
         let gradient = f.gradient(&names).unwrap();
         let symbolic = common::eval_roots(&f, &gradient, &names, &at);
-        let value = common::eval_roots(&f, &[f.root], &names, &at)[0];
+        let value = common::eval_roots(&f, &[f.root()], &names, &at)[0];
         for i in 0..3 {
             // Two step sizes: their difference estimates the finite difference's own
             // truncation error (large where the formula oscillates fast).
@@ -106,7 +120,7 @@ proptest! {
             let rounding = 1e-10 * value.abs() / (1e-5 * at[i].abs().max(1.0));
             if numeric.is_finite() && symbolic[i].is_finite() && numeric.abs() < 1e6 {
                 let allowed = 1e-4 * numeric.abs().max(1.0) + rounding + 2.0 * truncation;
-                prop_assert!((symbolic[i] - numeric).abs() <= allowed, "d/d{} of {} = {}: {} vs {}", names[i], src, print::text(&f.graph, gradient[i]), symbolic[i], numeric);
+                prop_assert!((symbolic[i] - numeric).abs() <= allowed, "d/d{} of {} = {}: {} vs {}", names[i], src, f.text(gradient[i]), symbolic[i], numeric);
             }
         }
     }

@@ -6,7 +6,7 @@ mod common;
 
 use chainrule::eval::data::{read_csv, Table};
 use chainrule::train::{self, Model, Optimizer, TrainOptions, Trained};
-use chainrule::{eval, Formula};
+use chainrule::Formula;
 use common::chainrule;
 use std::path::Path;
 
@@ -18,7 +18,7 @@ fn xor_data() -> Table {
 
 fn xor_params(f: &Formula) -> Vec<String> {
     let patterns: Vec<String> = ["w*", "b*", "v*", "c"].iter().map(|s| s.to_string()).collect();
-    train::select_params(&f.vars, &patterns).unwrap()
+    train::select_params(&f.var_names(), &patterns).unwrap()
 }
 
 fn train_xor(optimizer: Optimizer, lr: f64, epochs: usize) -> (Vec<String>, Trained) {
@@ -39,14 +39,13 @@ fn predictions(params: &[String], values: &[f64]) -> Vec<f64> {
     (0..4)
         .map(|row| {
             let inputs: Vec<f64> = predict
-                .vars
-                .iter()
-                .map(|v| match params.iter().position(|p| p == v) {
+                .vars()
+                .map(|v| match params.iter().position(|p| *p == v.name) {
                     Some(i) => values[i],
-                    None => data.column(v).map_or(0.0, |c| c[row]),
+                    None => data.column(&v.name).map_or(0.0, |c| c[row]),
                 })
                 .collect();
-            eval::evaluate(&predict.graph, &[predict.root], &predict.vars, &inputs).unwrap()[0]
+            predict.compile(&[predict.root()]).unwrap().run(&inputs, &mut Vec::new())[0]
         })
         .collect()
 }

@@ -7,16 +7,16 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let Ok(mut f) = chainrule::Formula::parse(text) else { return };
-    f.graph.set_node_limit(200_000);
-    let vars = f.vars.clone();
+    f.graph_mut().set_node_limit(200_000);
+    let vars: Vec<String> = f.vars().map(|v| v.name.clone()).collect();
     let Ok(gradient) = f.gradient(&vars) else { return };
     for &d in &gradient {
         let _ = f.text(d);
-        let _ = chainrule::print::latex(&f.graph, d);
+        let _ = f.latex(d);
     }
-    let mut roots = vec![f.root];
+    let mut roots = vec![f.root()];
     roots.extend(gradient);
-    if let Ok(tape) = chainrule::eval::compile(&f.graph, &roots, &vars) {
+    if let Ok(tape) = f.compile(&roots) {
         let point: Vec<f64> = (0..vars.len()).map(|i| 0.3 + 0.4 * i as f64).collect();
         let _ = tape.run(&point, &mut Vec::new());
         let _ = tape.first_nonfinite(&point);

@@ -43,7 +43,7 @@ pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
         }
         (Err(e), None) => return Err(Failure::from_error(&e, &source)),
     };
-    formula.graph.set_node_limit(args.node_limit);
+    formula.graph_mut().set_node_limit(args.node_limit);
     Ok(formula)
 }
 
@@ -60,7 +60,7 @@ pub(crate) fn usage(message: impl Into<String>) -> Failure {
 
 /// A failure from a library error about `formula`.
 pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
-    Failure::from_error(&error, &formula.source)
+    Failure::from_error(&error, formula.source())
 }
 
 /// Checks `--wrt` names (see [`check_vars`]).
@@ -81,10 +81,11 @@ pub(crate) fn check_vars<'a>(
     names: impl IntoIterator<Item = &'a str>,
     option: &str,
 ) -> Result<(), Failure> {
-    let vars = if formula.vars.is_empty() {
+    let names_of_vars = formula.var_names();
+    let vars = if names_of_vars.is_empty() {
         "the formula has no variables".to_string()
     } else {
-        format!("its variables are: {}", formula.vars.join(", "))
+        format!("its variables are: {}", names_of_vars.join(", "))
     };
     for name in names {
         let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
@@ -92,19 +93,18 @@ pub(crate) fn check_vars<'a>(
         if !valid || name == "pi" || name == "e" {
             return Err(usage(format!("`{name}` in {option} is not a variable name")));
         }
-        if formula.assigned.iter().any(|a| a == name) {
+        if formula.assigned().iter().any(|a| a == name) {
             return Err(usage(format!(
                 "`{name}` in {option} is defined in the program, not a variable; {vars}"
             )));
         }
-        if !formula.vars.iter().any(|v| v == name) {
+        if formula.position(name).is_none() {
             let message = format!("`{name}` in {option} is not a variable of the formula; {vars}");
             let error = Error::new(ErrorKind::Usage(message));
-            let error =
-                match chainrule::error::closest(name, formula.vars.iter().map(String::as_str)) {
-                    Some(best) => error.with_hint(format!("did you mean `{best}`?")),
-                    None => error,
-                };
+            let error = match chainrule::error::closest(name, names_of_vars.iter().copied()) {
+                Some(best) => error.with_hint(format!("did you mean `{best}`?")),
+                None => error,
+            };
             return Err(Failure::from_error(&error, ""));
         }
     }

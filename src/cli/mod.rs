@@ -4,6 +4,7 @@
 //! prints.
 
 mod cmd;
+mod hints;
 mod input;
 mod json;
 mod output;
@@ -106,6 +107,7 @@ pub(crate) struct Failure {
 
 impl Failure {
     fn from_error(error: &Error, source: &str) -> Failure {
+        let error = hints::with_flags(error);
         Failure { message: error.render(source), status: if error.is_usage() { 2 } else { 1 } }
     }
 }

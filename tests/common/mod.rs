@@ -2,7 +2,7 @@
 //! corpus into tests/cases) and numeric comparison.
 #![allow(dead_code)]
 
-use chainrule::{diff, eval, Formula, NodeId};
+use chainrule::{diff, eval, Formula, NodeId, VarId};
 use serde_json::Value;
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -38,16 +38,25 @@ pub fn point(case: &Value, at: &Value) -> (Vec<String>, Vec<f64>) {
     (names, values)
 }
 
-/// The value of `roots` of `f` at a point.
+/// The value of `roots` of `f` at a point (`names` the variables `values` are for).
 pub fn eval_roots(f: &Formula, roots: &[NodeId], names: &[String], values: &[f64]) -> Vec<f64> {
-    eval::evaluate(&f.graph, roots, names, values).unwrap()
+    let ids: Option<Vec<VarId>> = names.iter().map(|n| f.graph().var_id(n)).collect();
+    match ids {
+        Some(ids) => eval::evaluate(f.graph(), roots, &ids, values).unwrap(),
+        None => {
+            // Some names are not in the graph: enter them, in a copy.
+            let mut f = f.clone();
+            let ids = f.ids(names);
+            eval::evaluate(f.graph(), roots, &ids, values).unwrap()
+        }
+    }
 }
 
 /// The value of formula text at a point (names it does not use are ignored).
 pub fn eval_text(text: &str, names: &[String], values: &[f64]) -> f64 {
     let f = Formula::parse(text)
         .unwrap_or_else(|e| panic!("{text:?} does not parse: {}", e.render(text)));
-    eval_roots(&f, &[f.root], names, values)[0]
+    eval_roots(&f, &[f.root()], names, values)[0]
 }
 
 /// Central finite difference of `f` in variable `i`, with a step scaled to the point.
@@ -68,15 +77,16 @@ pub fn finite_difference_with_step(
     let mut minus = values.to_vec();
     plus[i] += h;
     minus[i] -= h;
-    let fp = eval_roots(f, &[f.root], names, &plus)[0];
-    let fm = eval_roots(f, &[f.root], names, &minus)[0];
+    let fp = eval_roots(f, &[f.root()], names, &plus)[0];
+    let fm = eval_roots(f, &[f.root()], names, &minus)[0];
     (fp - fm) / (2.0 * h)
 }
 
 /// The unsimplified gradient of `f` with respect to `names`.
 pub fn raw_gradient(f: &mut Formula, names: &[String]) -> Vec<NodeId> {
     let vars: Vec<NodeId> = names.iter().map(|n| f.var(n)).collect();
-    diff::grad(&mut f.graph, f.root, &vars).unwrap()
+    let root = f.root();
+    diff::grad(f.graph_mut(), root, &vars).unwrap()
 }
 
 /// Runs the `chainrule` binary in the crate's folder with `args`; returns the exit status,

@@ -6,7 +6,7 @@
 
 use crate::error::Result;
 use crate::eval::{compile, Tape};
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Graph, NodeId, VarId};
 
 /// One derivative compared: its label (`d/dx`, `d2/dxdy`), both values and the error
 /// `|symbolic - numeric| / max(1, |numeric|)`.
@@ -35,7 +35,7 @@ pub fn gradient(
     g: &Graph,
     value: NodeId,
     gradient: &[NodeId],
-    vars: &[String],
+    vars: &[VarId],
     point: &[f64],
 ) -> Result<Vec<Comparison>> {
     let f = compile(g, &[value], vars)?;
@@ -43,8 +43,9 @@ pub fn gradient(
     Ok(vars
         .iter()
         .enumerate()
-        .map(|(i, v)| {
-            compare(crate::print::derivative_label(v, 1), symbolic[i], difference(&f, point, i, 0))
+        .map(|(i, &v)| {
+            let label = crate::print::derivative_label(&g.variable(v).name, 1);
+            compare(label, symbolic[i], difference(&f, point, i, 0))
         })
         .collect())
 }
@@ -54,7 +55,7 @@ pub fn hessian(
     g: &Graph,
     gradient: &[NodeId],
     hessian: &[Vec<NodeId>],
-    vars: &[String],
+    vars: &[VarId],
     point: &[f64],
 ) -> Result<Vec<Comparison>> {
     let df = compile(g, gradient, vars)?;
@@ -62,8 +63,9 @@ pub fn hessian(
     let symbolic = compile(g, &flat, vars)?.run(point, &mut Vec::new());
     let n = vars.len();
     let mut out = Vec::with_capacity(n * n);
-    for (i, a) in vars.iter().enumerate() {
-        for (j, b) in vars.iter().enumerate() {
+    let name = |v: &VarId| &g.variable(*v).name;
+    for (i, a) in vars.iter().map(name).enumerate() {
+        for (j, b) in vars.iter().map(name).enumerate() {
             out.push(compare(
                 format!("d2/d{a}d{b}"),
                 symbolic[i * n + j],
@@ -124,7 +126,7 @@ pub fn round_trip(src: &str, node_limit: usize) -> std::result::Result<(), Strin
     use crate::eval::{compile_with, CompileOptions};
     use crate::graph::lower::lower;
     let mut f = crate::Formula::parse(src).map_err(|e| format!("{src} does not parse: {e}"))?;
-    f.graph.set_node_limit(node_limit);
+    f.graph_mut().set_node_limit(node_limit);
     let mut simplified =
         || -> Result<(NodeId, NodeId)> { Ok((f.simplified()?, f.derivative("x", 1)?)) };
     let (canonical, derivative) = match simplified() {
@@ -136,19 +138,17 @@ pub fn round_trip(src: &str, node_limit: usize) -> std::result::Result<(), Strin
         let text = f.text(node);
         let program = crate::syntax::parse(&text)
             .map_err(|e| format!("{src}: {what} printed as {text} does not parse: {e}"))?;
-        let again = lower(&mut f.graph, &program).map_err(|e| format!("{src}: {text}: {e}"))?.root;
+        let again = lower(f.graph_mut(), &program).map_err(|e| format!("{src}: {text}: {e}"))?.root;
         if again != node {
             return Err(format!("{src}: {what} printed as {text} parses to another node"));
         }
     }
-    let roots = [f.root, canonical, derivative];
+    let roots = [f.root(), canonical, derivative];
     let options = |reuse_registers| CompileOptions { fuse: true, reuse_registers };
-    let reused =
-        compile_with(&f.graph, &roots, &f.vars, options(true)).map_err(|e| e.to_string())?;
-    let fresh =
-        compile_with(&f.graph, &roots, &f.vars, options(false)).map_err(|e| e.to_string())?;
+    let compile = |o| compile_with(f.graph(), &roots, f.var_ids(), o).map_err(|e| e.to_string());
+    let (reused, fresh) = (compile(options(true))?, compile(options(false))?);
     for pattern in [[0.3, -0.7, 1.1], [1.9, 0.25, -2.5]] {
-        let point: Vec<f64> = (0..f.vars.len()).map(|i| pattern[i % 3]).collect();
+        let point: Vec<f64> = (0..f.var_ids().len()).map(|i| pattern[i % 3]).collect();
         let a = reused.run(&point, &mut Vec::new());
         let b = fresh.run(&point, &mut Vec::new());
         let same =

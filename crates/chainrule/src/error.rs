@@ -19,8 +19,9 @@ impl Span {
     }
 }
 
-/// What went wrong. Each variant is one kind of failure a user can meet.
+/// What went wrong. Each variant is one kind of failure a user can meet; more may come.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ErrorKind {
     /// The text does not follow the formula syntax.
     #[error("syntax error: {0}")]
@@ -89,6 +90,17 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: usize,
     },
+    /// A derivative printed as one expression would be longer than the printing limit.
+    #[error(
+        "the text of {label} would be about {megabytes} MB, because one expression repeats \
+         every shared subexpression"
+    )]
+    TextTooLarge {
+        /// Which derivative (`d/dx`).
+        label: String,
+        /// Its estimated size.
+        megabytes: u64,
+    },
 }
 
 /// An error with the place it points at.
@@ -127,7 +139,10 @@ impl Error {
     pub fn is_usage(&self) -> bool {
         !matches!(
             self.kind,
-            ErrorKind::Io(_) | ErrorKind::Domain(_) | ErrorKind::TooManyNodes { .. }
+            ErrorKind::Io(_)
+                | ErrorKind::Domain(_)
+                | ErrorKind::TooManyNodes { .. }
+                | ErrorKind::TextTooLarge { .. }
         )
     }
 

@@ -11,6 +11,7 @@ use crate::graph::{Graph, NodeId, Op};
 use crate::Formula;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use rustc_hash::FxHashMap as HashMap;
 
 /// How parameters move.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -73,19 +74,27 @@ pub struct Trained {
 
 /// The names among `vars` matched by `patterns` (`w1`, or `w*` with `*` matching any run
 /// of characters), in the order of `vars`.
-pub fn select_params(vars: &[String], patterns: &[String]) -> Result<Vec<String>> {
-    let mut chosen = Vec::new();
-    for pattern in patterns {
-        let matched: Vec<&String> = vars.iter().filter(|v| glob(pattern, v)).collect();
-        if matched.is_empty() {
+pub fn select_params(
+    vars: &[impl AsRef<str>],
+    patterns: &[impl AsRef<str>],
+) -> Result<Vec<String>> {
+    let mut chosen = vec![false; vars.len()];
+    for pattern in patterns.iter().map(AsRef::as_ref) {
+        let mut matched = false;
+        for (i, v) in vars.iter().enumerate() {
+            if glob(pattern, v.as_ref()) {
+                (chosen[i], matched) = (true, true);
+            }
+        }
+        if !matched {
+            let all: Vec<&str> = vars.iter().map(AsRef::as_ref).collect();
             return Err(Error::new(ErrorKind::Usage(format!(
-                "--params `{pattern}` matches no variable of the model (its variables: {})",
-                vars.join(", ")
+                "`{pattern}` matches no variable of the model (its variables: {})",
+                all.join(", ")
             ))));
         }
-        chosen.extend(matched.into_iter().cloned());
     }
-    Ok(vars.iter().filter(|v| chosen.contains(v)).cloned().collect())
+    Ok(vars.iter().zip(chosen).filter(|(_, c)| *c).map(|(v, _)| v.as_ref().to_string()).collect())
 }
 
 fn glob(pattern: &str, name: &str) -> bool {
@@ -103,11 +112,12 @@ fn glob(pattern: &str, name: &str) -> bool {
 /// Glorot-style starting values: a parameter that multiplies something (a weight) is drawn
 /// uniformly from `±sqrt(6 / (fan_in + 1))`, where `fan_in` is the number of terms of the
 /// sum it feeds; any other parameter (a bias) starts at 0.
-pub fn initial_params(formula: &Formula, params: &[String], seed: u64) -> Vec<f64> {
+pub fn initial_params(formula: &Formula, params: &[impl AsRef<str>], seed: u64) -> Vec<f64> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let g = formula.graph();
     params
         .iter()
-        .map(|p| match formula.graph.find_var(p).and_then(|v| fan_in(&formula.graph, v)) {
+        .map(|p| match g.find_var(p.as_ref()).and_then(|v| fan_in(g, v)) {
             Some(n) => {
                 let limit = (6.0 / (n as f64 + 1.0)).sqrt();
                 rng.random_range(-limit..limit)
@@ -162,35 +172,49 @@ enum Source {
     Data(usize),
 }
 
+/// Each name's first position in `names`.
+fn first_positions(names: &[String]) -> HashMap<&str, usize> {
+    let mut positions = HashMap::with_capacity_and_hasher(names.len(), Default::default());
+    for (i, n) in names.iter().enumerate() {
+        positions.entry(n.as_str()).or_insert(i);
+    }
+    positions
+}
+
+/// Where each variable of `formula` gets its value: a parameter, else a data column.
+fn sources(
+    formula: &Formula,
+    params: &HashMap<&str, usize>,
+    columns: &HashMap<&str, usize>,
+) -> Result<Vec<Source>> {
+    let source = |v: &str| match (params.get(v), columns.get(v)) {
+        (Some(&i), _) => Ok(Source::Param(i)),
+        (None, Some(&j)) => Ok(Source::Data(j)),
+        (None, None) => Err(Error::new(ErrorKind::Unbound(v.to_string()))
+            .with_hint(format!("`{v}` is neither a parameter nor a column of the data"))),
+    };
+    formula.vars().map(|v| source(&v.name)).collect()
+}
+
 impl Model {
     /// Derives and compiles the gradient of `formula` with respect to `params`; every other
     /// variable must be a column of `data`, and every column a variable.
-    pub fn new(formula: &mut Formula, params: &[String], data: &Table) -> Result<Model> {
-        if let Some(stray) = data.names.iter().find(|n| !formula.vars.contains(n)) {
+    pub fn new(formula: &mut Formula, params: &[impl AsRef<str>], data: &Table) -> Result<Model> {
+        let params: Vec<String> = params.iter().map(|p| p.as_ref().to_string()).collect();
+        if let Some(stray) = data.names.iter().find(|n| formula.position(n).is_none()) {
             return Err(Error::new(ErrorKind::Usage(format!(
                 "the data column `{stray}` names no variable of the model (its variables: {})",
-                formula.vars.join(", ")
+                formula.var_names().join(", ")
             ))));
         }
-        if let Some(both) = params.iter().find(|p| data.names.contains(p)) {
+        let columns = first_positions(&data.names);
+        if let Some(both) = params.iter().find(|p| columns.contains_key(p.as_str())) {
             return Err(Error::new(ErrorKind::Usage(format!(
                 "`{both}` is both a parameter and a data column"
             ))));
         }
-        let sources = formula
-            .vars
-            .iter()
-            .map(|v| {
-                match (params.iter().position(|p| p == v), data.names.iter().position(|n| n == v)) {
-                    (Some(i), _) => Ok(Source::Param(i)),
-                    (None, Some(j)) => Ok(Source::Data(j)),
-                    (None, None) => Err(Error::new(ErrorKind::Unbound(v.clone())).with_hint(
-                        format!("`{v}` is neither a parameter (--params) nor a column of the data"),
-                    )),
-                }
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let tape = formula.gradient_tape(params)?;
+        let sources = sources(formula, &first_positions(&params), &columns)?;
+        let tape = formula.gradient_tape(&params)?;
         Ok(Model {
             #[cfg(feature = "native")]
             native: if tape.len() <= crate::eval::NATIVE_MAX_INSTRUCTIONS {
@@ -200,7 +224,7 @@ impl Model {
             },
             tape,
             sources,
-            params: params.to_vec(),
+            params,
         })
     }
 

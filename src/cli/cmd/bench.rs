@@ -3,7 +3,7 @@
 use crate::cli::input::{check_wrt, failure, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::graph::walk;
-use chainrule::{diff, eval, simplify, NodeId};
+use chainrule::{eval, Request, Simplify};
 use clap::Args;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -28,35 +28,31 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
     let start = Instant::now();
     let mut formula = read_formula(&args.input)?;
     let parse = start.elapsed();
-    let wrt = if args.wrt.is_empty() { formula.vars.clone() } else { args.wrt.clone() };
-    check_wrt(&formula, &wrt)?;
-    let vars: Vec<NodeId> = wrt.iter().map(|v| formula.var(v)).collect();
+    check_wrt(&formula, &args.wrt)?;
+    let wrt = if args.wrt.is_empty() { formula.var_ids().to_vec() } else { formula.ids(&args.wrt) };
     let start = Instant::now();
-    let raw =
-        diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(&formula, e))?;
+    let request = Request::new(wrt).simplify(Simplify::Raw);
+    let raw = formula.derive(&request).map_err(|e| failure(&formula, e))?;
     let diffed = start.elapsed();
     let start = Instant::now();
     // Value and gradient simplified together share one forward pass.
-    let together: Vec<NodeId> = std::iter::once(formula.root).chain(raw).collect();
-    let roots =
-        simplify::simplify(&mut formula.graph, &together).map_err(|e| failure(&formula, e))?;
+    let derived = raw
+        .simplified(formula.graph_mut(), Simplify::Together)
+        .map_err(|e| failure(&formula, e))?;
     let simplified = start.elapsed();
-    let gradient = &roots[1..];
-    let inputs = formula.vars.clone();
+    let roots = derived.roots();
     let start = Instant::now();
-    let value_tape =
-        eval::compile(&formula.graph, &roots[..1], &inputs).map_err(|e| failure(&formula, e))?;
-    let grad_tape =
-        eval::compile(&formula.graph, &roots, &inputs).map_err(|e| failure(&formula, e))?;
+    let value_tape = formula.compile(&roots[..1]).map_err(|e| failure(&formula, e))?;
+    let grad_tape = formula.compile(&roots).map_err(|e| failure(&formula, e))?;
     let compiled = start.elapsed();
-    let point = vec![0.5; inputs.len()];
+    let point = vec![0.5; formula.var_ids().len()];
     let eval_ns = time_per_run(&value_tape, &point);
     let grad_ns = time_per_run(&grad_tape, &point);
     let native =
         native_timings(&value_tape, &grad_tape, &point).map_err(|e| failure(&formula, e))?;
     let report = serde_json::json!({
-        "nodes": walk::reachable(&formula.graph, &[formula.root]).len(),
-        "gradient_nodes": walk::reachable(&formula.graph, gradient).len(),
+        "nodes": walk::reachable(formula.graph(), &[formula.root()]).len(),
+        "gradient_nodes": walk::reachable(formula.graph(), &derived.derivatives).len(),
         "parse_ms": ms(parse),
         "diff_ms": ms(diffed),
         "simplify_ms": ms(simplified),

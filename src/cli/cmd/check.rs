@@ -3,9 +3,10 @@
 use crate::cli::input::{check_at, failure, parse_point, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::check::{self, Comparison};
-use chainrule::{diff, eval, print, Formula};
+use chainrule::{print, Derived, Formula, Request};
 use clap::Args;
 use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
 use std::io::Write;
 
 #[derive(Args, Debug)]
@@ -31,31 +32,21 @@ pub(crate) struct CheckArgs {
 
 pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let vars = formula.var_nodes();
-    let gradient =
-        diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(&formula, e))?;
-    let hessian = if args.hessian {
-        Some(
-            diff::hessian(&mut formula.graph, &gradient, &vars)
-                .map_err(|e| failure(&formula, e))?,
-        )
-    } else {
-        None
-    };
+    let derived = derive(&mut formula, args.hessian)?;
     let points = points(&formula, args)?;
+    let (g, vars) = (formula.graph(), formula.var_ids());
     let mut text = String::new();
     let (mut failed, mut total) = (0, 0);
     for point in &points {
-        let mut rows =
-            check::gradient(&formula.graph, formula.root, &gradient, &formula.vars, point)
-                .map_err(|e| failure(&formula, e))?;
-        if let Some(h) = &hessian {
+        let mut rows = check::gradient(g, derived.value, &derived.derivatives, vars, point)
+            .map_err(|e| failure(&formula, e))?;
+        if args.hessian {
             rows.extend(
-                check::hessian(&formula.graph, &gradient, h, &formula.vars, point)
+                check::hessian(g, &derived.derivatives, &derived.hessian, vars, point)
                     .map_err(|e| failure(&formula, e))?,
             );
         }
-        text.push_str(&format!("at {}\n", describe_point(&formula.vars, point)));
+        text.push_str(&format!("at {}\n", describe_point(&formula, point)));
         for row in &rows {
             text.push_str(&line(row, args.tol));
             total += 1;
@@ -73,6 +64,13 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure
     Ok(0)
 }
 
+/// The gradient (and Hessian) in every variable, as `diff` prints them: what is checked.
+fn derive(formula: &mut Formula, hessian: bool) -> Result<Derived, Failure> {
+    let mut request = Request::new(formula.var_ids().to_vec());
+    request.hessian = hessian;
+    formula.derive(&request).map_err(|e| failure(formula, e))
+}
+
 fn line(row: &Comparison, tol: f64) -> String {
     format!(
         "  {:<12} symbolic {:<24} numeric {:<24} error {:.1e}  {}\n",
@@ -84,9 +82,12 @@ fn line(row: &Comparison, tol: f64) -> String {
     )
 }
 
-fn describe_point(vars: &[String], point: &[f64]) -> String {
-    let pairs: Vec<String> =
-        vars.iter().zip(point).map(|(v, x)| format!("{v}={}", print::format_float(*x))).collect();
+fn describe_point(formula: &Formula, point: &[f64]) -> String {
+    let pairs: Vec<String> = formula
+        .vars()
+        .zip(point)
+        .map(|(v, x)| format!("{}={}", v.name, print::format_float(*x)))
+        .collect();
     pairs.join(", ")
 }
 
@@ -95,26 +96,23 @@ fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure>
     if let Some(at) = &args.at {
         let given = parse_point(at)?;
         check_at(formula, &given)?;
+        let given: HashMap<String, f64> = given.into_iter().collect();
         let point = formula
-            .vars
-            .iter()
+            .vars()
             .map(|v| {
                 given
-                    .iter()
-                    .rev()
-                    .find(|(n, _)| n == v)
-                    .map(|&(_, x)| x)
-                    .ok_or_else(|| usage(format!("--at gives no value for `{v}`")))
+                    .get(&v.name)
+                    .copied()
+                    .ok_or_else(|| usage(format!("--at gives no value for `{}`", v.name)))
             })
             .collect::<Result<Vec<f64>, Failure>>()?;
         return Ok(vec![point]);
     }
-    let tape = eval::compile(&formula.graph, &[formula.root], &formula.vars)
-        .map_err(|e| failure(formula, e))?;
+    let tape = formula.compile(&[formula.root()]).map_err(|e| failure(formula, e))?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut found = Vec::new();
     for _ in 0..args.points * 100 {
-        let p: Vec<f64> = formula.vars.iter().map(|_| rng.random_range(-2.0..2.0)).collect();
+        let p: Vec<f64> = formula.vars().map(|_| rng.random_range(-2.0..2.0)).collect();
         if tape.run(&p, &mut Vec::new())[0].is_finite() {
             found.push(p);
             if found.len() == args.points {

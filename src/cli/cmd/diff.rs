@@ -2,7 +2,8 @@
 
 use crate::cli::input::{check_wrt, failure, read_formula};
 use crate::cli::{json, Failure, Format, InputArgs};
-use chainrule::{print, Formula, NodeId};
+use chainrule::print::{self, Notation};
+use chainrule::{Derived, Formula, NodeId, Request};
 use clap::Args;
 use std::io::Write;
 
@@ -62,7 +63,11 @@ pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Fai
 
 pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let formula = read_formula(&args.input)?;
-    let wrt = if args.wrt.is_empty() { formula.vars.clone() } else { args.wrt.clone() };
+    let wrt: Vec<String> = if args.wrt.is_empty() {
+        formula.var_names().into_iter().map(str::to_string).collect()
+    } else {
+        args.wrt.clone()
+    };
     emit(formula, &wrt, 1, &args.output, out)
 }
 
@@ -73,108 +78,36 @@ fn emit(
     output: &OutputArgs,
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
-    let (format, cse) = (output.format(), output.cse);
     check_wrt(&formula, wrt)?;
-    let derivatives = derivatives(&mut formula, wrt, order)?;
-    if !cse || format == Format::Json {
-        check_text_size(&formula, wrt, order, &derivatives)?;
-    }
-    let text = match format {
-        Format::Json => json_text(&mut formula, wrt, order, &derivatives)?,
-        Format::Text if cse => {
-            let outputs: Vec<(String, NodeId)> = wrt
-                .iter()
-                .map(|v| print::derivative_label(v, order))
-                .zip(derivatives.iter().copied())
-                .collect();
-            print::cse_program(&formula.graph, &outputs)
+    let ids = formula.ids(wrt);
+    let derived =
+        formula.derive(&Request::new(ids).order(order)).map_err(|e| failure(&formula, e))?;
+    let g = formula.graph();
+    let text = match output.format() {
+        Format::Json => {
+            derived.check_text_size(g).map_err(|e| failure(&formula, e))?;
+            json_text(&mut formula, wrt, &derived)?
         }
-        Format::Text | Format::Latex => {
-            let notation = if format == Format::Latex {
-                print::Notation::Latex
-            } else {
-                print::Notation::Text
-            };
-            let mut s = String::new();
-            for (v, &d) in wrt.iter().zip(&derivatives) {
-                let lhs = if notation == print::Notation::Latex {
-                    latex_label(v, order)
-                } else {
-                    print::derivative_label(v, order)
-                };
-                s.push_str(&format!("{lhs} = {}\n", print::render(&formula.graph, d, notation)));
-            }
-            s
+        Format::Text if output.cse => {
+            let labels = derived.derivative_labels(g);
+            let outputs: Vec<(String, NodeId)> =
+                labels.into_iter().zip(derived.derivatives.iter().copied()).collect();
+            print::cse_program(g, &outputs)
         }
+        Format::Text => derived.lines(g, Notation::Text).map_err(|e| failure(&formula, e))?,
+        Format::Latex => derived.lines(g, Notation::Latex).map_err(|e| failure(&formula, e))?,
     };
     out.write_all(text.as_bytes()).map_err(|e| crate::cli::input::usage(e.to_string()))?;
     Ok(0)
 }
 
-/// Printed texts larger than this are refused with a pointer to `--cse`.
-const MAX_TEXT_BYTES: u64 = 64 << 20;
-
-/// Refuses to print a derivative whose single-expression text would be enormous.
-fn check_text_size(
-    formula: &Formula,
-    wrt: &[String],
-    order: usize,
-    ds: &[NodeId],
-) -> Result<(), Failure> {
-    for (v, &d) in wrt.iter().zip(ds) {
-        let size = print::text_size(&formula.graph, d);
-        if size > MAX_TEXT_BYTES {
-            let message = format!(
-                "the text of {} would be about {} MB, because one expression repeats every shared \
-                 subexpression",
-                print::derivative_label(v, order),
-                size / (1 << 20)
-            );
-            let hint = "print it with --cse, which names shared subexpressions once (text in proportion to the graph)";
-            return Err(failure(
-                formula,
-                chainrule::Error::new(chainrule::ErrorKind::Domain(message)).with_hint(hint),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The simplified derivatives: one reverse sweep for the first order, repeated sweeps after.
-fn derivatives(
-    formula: &mut Formula,
-    wrt: &[String],
-    order: usize,
-) -> Result<Vec<NodeId>, Failure> {
-    let result = if order == 1 {
-        formula.gradient(wrt)
-    } else {
-        wrt.iter().map(|v| formula.derivative(v, order)).collect()
-    };
-    result.map_err(|e| failure(formula, e))
-}
-
-fn json_text(
-    formula: &mut Formula,
-    wrt: &[String],
-    order: usize,
-    ds: &[NodeId],
-) -> Result<String, Failure> {
+fn json_text(formula: &mut Formula, wrt: &[String], derived: &Derived) -> Result<String, Failure> {
     let simplified = formula.simplified().map_err(|e| failure(formula, e))?;
-    let derivatives = json::object(wrt.iter().cloned().zip(ds.iter().map(|&d| formula.text(d))));
+    let texts = derived.derivatives.iter().map(|&d| formula.text(d));
     let value = serde_json::json!({
         "expr": formula.text(simplified),
-        "order": order,
-        "derivatives": derivatives,
+        "order": derived.order,
+        "derivatives": json::object(wrt.iter().cloned().zip(texts)),
     });
     Ok(format!("{value}\n"))
-}
-
-fn latex_label(v: &str, order: usize) -> String {
-    let name = print::latex_name(v);
-    if order == 1 {
-        format!("\\frac{{\\partial f}}{{\\partial {name}}}")
-    } else {
-        format!("\\frac{{\\partial^{{{order}}} f}}{{\\partial {name}^{{{order}}}}}")
-    }
 }

@@ -6,9 +6,10 @@ use crate::cli::input::{
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
 use chainrule::eval::{self, data::Table, Column, Reduce};
-use chainrule::{diff, graph::walk, print, Formula, NodeId};
+use chainrule::{graph::walk, print, Formula, NodeId};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -92,8 +93,8 @@ fn wrt(formula: &Formula, given: &[String], table: Option<&Table>) -> Result<Vec
         check_wrt(formula, given)?;
         return Ok(given.to_vec());
     }
-    let is_column = |v: &String| table.is_some_and(|t| t.column(v).is_some());
-    Ok(formula.vars.iter().filter(|v| !is_column(v)).cloned().collect())
+    let is_column = |v: &str| table.is_some_and(|t| t.column(v).is_some());
+    Ok(formula.var_names().into_iter().filter(|v| !is_column(v)).map(String::from).collect())
 }
 
 /// A variable takes its values from one place: a value from --at or --params for a data
@@ -121,33 +122,22 @@ fn check_not_columns(
     Ok(())
 }
 
+/// The value as written, and the gradient and Hessian as `diff` prints them.
 fn request(
     formula: &mut Formula,
     wrt: Vec<String>,
     grad: bool,
     hessian: bool,
 ) -> Result<Request, Failure> {
-    let vars: Vec<NodeId> = wrt.iter().map(|v| formula.var(v)).collect();
-    let mut roots = vec![formula.root];
+    let ids = formula.ids(&wrt);
+    let asked =
+        chainrule::Request { order: usize::from(grad), hessian, ..chainrule::Request::new(ids) };
+    let derived = formula.derive(&asked).map_err(|e| failure(formula, e))?;
+    let g = formula.graph();
     let mut labels = vec!["the value".to_string()];
-    let gradient = if grad || hessian {
-        diff::grad(&mut formula.graph, formula.root, &vars).map_err(|e| failure(formula, e))?
-    } else {
-        Vec::new()
-    };
-    if grad {
-        roots.extend(&gradient);
-        labels.extend(wrt.iter().map(|v| print::derivative_label(v, 1)));
-    }
-    if hessian {
-        let h =
-            diff::hessian(&mut formula.graph, &gradient, &vars).map_err(|e| failure(formula, e))?;
-        for (a, row) in wrt.iter().zip(h) {
-            roots.extend(row);
-            labels.extend(wrt.iter().map(|b| format!("d2/d{a}d{b}")));
-        }
-    }
-    Ok(Request { roots, labels, wrt, grad, hessian })
+    labels.extend(derived.derivative_labels(g));
+    labels.extend(derived.hessian_labels(g));
+    Ok(Request { roots: derived.roots(), labels, wrt, grad, hessian })
 }
 
 fn at_point(
@@ -158,8 +148,7 @@ fn at_point(
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
     let values = bind_point(formula, &request.roots, point)?;
-    let tape = eval::compile(&formula.graph, &request.roots, &formula.vars)
-        .map_err(|e| failure(formula, e))?;
+    let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
     let results = tape.run(&values, &mut Vec::new());
     let text = if as_json {
         format!("{}\n", result_object(request, &results))
@@ -180,26 +169,34 @@ fn bind_point(
     point: &[(String, f64)],
 ) -> Result<Vec<f64>, Failure> {
     let needed = needed_vars(formula, roots);
+    let given = by_name(point);
     formula
-        .vars
-        .iter()
-        .map(|name| match point.iter().rev().find(|(n, _)| n == name) {
-            Some(&(_, v)) => Ok(v),
-            None if needed.contains(name) => Err(unbound(formula, name, "")),
+        .vars()
+        .map(|var| match given.get(var.name.as_str()) {
+            Some(&v) => Ok(v),
+            None if needed[var.id.index()] => Err(unbound(formula, &var.name, "")),
             None => Ok(0.0),
         })
         .collect()
 }
 
-fn needed_vars(formula: &Formula, roots: &[NodeId]) -> Vec<String> {
-    walk::free_vars(&formula.graph, roots)
-        .into_iter()
-        .filter_map(|n| formula.graph.name_of(n).map(str::to_string))
-        .collect()
+/// The values of a point by name (the last one given for a name wins).
+fn by_name(point: &[(String, f64)]) -> HashMap<&str, f64> {
+    point.iter().map(|(n, v)| (n.as_str(), *v)).collect()
+}
+
+/// For each variable id, whether `roots` depend on it.
+fn needed_vars(formula: &Formula, roots: &[NodeId]) -> Vec<bool> {
+    let g = formula.graph();
+    let mut needed = vec![false; g.variables().len()];
+    for v in walk::free_vars(g, roots).into_iter().filter_map(|n| g.var_of(n)) {
+        needed[v.index()] = true;
+    }
+    needed
 }
 
 fn unbound(formula: &Formula, name: &str, data_hint: &str) -> Failure {
-    let example = formula.vars.iter().map(|v| format!("{v}=1")).collect::<Vec<_>>().join(",");
+    let example = formula.vars().map(|v| format!("{}=1", v.name)).collect::<Vec<_>>().join(",");
     failure(
         formula,
         Error::new(ErrorKind::Unbound(name.to_string()))
@@ -216,8 +213,7 @@ fn over_rows(
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
     let columns = bind_columns(formula, &request.roots, table, point)?;
-    let tape = eval::compile(&formula.graph, &request.roots, &formula.vars)
-        .map_err(|e| failure(formula, e))?;
+    let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
     let rows = table.rows();
     let reduce = match args.reduce {
         ReduceArg::Mean => Reduce::Mean,
@@ -262,21 +258,25 @@ fn bind_columns<'t>(
     table: &'t Table,
     point: &[(String, f64)],
 ) -> Result<Vec<Column<'t, f64>>, Failure> {
-    if let Some(stray) = table.names.iter().find(|n| !formula.vars.contains(n)) {
+    if let Some(stray) = table.names.iter().find(|n| formula.position(n).is_none()) {
         return Err(usage(format!(
             "the data column `{stray}` names no variable of the formula (its variables: {})",
-            formula.vars.join(", ")
+            formula.var_names().join(", ")
         )));
     }
     let needed = needed_vars(formula, roots);
+    let given = by_name(point);
+    let mut columns: HashMap<&str, &[f64]> = HashMap::with_capacity(table.names.len());
+    for (name, column) in table.names.iter().zip(&table.columns) {
+        columns.entry(name.as_str()).or_insert(column.as_slice());
+    }
     formula
-        .vars
-        .iter()
-        .map(|name| match (table.column(name), point.iter().rev().find(|(n, _)| n == name)) {
+        .vars()
+        .map(|var| match (columns.get(var.name.as_str()), given.get(var.name.as_str())) {
             (Some(column), _) => Ok(Column::Rows(column)),
-            (None, Some(&(_, v))) => Ok(Column::Fixed(v)),
-            (None, None) if needed.contains(name) => {
-                Err(unbound(formula, name, " (a data column or --at)"))
+            (None, Some(&v)) => Ok(Column::Fixed(v)),
+            (None, None) if needed[var.id.index()] => {
+                Err(unbound(formula, &var.name, " (a data column or --at)"))
             }
             (None, None) => Ok(Column::Fixed(0.0)),
         })
@@ -290,22 +290,19 @@ fn write(out: &mut impl Write, text: &str) -> Result<(), Failure> {
 /// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results.
 fn result_object(request: &Request, results: &[f64]) -> Value {
     let n = request.wrt.len();
+    let names = || request.wrt.iter().cloned();
     let mut object = serde_json::Map::new();
     object.insert("value".into(), json::number(results[0]));
     let mut rest = &results[1..];
     if request.grad {
-        let entries = request.wrt.iter().cloned().zip(rest[..n].iter().map(|&v| json::number(v)));
+        let entries = names().zip(rest[..n].iter().map(|&v| json::number(v)));
         object.insert("gradient".into(), json::object(entries));
         rest = &rest[n..];
     }
     if request.hessian {
-        let rows = request.wrt.iter().enumerate().map(|(i, a)| {
-            let row = request
-                .wrt
-                .iter()
-                .cloned()
-                .zip(rest[i * n..(i + 1) * n].iter().map(|&v| json::number(v)));
-            (a.clone(), json::object(row))
+        let rows = names().enumerate().map(|(i, a)| {
+            let row = names().zip(rest[i * n..(i + 1) * n].iter().map(|&v| json::number(v)));
+            (a, json::object(row))
         });
         object.insert("hessian".into(), json::object(rows));
     }

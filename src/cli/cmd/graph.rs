@@ -44,31 +44,35 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
     check_wrt(&formula, &args.wrt)?;
     let view =
         formula.graph_view(&args.wrt, args.order as usize).map_err(|e| failure(&formula, e))?;
-    let stats = view.stats(&formula.graph);
+    let stats = view.stats(formula.graph());
     let format = match (args.format, args.stats) {
         (Some(f), _) => f,
         (None, true) => return write(out, &stats.text()),
         (None, false) => GraphFormat::Dot,
     };
     let picture = match format {
-        GraphFormat::Dot => view.dot(&formula.graph),
+        GraphFormat::Dot => view.dot(formula.graph()),
         GraphFormat::Json if args.stats => {
             let mut value: serde_json::Value =
-                serde_json::from_str(&view.json(&formula.graph)).expect("own JSON");
+                serde_json::from_str(&view.json(formula.graph())).expect("own JSON");
             value["stats"] = stats.json();
             value.to_string() + "\n"
         }
-        GraphFormat::Json => view.json(&formula.graph) + "\n",
+        GraphFormat::Json => view.json(formula.graph()) + "\n",
         GraphFormat::Svg if view.len() > args.max_nodes => {
             eprintln!(
                 "warning: the graph has {} nodes, more than --max-nodes {}: drawing a summary instead",
                 view.len(),
                 args.max_nodes
             );
-            summary_svg(&stats, args.max_nodes)
+            let headline = format!(
+                "{} nodes: more than the {} that are drawn (--max-nodes)",
+                stats.nodes, args.max_nodes
+            );
+            summary_svg(&stats, &headline)
         }
         #[cfg(feature = "svg")]
-        GraphFormat::Svg => view.svg(&formula.graph),
+        GraphFormat::Svg => view.svg(formula.graph()),
         #[cfg(not(feature = "svg"))]
         GraphFormat::Svg => {
             return Err(usage(

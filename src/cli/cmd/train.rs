@@ -60,9 +60,10 @@ pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure
     let names = args.params.iter().filter(|p| !p.contains('*')).map(String::as_str);
     check_vars(&formula, names, "--params")?;
     let data = read_csv(&args.data).map_err(|e| failure(&formula, e))?;
-    let params =
-        train::select_params(&formula.vars, &args.params).map_err(|e| failure(&formula, e))?;
-    let model = Model::new(&mut formula, &params, &data).map_err(|e| failure(&formula, e))?;
+    let params = train::select_params(&formula.var_names(), &args.params)
+        .map_err(|e| failure(&formula, naming_params(e, true)))?;
+    let model = Model::new(&mut formula, &params, &data)
+        .map_err(|e| failure(&formula, naming_params(e, false)))?;
     let start = match &args.init {
         Some(path) => starting_values(path, &params)?,
         None => train::initial_params(&formula, &params, args.seed),
@@ -114,12 +115,28 @@ pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure
     }
 }
 
+/// A parameter error in the command line's words: the parameters are `--params` (and
+/// `selecting`: the message is select_params' "`w*` matches no variable ...").
+fn naming_params(mut error: Error, selecting: bool) -> Error {
+    match &error.kind {
+        ErrorKind::Usage(message) if selecting => {
+            error.kind = ErrorKind::Usage(format!("--params {message}"));
+        }
+        ErrorKind::Unbound(v) => {
+            let hint = format!("`{v}` is neither a parameter (--params) nor a column of the data");
+            error.hint = Some(hint);
+        }
+        _ => {}
+    }
+    error
+}
+
 fn starting_values(path: &std::path::Path, params: &[String]) -> Result<Vec<f64>, Failure> {
-    let values = read_params(path)?;
+    let values: std::collections::HashMap<String, f64> = read_params(path)?.into_iter().collect();
     params
         .iter()
         .map(|p| {
-            values.iter().find(|(n, _)| n == p).map(|&(_, v)| v).ok_or_else(|| {
+            values.get(p).copied().ok_or_else(|| {
                 usage(format!("{} has no value for the parameter `{p}`", path.display()))
             })
         })

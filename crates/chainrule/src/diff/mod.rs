@@ -66,7 +66,7 @@ fn active_nodes(g: &Graph, order: &[NodeId], wrt: &[NodeId]) -> Vec<bool> {
 fn check_size(g: &Graph) -> Result<()> {
     if g.len() > g.node_limit() {
         return Err(Error::new(ErrorKind::TooManyNodes { limit: g.node_limit() }).with_hint(
-            "lower --order or simplify the formula, or raise the limit with --node-limit",
+            "lower the order or simplify the formula, or raise the limit (Graph::set_node_limit)",
         ));
     }
     Ok(())

@@ -4,7 +4,7 @@
 
 use super::tape::{Instr, Reg, Tape};
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{walk, Func, Graph, NodeId, Op};
+use crate::graph::{walk, Func, Graph, NodeId, Op, VarId};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// Compiler switches (both on by default; off gives one register per node, for debugging).
@@ -62,7 +62,7 @@ impl Shape {
 
 /// Compiles `roots` of `g` with `inputs` as the variables, in that order, with the default
 /// options. Every variable reachable from the roots must be among `inputs`.
-pub fn compile(g: &Graph, roots: &[NodeId], inputs: &[String]) -> Result<Tape> {
+pub fn compile(g: &Graph, roots: &[NodeId], inputs: &[VarId]) -> Result<Tape> {
     compile_with(g, roots, inputs, CompileOptions::default())
 }
 
@@ -70,35 +70,44 @@ pub fn compile(g: &Graph, roots: &[NodeId], inputs: &[String]) -> Result<Tape> {
 pub fn compile_with(
     g: &Graph,
     roots: &[NodeId],
-    inputs: &[String],
+    inputs: &[VarId],
     options: CompileOptions,
 ) -> Result<Tape> {
     let order = walk::reachable(g, roots);
     let uses = walk::use_counts(g, &order, roots);
+    let slots = input_slots(g, inputs);
     let mut shapes: HashMap<NodeId, Shape> =
         HashMap::with_capacity_and_hasher(order.len(), Default::default());
     let mut absorbed = vec![false; g.len()];
     for &n in &order {
-        let shape = plain_shape(g, n, inputs)?;
+        let shape = plain_shape(g, n, &slots)?;
         let shape = if options.fuse { fuse(shape, &shapes, &uses, &mut absorbed) } else { shape };
         shapes.insert(n, shape);
     }
     let emitted: Vec<NodeId> = order.iter().copied().filter(|n| !absorbed[n.index()]).collect();
-    Ok(allocate(&emitted, &shapes, roots, inputs, options.reuse_registers))
+    let mut tape = allocate(&emitted, &shapes, roots, inputs.len(), options.reuse_registers);
+    tape.inputs = inputs.iter().map(|&v| g.variable(v).name.clone()).collect();
+    tape.input_vars = inputs.to_vec();
+    Ok(tape)
 }
 
-fn plain_shape(g: &Graph, n: NodeId, inputs: &[String]) -> Result<Shape> {
+/// For each variable of `g` (by id), its position among `inputs` (the first, if repeated).
+fn input_slots(g: &Graph, inputs: &[VarId]) -> Vec<Option<usize>> {
+    let mut slots = vec![None; g.variables().len()];
+    for (i, v) in inputs.iter().enumerate().rev() {
+        slots[v.index()] = Some(i);
+    }
+    slots
+}
+
+fn plain_shape(g: &Graph, n: NodeId, slots: &[Option<usize>]) -> Result<Shape> {
     let args = g.args(n);
     Ok(match g.op(n) {
         Op::Const(_) => Shape::Const(g.value(n).unwrap_or(f64::NAN)),
         Op::Named(c) => Shape::Const(c.value()),
         Op::Var(v) => {
-            let name = g.var_name(v);
-            let i = inputs.iter().position(|x| x == name).ok_or_else(|| {
-                Error::new(ErrorKind::Unbound(name.to_string()))
-                    .with_hint(format!("give it a value, e.g. --at {name}=1"))
-            })?;
-            Shape::Input(i)
+            let unbound = || Error::new(ErrorKind::Unbound(g.var_name(v).to_string()));
+            Shape::Input(slots[v as usize].ok_or_else(unbound)?)
         }
         Op::Add => Shape::Add(args[0], args[1]),
         Op::Mul if g.value(args[0]) == Some(-1.0) => Shape::Neg(args[1]),
@@ -162,12 +171,12 @@ fn allocate(
     emitted: &[NodeId],
     shapes: &HashMap<NodeId, Shape>,
     roots: &[NodeId],
-    inputs: &[String],
+    inputs: usize,
     reuse: bool,
 ) -> Tape {
     let mut reg: HashMap<NodeId, Reg> =
         HashMap::with_capacity_and_hasher(emitted.len(), Default::default());
-    let mut input_nodes = vec![None; inputs.len()];
+    let mut input_nodes = vec![None; inputs];
     let mut constants = Vec::new();
     let mut computed = Vec::new();
     for &n in emitted {
@@ -177,14 +186,14 @@ fn allocate(
                 input_nodes[i] = Some(n);
             }
             Shape::Const(v) => {
-                let r = (inputs.len() + constants.len()) as Reg;
+                let r = (inputs + constants.len()) as Reg;
                 reg.insert(n, r);
                 constants.push((r, v));
             }
             _ => computed.push(n),
         }
     }
-    let fixed = inputs.len() + constants.len();
+    let fixed = inputs + constants.len();
     let last_use = last_uses(&computed, shapes);
     let pinned: HashSet<NodeId> = roots.iter().copied().collect();
     let mut free: Vec<Reg> = Vec::new();
@@ -217,10 +226,11 @@ fn allocate(
     let tape = Tape {
         instrs,
         pool,
-        inputs: inputs.to_vec(),
+        inputs: vec![String::new(); inputs],
+        input_vars: Vec::new(),
         input_nodes,
         constants,
-        registers: (next as usize).max(inputs.len()),
+        registers: (next as usize).max(inputs),
         outputs: roots.iter().map(|r| reg[r]).collect(),
         defs: computed,
     };

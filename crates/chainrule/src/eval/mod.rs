@@ -20,15 +20,10 @@ pub use run::{Column, Reduce, BLOCK};
 pub use tape::{Instr, Reg, Tape};
 
 use crate::error::Result;
-use crate::graph::{Graph, NodeId};
+use crate::graph::{Graph, NodeId, VarId};
 
-/// Compiles and runs `roots` once at `values` (one per name in `inputs`).
-pub fn evaluate(
-    g: &Graph,
-    roots: &[NodeId],
-    inputs: &[String],
-    values: &[f64],
-) -> Result<Vec<f64>> {
+/// Compiles and runs `roots` once at `values` (one per variable of `inputs`).
+pub fn evaluate(g: &Graph, roots: &[NodeId], inputs: &[VarId], values: &[f64]) -> Result<Vec<f64>> {
     let tape = compile(g, roots, inputs)?;
     Ok(tape.run(values, &mut Vec::new()))
 }

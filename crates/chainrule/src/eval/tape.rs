@@ -1,6 +1,6 @@
 //! The tape: a flat list of instructions over registers, in topological order.
 
-use crate::graph::{Func, NodeId};
+use crate::graph::{Func, NodeId, VarId};
 use std::fmt;
 
 /// A register index.
@@ -116,6 +116,7 @@ pub struct Tape {
     pub(crate) instrs: Vec<Instr>,
     pub(crate) pool: Vec<Reg>,
     pub(crate) inputs: Vec<String>,
+    pub(crate) input_vars: Vec<VarId>,
     pub(crate) input_nodes: Vec<Option<NodeId>>,
     pub(crate) constants: Vec<(Reg, f64)>,
     pub(crate) registers: usize,
@@ -128,6 +129,11 @@ impl Tape {
     /// The input names, in the order the run functions take their values.
     pub fn inputs(&self) -> &[String] {
         &self.inputs
+    }
+
+    /// The input variables, in the same order.
+    pub fn input_vars(&self) -> &[VarId] {
+        &self.input_vars
     }
 
     /// Number of instructions.

@@ -6,7 +6,7 @@
 //! `e^x = exp(x)`, `ln(exp(x)) = x`, and the stable forms of `ln(sigmoid(x))`).
 //! Every rule is O(1) except [`Graph::scale`], which walks a product's left spine.
 
-use super::{Func, Graph, NodeId, Number, Op};
+use super::{Func, Graph, NodeId, Number, Op, VarId};
 use crate::operators::Constant;
 
 impl Graph {
@@ -32,8 +32,13 @@ impl Graph {
 
     /// The variable `name`.
     pub fn var(&mut self, name: &str) -> NodeId {
-        let v = self.var_index(name);
-        self.intern(Op::Var(v), &[])
+        let v = self.intern_var(name);
+        self.var_node(v)
+    }
+
+    /// The node of variable `v`.
+    pub fn var_node(&mut self, v: VarId) -> NodeId {
+        self.intern(Op::Var(v.index() as u32), &[])
     }
 
     /// A folded constant is kept only when it is exact enough to stand for its formula:

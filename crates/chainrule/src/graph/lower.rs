@@ -2,7 +2,7 @@
 //! (known function, arity, lists only where a reducer takes them) and expands the reducers
 //! and losses into graph nodes. Lists never reach the graph.
 
-use super::{reduce, Func, Graph, NodeId};
+use super::{reduce, Func, Graph, NodeId, VarId};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::operators::callables::{self, Args, Callable, CALLABLES};
 use crate::operators::Constant;
@@ -15,7 +15,7 @@ pub struct Lowered {
     /// The program's result.
     pub root: NodeId,
     /// Its free variables in order of first appearance in the text.
-    pub vars: Vec<String>,
+    pub vars: Vec<VarId>,
     /// Where each node was first written, for pointing at a subexpression.
     pub origins: HashMap<NodeId, Span>,
     /// The names the program assigns, in order.
@@ -50,7 +50,7 @@ struct Lowering<'g> {
     defined: HashMap<String, NodeId>,
     /// Free names used so far, with their first use.
     free: HashMap<String, Span>,
-    vars: Vec<String>,
+    vars: Vec<VarId>,
     origins: HashMap<NodeId, Span>,
 }
 
@@ -110,11 +110,12 @@ impl Lowering<'_> {
         if let Some(c) = Constant::from_name(name) {
             return self.g.named(c);
         }
+        let v = self.g.intern_var(name);
         if !self.free.contains_key(name) {
             self.free.insert(name.to_string(), span);
-            self.vars.push(name.to_string());
+            self.vars.push(v);
         }
-        self.g.var(name)
+        self.g.var_node(v)
     }
 
     fn chain(&mut self, first: &Expr, rest: &[(ChainOp, Expr)]) -> Result<NodeId> {

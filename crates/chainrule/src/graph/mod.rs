@@ -42,6 +42,29 @@ impl NodeId {
     }
 }
 
+/// A variable's identity: its index in its graph's variable table (`Op::Var` holds the
+/// same number). Ids are given in the order variables are first named, from 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VarId(u32);
+
+impl VarId {
+    /// The position in the variable table (for tables indexed by variable).
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// One entry of a graph's variable table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variable {
+    /// Its id in the graph.
+    pub id: VarId,
+    /// Its name in the formula text.
+    pub name: String,
+    /// Its shape: empty for a scalar (every variable today; arrays will fill it in).
+    pub shape: Vec<usize>,
+}
+
 /// An operation with its ordered operands: the unit of hash-consing.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Node {
@@ -80,8 +103,8 @@ pub struct Graph {
     dag: DiGraph<Node, u32>,
     intern: HashMap<Node, NodeId>,
     meta: Vec<Meta>,
-    var_names: Vec<String>,
-    var_ids: HashMap<String, u32>,
+    variables: Vec<Variable>,
+    var_ids: HashMap<String, VarId>,
     node_limit: usize,
 }
 
@@ -98,7 +121,7 @@ impl Graph {
             dag: DiGraph::new(),
             intern: HashMap::default(),
             meta: Vec::new(),
-            var_names: Vec::new(),
+            variables: Vec::new(),
             var_ids: HashMap::default(),
             node_limit: DEFAULT_NODE_LIMIT,
         }
@@ -154,15 +177,49 @@ impl Graph {
         !self.meta[id.index()].has_var
     }
 
-    /// The name of variable number `var`.
+    /// The name of variable number `var` (as `Op::Var` holds it).
     pub fn var_name(&self, var: u32) -> &str {
-        &self.var_names[var as usize]
+        &self.variables[var as usize].name
+    }
+
+    /// The variable table: every variable named in this graph, in id order.
+    pub fn variables(&self) -> &[Variable] {
+        &self.variables
+    }
+
+    /// The table entry of `id`.
+    pub fn variable(&self, id: VarId) -> &Variable {
+        &self.variables[id.index()]
+    }
+
+    /// The id of the variable called `name`, if the graph has named it.
+    pub fn var_id(&self, name: &str) -> Option<VarId> {
+        self.var_ids.get(name).copied()
+    }
+
+    /// The id of the variable called `name`, entered in the table if it is new (a scalar).
+    pub fn intern_var(&mut self, name: &str) -> VarId {
+        if let Some(&v) = self.var_ids.get(name) {
+            return v;
+        }
+        let id = VarId(self.variables.len() as u32);
+        self.variables.push(Variable { id, name: name.to_string(), shape: Vec::new() });
+        self.var_ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// The variable `id` refers to, if `node` is a variable.
+    pub fn var_of(&self, node: NodeId) -> Option<VarId> {
+        match self.op(node) {
+            Op::Var(v) => Some(VarId(v)),
+            _ => None,
+        }
     }
 
     /// The variable node called `name`, if the graph has one.
     pub fn find_var(&self, name: &str) -> Option<NodeId> {
-        let var = *self.var_ids.get(name)?;
-        self.intern.get(&Node { op: Op::Var(var), args: SmallVec::new() }).copied()
+        let var = self.var_id(name)?;
+        self.intern.get(&Node { op: Op::Var(var.0), args: SmallVec::new() }).copied()
     }
 
     /// The name of `id` if it is a variable.
@@ -198,16 +255,6 @@ impl Graph {
         self.meta.push(meta);
         self.intern.insert(node, id);
         id
-    }
-
-    fn var_index(&mut self, name: &str) -> u32 {
-        if let Some(&v) = self.var_ids.get(name) {
-            return v;
-        }
-        let v = self.var_names.len() as u32;
-        self.var_names.push(name.to_string());
-        self.var_ids.insert(name.to_string(), v);
-        v
     }
 
     fn compute_meta(&self, node: &Node) -> Meta {

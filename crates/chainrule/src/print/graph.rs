@@ -358,10 +358,9 @@ fn escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// A small SVG that says the graph is too large to draw, with its statistics.
-pub fn summary_svg(stats: &Stats, limit: usize) -> String {
-    let mut lines =
-        vec![format!("{} nodes: more than the {limit} that are drawn (--max-nodes)", stats.nodes)];
+/// A small SVG that says the graph is too large to draw: `headline`, then its statistics.
+pub fn summary_svg(stats: &Stats, headline: &str) -> String {
+    let mut lines = vec![headline.to_string()];
     lines.extend(stats.text().lines().map(str::to_string));
     let height = 24 * lines.len() + 24;
     let mut svg = format!(

@@ -13,6 +13,10 @@
 //!
 //! One pass usually reaches the fixed point; the driver repeats until the roots stop changing.
 
+mod tidy;
+
+pub use tidy::simplify_for_print;
+
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Number, Op};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -148,7 +152,7 @@ const SMALL: usize = 8;
 
 /// The operands of `n` flattened through every nested node of `op`, if there are at most
 /// `limit` of them.
-fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<Vec<NodeId>> {
+pub(super) fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<Vec<NodeId>> {
     let mut out = Vec::new();
     let mut stack = vec![n];
     while let Some(a) = stack.pop() {
@@ -166,7 +170,7 @@ fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<Vec<NodeId>>
 
 /// A sum of `leaves`; `shared` holds rebuilt nodes with several users, over which a
 /// coefficient is not distributed (that would compute the sum twice).
-fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
+pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
     let mut constant = Number::int(0);
     let mut terms: Vec<(NodeId, Number)> = Vec::new();
     let mut index = HashMap::default();
@@ -242,7 +246,11 @@ fn open_powers_of_products(
     out
 }
 
-fn rebuild_product(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
+pub(super) fn rebuild_product(
+    g: &mut Graph,
+    leaves: &[NodeId],
+    shared: &HashSet<NodeId>,
+) -> NodeId {
     let leaves = &open_powers_of_products(g, leaves, shared);
     let mut coefficient = Number::int(1);
     let mut factors: Vec<(NodeId, NodeId)> = Vec::new();

@@ -85,8 +85,7 @@ pub fn check(src: &str, limit: usize) -> Result<usize> {
             if depth > limit {
                 let span = Span::new(i, i + 1);
                 return Err(Error::at(ErrorKind::TooDeep { limit }, span).with_hint(
-                    "simplify the nesting, or raise the limit (--max-depth on the command line, \
-                     ParseOptions::max_depth in the library)",
+                    "simplify the nesting, or raise the limit (ParseOptions::max_depth)",
                 ));
             }
         }

@@ -79,9 +79,7 @@ pub fn parse(src: &str) -> Result<Program> {
 pub fn parse_with(src: &str, options: ParseOptions) -> Result<Program> {
     if src.len() > options.max_bytes {
         let kind = ErrorKind::TooLarge { size: src.len(), limit: options.max_bytes };
-        return Err(Error::new(kind).with_hint(
-            "raise the limit with --max-bytes on the command line, ParseOptions::max_bytes in the library",
-        ));
+        return Err(Error::new(kind).with_hint("raise the limit (ParseOptions::max_bytes)"));
     }
     if is_blank(src) {
         return Err(Error::new(ErrorKind::Empty).with_hint("write a formula such as `x^2 + 1`"));

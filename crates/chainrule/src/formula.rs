@@ -1,0 +1,211 @@
+//! [`Formula`]: a parsed formula in its graph, with its variables; the entry point for most
+//! uses of the library.
+
+use crate::error::{Result, Span};
+use crate::eval::{self, Tape};
+use crate::graph::{self, Graph, NodeId, VarId, Variable};
+use crate::print::{self, Notation};
+use crate::request::{self, Derived, Request, Simplify};
+use crate::syntax::{self, ParseOptions};
+use crate::{diff, simplify};
+use rustc_hash::FxHashMap as HashMap;
+
+/// A parsed formula in its graph, with the names the text uses.
+///
+/// ```
+/// let mut f = chainrule::Formula::parse("x^3*sin(x)").unwrap();
+/// let d = f.derivative("x", 1).unwrap();
+/// assert_eq!(f.text(d), "x^2*(x*cos(x) + 3*sin(x))");
+/// assert_eq!(f.derivative_lines(&["x"], 2).unwrap(), "d2/dx2 = 6*x*(x*cos(x) + sin(x)) - x^3*sin(x)\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Formula {
+    graph: Graph,
+    root: NodeId,
+    /// Free variables in order of first appearance in the text.
+    vars: Vec<VarId>,
+    /// For each variable id of the graph when parsed, its position in `vars`.
+    positions: Vec<Option<usize>>,
+    assigned: Vec<String>,
+    source: String,
+    origins: HashMap<NodeId, Span>,
+}
+
+impl Formula {
+    /// Parses and lowers `source` with the default limits.
+    pub fn parse(source: &str) -> Result<Formula> {
+        Formula::parse_with(source, ParseOptions::default())
+    }
+
+    /// Parses and lowers `source` with `options`.
+    pub fn parse_with(source: &str, options: ParseOptions) -> Result<Formula> {
+        let program = syntax::parse_with(source, options)?;
+        let mut graph = Graph::new();
+        let lowered = graph::lower::lower(&mut graph, &program)?;
+        let mut positions = vec![None; graph.variables().len()];
+        for (i, v) in lowered.vars.iter().enumerate() {
+            positions[v.index()] = Some(i);
+        }
+        Ok(Formula {
+            graph,
+            root: lowered.root,
+            vars: lowered.vars,
+            positions,
+            assigned: lowered.assigned,
+            source: source.to_string(),
+            origins: lowered.origins,
+        })
+    }
+
+    /// The graph holding the formula and everything derived from it.
+    pub fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The graph, to build in (nodes are only ever added) or to set its node limit.
+    pub fn graph_mut(&mut self) -> &mut Graph {
+        &mut self.graph
+    }
+
+    /// The formula's result.
+    pub fn root(&self) -> NodeId {
+        self.root
+    }
+
+    /// The free variables, in order of first appearance in the text.
+    pub fn vars(&self) -> impl ExactSizeIterator<Item = &Variable> + Clone + '_ {
+        self.vars.iter().map(|&v| self.graph.variable(v))
+    }
+
+    /// Their ids, in the same order: the inputs of the tapes [`Formula::compile`] makes.
+    pub fn var_ids(&self) -> &[VarId] {
+        &self.vars
+    }
+
+    /// Their names, in the same order.
+    pub fn var_names(&self) -> Vec<&str> {
+        self.vars().map(|v| v.name.as_str()).collect()
+    }
+
+    /// The position of `name` among [`Formula::vars`], if it is one of them.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        let id = self.graph.var_id(name)?;
+        self.positions.get(id.index()).copied().flatten()
+    }
+
+    /// The names the program assigns (not variables), in order.
+    pub fn assigned(&self) -> &[String] {
+        &self.assigned
+    }
+
+    /// The source text.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The variable node for `name` (made if the formula does not use it).
+    pub fn var(&mut self, name: &str) -> NodeId {
+        self.graph.var(name)
+    }
+
+    /// The ids of `names` (entered in the graph's table if the formula does not use them).
+    pub fn ids(&mut self, names: &[impl AsRef<str>]) -> Vec<VarId> {
+        names.iter().map(|n| self.graph.intern_var(n.as_ref())).collect()
+    }
+
+    /// The variable nodes of [`Formula::vars`], in that order.
+    pub fn var_nodes(&mut self) -> Vec<NodeId> {
+        let ids = self.vars.clone();
+        ids.into_iter().map(|v| self.graph.var_node(v)).collect()
+    }
+
+    /// The simplified formula.
+    pub fn simplified(&mut self) -> Result<NodeId> {
+        simplify::simplify_one(&mut self.graph, self.root)
+    }
+
+    /// What `request` asks for: the one way every command derives (see [`Request`]).
+    pub fn derive(&mut self, request: &Request) -> Result<Derived> {
+        request::derive(&mut self.graph, self.root, request)
+    }
+
+    /// The simplified `order`-th derivative with respect to `wrt`. Higher orders
+    /// differentiate the unsimplified derivative, which keeps the sharing of reverse mode
+    /// (it grows about 2x per order; simplifying between orders loses sharing and grows
+    /// faster), and simplify once at the end.
+    pub fn derivative(&mut self, wrt: &str, order: usize) -> Result<NodeId> {
+        let v = self.var(wrt);
+        let d = diff::nth_derivative(&mut self.graph, self.root, v, order)?;
+        Ok(simplify::simplify_for_print(&mut self.graph, &[d])?[0])
+    }
+
+    /// The gradient with respect to `wrt`, from one reverse sweep, simplified together: the
+    /// nodes `chainrule grad` prints.
+    pub fn gradient(&mut self, wrt: &[impl AsRef<str>]) -> Result<Vec<NodeId>> {
+        let wrt = self.ids(wrt);
+        Ok(self.derive(&Request::new(wrt))?.derivatives)
+    }
+
+    /// The Hessian with respect to `wrt`, simplified together: `h[i][j]` is
+    /// `d2/d(wrt[i])d(wrt[j])`.
+    pub fn hessian(&mut self, wrt: &[impl AsRef<str>]) -> Result<Vec<Vec<NodeId>>> {
+        let wrt = self.ids(wrt);
+        Ok(self.derive(&Request::new(wrt).order(0).with_hessian())?.hessian)
+    }
+
+    /// The derivatives of `order` with respect to `wrt`, one line each, exactly as
+    /// `chainrule diff` prints them: `d/dw = ...`, `d2/dx2 = ...`.
+    pub fn derivative_lines(&mut self, wrt: &[impl AsRef<str>], order: usize) -> Result<String> {
+        let wrt = self.ids(wrt);
+        let derived = self.derive(&Request::new(wrt).order(order))?;
+        derived.lines(&self.graph, Notation::Text)
+    }
+
+    /// A tape of `roots` whose inputs are [`Formula::vars`] in order.
+    pub fn compile(&self, roots: &[NodeId]) -> Result<Tape> {
+        eval::compile(&self.graph, roots, &self.vars)
+    }
+
+    /// A tape whose outputs are the value and then the gradient with respect to `wrt`,
+    /// simplified together so that they share one forward pass, and whose inputs are
+    /// [`Formula::vars`] in order.
+    pub fn gradient_tape(&mut self, wrt: &[impl AsRef<str>]) -> Result<Tape> {
+        let wrt = self.ids(wrt);
+        let derived = self.derive(&Request::new(wrt).simplify(Simplify::Together))?;
+        self.compile(&derived.roots())
+    }
+
+    /// A picture of the formula with its `order`-th derivatives with respect to `wrt`
+    /// (none when `wrt` is empty), simplified together so that they share nodes.
+    pub fn graph_view(
+        &mut self,
+        wrt: &[impl AsRef<str>],
+        order: usize,
+    ) -> Result<print::graph::GraphView> {
+        let wrt = self.ids(wrt);
+        let derived = self.derive(&Request::new(wrt).order(order).simplify(Simplify::Together))?;
+        let output = |label: String, node, primal| print::graph::Output { label, node, primal };
+        let mut outputs = vec![output("f".into(), derived.value, true)];
+        for (label, &node) in
+            derived.derivative_labels(&self.graph).into_iter().zip(&derived.derivatives)
+        {
+            outputs.push(output(label, node, false));
+        }
+        Ok(print::graph::GraphView::new(&self.graph, outputs))
+    }
+
+    /// The canonical text of `id`.
+    pub fn text(&self, id: NodeId) -> String {
+        print::text(&self.graph, id)
+    }
+
+    /// The LaTeX of `id`.
+    pub fn latex(&self, id: NodeId) -> String {
+        print::latex(&self.graph, id)
+    }
+
+    /// Where in the source `id` was written, if it was.
+    pub fn origin(&self, id: NodeId) -> Option<Span> {
+        self.origins.get(&id).copied()
+    }
+}

@@ -1,0 +1,189 @@
+//! One request path: the value, derivatives and Hessian of a formula for given variables
+//! and order, simplified or not. Every command of the program asks through it, so that what
+//! `check` verifies and `eval` evaluates are the very nodes that `diff` prints.
+
+use crate::diff;
+use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Graph, NodeId, VarId};
+use crate::print::{self, Notation};
+use crate::simplify;
+
+/// Printed texts larger than this many bytes are refused ([`ErrorKind::TextTooLarge`]).
+pub const MAX_TEXT_BYTES: u64 = 64 << 20;
+
+/// How far a request's results are simplified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Simplify {
+    /// Not at all: the nodes reverse mode builds.
+    Raw,
+    /// The derivatives as one group, and the Hessian as another, as they are printed; the
+    /// value stays the formula as written (so evaluation errors point into the text).
+    Printed,
+    /// The value, derivatives and Hessian as one set: shared forward work stays shared, for
+    /// a tape that computes them all in one pass.
+    Together,
+}
+
+/// What to derive: the derivatives of `order` (0 for none) with respect to each of `wrt`,
+/// and, with `hessian`, every second partial derivative.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    /// The variables, in output order.
+    pub wrt: Vec<VarId>,
+    /// The order of the derivatives (1: the gradient, from one reverse sweep).
+    pub order: usize,
+    /// Also the Hessian with respect to `wrt`.
+    pub hessian: bool,
+    /// How far to simplify.
+    pub simplify: Simplify,
+}
+
+impl Request {
+    /// The first derivatives with respect to `wrt`, in printed form.
+    pub fn new(wrt: Vec<VarId>) -> Request {
+        Request { wrt, order: 1, hessian: false, simplify: Simplify::Printed }
+    }
+
+    /// The same request for derivatives of `order`.
+    pub fn order(mut self, order: usize) -> Request {
+        self.order = order;
+        self
+    }
+
+    /// The same request with the Hessian too.
+    pub fn with_hessian(mut self) -> Request {
+        self.hessian = true;
+        self
+    }
+
+    /// The same request simplified as `simplify` says.
+    pub fn simplify(mut self, simplify: Simplify) -> Request {
+        self.simplify = simplify;
+        self
+    }
+}
+
+/// The nodes a [`Request`] asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Derived {
+    /// The formula's value.
+    pub value: NodeId,
+    /// `derivatives[i]`: the derivative of the requested order in `wrt[i]`.
+    pub derivatives: Vec<NodeId>,
+    /// `hessian[i][j]`: `d2/d(wrt[i])d(wrt[j])` (empty unless asked for).
+    pub hessian: Vec<Vec<NodeId>>,
+    /// The variables, as requested.
+    pub wrt: Vec<VarId>,
+    /// The order of `derivatives`.
+    pub order: usize,
+}
+
+/// Derives what `request` asks of `root` in `g`.
+pub fn derive(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived> {
+    raw(g, root, request)?.simplified(g, request.simplify)
+}
+
+/// The derivatives `request` asks for, as reverse mode builds them.
+fn raw(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived> {
+    let vars: Vec<NodeId> = request.wrt.iter().map(|&v| g.var_node(v)).collect();
+    let gradient = if (request.order == 1 || request.hessian) && !vars.is_empty() {
+        diff::grad(g, root, &vars)?
+    } else {
+        Vec::new()
+    };
+    let derivatives = match request.order {
+        0 => Vec::new(),
+        1 => gradient.clone(),
+        n => vars.iter().map(|&v| diff::nth_derivative(g, root, v, n)).collect::<Result<_>>()?,
+    };
+    let hessian = if request.hessian { diff::hessian(g, &gradient, &vars)? } else { Vec::new() };
+    Ok(Derived {
+        value: root,
+        derivatives,
+        hessian,
+        wrt: request.wrt.clone(),
+        order: request.order,
+    })
+}
+
+impl Derived {
+    /// The same results simplified as `how` says (from raw ones).
+    pub fn simplified(self, g: &mut Graph, how: Simplify) -> Result<Derived> {
+        let n = self.wrt.len();
+        let flat: Vec<NodeId> = self.hessian.concat();
+        let (value, derivatives, flat) = match how {
+            Simplify::Raw => (self.value, self.derivatives, flat),
+            Simplify::Printed => (
+                self.value,
+                simplify::simplify_for_print(g, &self.derivatives)?,
+                simplify::simplify_for_print(g, &flat)?,
+            ),
+            Simplify::Together => {
+                let all = simplify::simplify(g, &self.roots())?;
+                let k = 1 + self.derivatives.len();
+                (all[0], all[1..k].to_vec(), all[k..].to_vec())
+            }
+        };
+        let hessian = flat.chunks(n.max(1)).map(<[NodeId]>::to_vec).collect();
+        Ok(Derived { value, derivatives, hessian, ..self })
+    }
+
+    /// Every node: the value, the derivatives, then the Hessian row by row.
+    pub fn roots(&self) -> Vec<NodeId> {
+        let mut roots = vec![self.value];
+        roots.extend(&self.derivatives);
+        roots.extend(self.hessian.concat());
+        roots
+    }
+
+    /// The labels of the derivatives: `d/dx`, `d2/dx2`, ...
+    pub fn derivative_labels(&self, g: &Graph) -> Vec<String> {
+        self.wrt.iter().map(|&v| print::derivative_label(&g.variable(v).name, self.order)).collect()
+    }
+
+    /// The labels of the Hessian entries, row by row: `d2/dxdx`, `d2/dxdy`, ...
+    pub fn hessian_labels(&self, g: &Graph) -> Vec<String> {
+        let name = |v: VarId| g.variable(v).name.as_str();
+        let rows = if self.hessian.is_empty() { &[][..] } else { &self.wrt[..] };
+        rows.iter()
+            .flat_map(|&a| self.wrt.iter().map(move |&b| format!("d2/d{}d{}", name(a), name(b))))
+            .collect()
+    }
+
+    /// Refuses derivatives whose text as one expression would exceed [`MAX_TEXT_BYTES`].
+    pub fn check_text_size(&self, g: &Graph) -> Result<()> {
+        for (label, &d) in self.derivative_labels(g).into_iter().zip(&self.derivatives) {
+            let size = print::text_size(g, d);
+            if size > MAX_TEXT_BYTES {
+                let megabytes = size / (1 << 20);
+                return Err(Error::new(ErrorKind::TextTooLarge { label, megabytes }));
+            }
+        }
+        Ok(())
+    }
+
+    /// The derivatives one line each, `d/dx = ...` (in LaTeX, `\frac{\partial f}{\partial
+    /// x} = ...`), as the command line prints them.
+    pub fn lines(&self, g: &Graph, notation: Notation) -> Result<String> {
+        self.check_text_size(g)?;
+        let mut out = String::new();
+        for (&v, &d) in self.wrt.iter().zip(&self.derivatives) {
+            let name = &g.variable(v).name;
+            let label = match notation {
+                Notation::Latex => latex_label(name, self.order),
+                Notation::Text => print::derivative_label(name, self.order),
+            };
+            out.push_str(&format!("{label} = {}\n", print::render(g, d, notation)));
+        }
+        Ok(out)
+    }
+}
+
+fn latex_label(v: &str, order: usize) -> String {
+    let name = print::latex_name(v);
+    if order == 1 {
+        format!("\\frac{{\\partial f}}{{\\partial {name}}}")
+    } else {
+        format!("\\frac{{\\partial^{{{order}}} f}}{{\\partial {name}^{{{order}}}}}")
+    }
+}

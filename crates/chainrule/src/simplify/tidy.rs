@@ -1,0 +1,288 @@
+//! Tidying for print, on top of the canonical form: every small sum is also tried with its
+//! common factors pulled out (`exp(x)*a + exp(x)*b` is `exp(x)*(a + b)`) and over a common
+//! denominator (`1 - x^2/(x^2 + 1)` is `1/(x^2 + 1)`), and the form that prints smallest
+//! is kept. Only small graphs are tidied (a derivative too large to read is printed with
+//! `--cse` anyway), so the cost stays bounded; evaluation never needs it.
+
+use super::{rebuild_product, rebuild_sum, simplify, small_flat};
+use crate::error::Result;
+use crate::graph::{walk, Graph, NodeId, Number, Op};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+/// Graphs with more nodes than this are left in canonical form.
+const TIDY_LIMIT: usize = 4_000;
+
+/// Sums with more terms than this are left as they are.
+const MAX_TERMS: usize = 16;
+
+/// Products with more factors than this are not split into factors.
+const MAX_FACTORS: usize = 32;
+
+/// The canonical form of `roots`, tidied for print: never larger than the canonical form.
+pub fn simplify_for_print(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
+    let mut best = simplify(g, roots)?;
+    let mut sizes = Sizes::default();
+    for _ in 0..4 {
+        if walk::reachable(g, &best).len() > TIDY_LIMIT {
+            break;
+        }
+        let tidied = tidy_once(g, &best, &mut sizes);
+        // The canonical pass may spread a pulled-out number again (`2*(a - b)`): keep
+        // whichever of the two is smaller.
+        let canonical = simplify(g, &tidied)?;
+        let next =
+            if sizes.total(g, &canonical) <= sizes.total(g, &tidied) { canonical } else { tidied };
+        if sizes.total(g, &next) >= sizes.total(g, &best) {
+            break;
+        }
+        best = next;
+    }
+    Ok(best)
+}
+
+/// One bottom-up pass: each node rebuilt over its tidied operands; each sum in its smallest
+/// form.
+fn tidy_once(g: &mut Graph, roots: &[NodeId], sizes: &mut Sizes) -> Vec<NodeId> {
+    let order = walk::reachable(g, roots);
+    let mut new: HashMap<NodeId, NodeId> = HashMap::default();
+    for &n in &order {
+        let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
+        let rebuilt = rebuild(g, n, &args);
+        let best = if g.op(rebuilt) == Op::Add { smallest_sum(g, rebuilt, sizes) } else { rebuilt };
+        new.insert(n, best);
+    }
+    roots.iter().map(|r| new[r]).collect()
+}
+
+/// `n`'s operation over `args`, through the constructors.
+fn rebuild(g: &mut Graph, n: NodeId, args: &[NodeId]) -> NodeId {
+    match g.op(n) {
+        Op::Const(_) | Op::Named(_) | Op::Var(_) => n,
+        Op::Add => g.add(args[0], args[1]),
+        Op::Mul => g.mul(args[0], args[1]),
+        Op::Pow => g.pow(args[0], args[1]),
+        Op::Func(f) => g.func(f, args),
+        Op::LogSumExp => g.logsumexp(args),
+    }
+}
+
+/// A term of a sum: its coefficient and its factors `base^exponent`.
+struct Term {
+    coefficient: Number,
+    factors: Vec<(NodeId, Number)>,
+}
+
+fn smallest_sum(g: &mut Graph, sum: NodeId, sizes: &mut Sizes) -> NodeId {
+    let Some(terms) = split_terms(g, sum) else {
+        return sum;
+    };
+    let candidates = [common_factor(g, &terms), common_denominator(g, &terms)];
+    candidates.into_iter().flatten().fold(sum, |best, c| {
+        if sizes.of(g, c) < sizes.of(g, best) {
+            c
+        } else {
+            best
+        }
+    })
+}
+
+fn split_terms(g: &mut Graph, sum: NodeId) -> Option<Vec<Term>> {
+    let leaves = small_flat(g, sum, Op::Add, MAX_TERMS)?;
+    leaves
+        .into_iter()
+        .map(|leaf| {
+            if let Some(c) = g.number_of(leaf) {
+                return Some(Term { coefficient: c, factors: Vec::new() });
+            }
+            let (coefficient, rest) = g.split_coefficient(leaf);
+            let mut factors: Vec<(NodeId, Number)> = Vec::new();
+            for f in small_flat(g, rest, Op::Mul, MAX_FACTORS)? {
+                let (base, e) = power_parts(g, f);
+                // A base met twice (`x * (y*x^2)` kept apart by sharing) is one factor.
+                match factors.iter_mut().find(|(b, _)| *b == base) {
+                    Some((_, total)) => *total = *total + e,
+                    None => factors.push((base, e)),
+                }
+            }
+            Some(Term { coefficient, factors })
+        })
+        .collect()
+}
+
+/// `(base, exponent)` of a factor (`x` is `x^1`).
+fn power_parts(g: &Graph, f: NodeId) -> (NodeId, Number) {
+    if g.op(f) == Op::Pow {
+        if let Some(e) = g.number_of(g.args(f)[1]) {
+            return (g.args(f)[0], e);
+        }
+    }
+    (f, Number::int(1))
+}
+
+/// The factors every term has, with the exponent all share (the smallest positive, or the
+/// negative closest to zero), pulled out: `common * (t1/common + t2/common + ...)`.
+fn common_factor(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
+    let first = terms.first()?;
+    let mut common: Vec<(NodeId, Number)> = Vec::new();
+    for &(base, e) in &first.factors {
+        let mut shared = e;
+        for t in &terms[1..] {
+            let other =
+                t.factors.iter().find(|(b, _)| *b == base).map_or(Number::int(0), |&(_, e)| e);
+            shared = match (shared.is_negative(), other.is_negative()) {
+                (false, false) if other.to_f64() < shared.to_f64() => other,
+                (true, true) if other.to_f64() > shared.to_f64() => other,
+                (false, false) | (true, true) => shared,
+                _ => Number::int(0),
+            };
+        }
+        if !shared.is_zero() {
+            common.push((base, shared));
+        }
+    }
+    let scale = common_coefficient(terms);
+    if common.is_empty() && scale.is_one() {
+        return None;
+    }
+    let unscale = scale.recip()?;
+    let inner: Vec<NodeId> = terms
+        .iter()
+        .map(|t| {
+            let divided = t.factors.iter().map(|&(b, e)| {
+                let take = common.iter().find(|(c, _)| *c == b).map_or(Number::int(0), |&(_, s)| s);
+                (b, e + -take)
+            });
+            term_node(g, t.coefficient * unscale, divided)
+        })
+        .collect();
+    let inner = rebuild_sum(g, &inner, &HashSet::default());
+    let outer = term_node(g, scale, common.into_iter());
+    Some(g.mul(outer, inner))
+}
+
+/// The largest exact number every coefficient is a whole multiple of (negative when all
+/// are), or 1.
+fn common_coefficient(terms: &[Term]) -> Number {
+    let exact: Option<Vec<_>> = terms.iter().map(|t| t.coefficient.exact()).collect();
+    let Some(exact) = exact else {
+        return Number::int(1);
+    };
+    let numerator = exact.iter().fold(0, |acc, r| gcd(acc, *r.numer()));
+    let denominator = exact.iter().fold(1, |acc: i64, r| {
+        let d = *r.denom();
+        (acc / gcd(acc, d)).checked_mul(d).unwrap_or(1)
+    });
+    if numerator == 0 {
+        return Number::int(1);
+    }
+    let sign = if exact.iter().all(|r| *r.numer() < 0) { -1 } else { 1 };
+    Number::ratio(sign * numerator, denominator)
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    let (mut a, mut b) = (a.unsigned_abs(), b.unsigned_abs());
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    i64::try_from(a).unwrap_or(1)
+}
+
+/// Every term over the product of all denominators: `(n1*d2 + n2*d1)/(d1*d2)`.
+fn common_denominator(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
+    let mut denominator: Vec<(NodeId, Number)> = Vec::new();
+    for t in terms {
+        for &(base, e) in t.factors.iter().filter(|(_, e)| e.is_negative()) {
+            match denominator.iter_mut().find(|(b, _)| *b == base) {
+                Some((_, d)) if (-e).to_f64() > d.to_f64() => *d = -e,
+                Some(_) => {}
+                None => denominator.push((base, -e)),
+            }
+        }
+    }
+    if denominator.is_empty() || terms.len() < 2 {
+        return None;
+    }
+    let numerators: Vec<NodeId> = terms
+        .iter()
+        .map(|t| {
+            let scaled = t.factors.iter().copied().chain(denominator.iter().copied());
+            term_node(g, t.coefficient, scaled)
+        })
+        .collect();
+    let numerator = rebuild_sum(g, &numerators, &HashSet::default());
+    let bottom = term_node(g, Number::int(1), denominator.into_iter());
+    let m1 = g.constant(-1.0);
+    let inverse = g.pow(bottom, m1);
+    Some(g.mul(numerator, inverse))
+}
+
+/// `c * b1^e1 * b2^e2 * ...` in canonical product form (like bases combine).
+fn term_node(
+    g: &mut Graph,
+    coefficient: Number,
+    factors: impl Iterator<Item = (NodeId, Number)>,
+) -> NodeId {
+    let mut leaves = vec![g.number(coefficient)];
+    for (base, e) in factors {
+        let e = g.number(e);
+        leaves.push(g.pow(base, e));
+    }
+    rebuild_product(g, &leaves, &HashSet::default())
+}
+
+/// The size of a node's printed form (operations and leaves, shared parts counted at
+/// every use), memoised: nodes never change, so neither do their sizes.
+#[derive(Default)]
+struct Sizes(HashMap<NodeId, u64>);
+
+impl Sizes {
+    fn of(&mut self, g: &Graph, id: NodeId) -> u64 {
+        if let Some(&s) = self.0.get(&id) {
+            return s;
+        }
+        for n in walk::reachable(g, &[id]) {
+            if self.0.contains_key(&n) {
+                continue;
+            }
+            // A minus sign costs nothing: it turns a `+` into a `-`.
+            let negation = g.op(n) == Op::Mul && g.value(g.args(n)[0]) == Some(-1.0);
+            let size = match negation {
+                true => self.0[&g.args(n)[1]],
+                false => g.args(n).iter().fold(1u64, |acc, a| acc.saturating_add(self.0[a])),
+            };
+            self.0.insert(n, size);
+        }
+        self.0[&id]
+    }
+
+    fn total(&mut self, g: &Graph, roots: &[NodeId]) -> u64 {
+        roots.iter().fold(0u64, |acc, &r| acc.saturating_add(self.of(g, r)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Formula;
+
+    fn tidied(text: &str) -> String {
+        let mut f = Formula::parse(text).unwrap();
+        let root = f.root();
+        let r = simplify_for_print(f.graph_mut(), &[root]).unwrap()[0];
+        f.text(r)
+    }
+
+    #[test]
+    fn common_factors_come_out() {
+        assert_eq!(
+            tidied("exp(x)*(2*cos(x) - 2*sin(x)) - 2*cos(x)*exp(x) - 2*exp(x)*sin(x)"),
+            "-4*exp(x)*sin(x)"
+        );
+        assert_eq!(tidied("-4*cos(x)*exp(x) - 4*exp(x)*sin(x)"), "-4*exp(x)*(cos(x) + sin(x))");
+    }
+
+    #[test]
+    fn fractions_combine() {
+        assert_eq!(tidied("1 - x^2/(x^2 + 1)"), "1/(x^2 + 1)");
+    }
+}
