@@ -40,6 +40,10 @@ enum Command {
     #[command(after_help = "Examples:\n  chainrule grad \"sigmoid(w*x + b)\"\n  \
                             chainrule grad \"x*y + sin(x*y)\" --wrt x --format latex")]
     Grad(cmd::diff::GradArgs),
+    /// Every second partial derivative, the mixed ones included (d2/dx2, d2/dxdy, ...).
+    #[command(after_help = "Examples:\n  chainrule hessian \"x^2*y^3\"\n  \
+                            chainrule hessian \"tanh(w*x + b)\" --wrt w,b --json")]
+    Hessian(cmd::hessian::HessianArgs),
     /// Evaluate a formula, its gradient and Hessian at a point or over a data set.
     #[command(after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
                             chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json\n  \
@@ -126,6 +130,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Diff(args) => cmd::diff::run_diff(&args, &mut stdout),
         Command::Grad(args) => cmd::diff::run_grad(&args, &mut stdout),
+        Command::Hessian(args) => cmd::hessian::run(&args, &mut stdout),
         Command::Eval(args) => cmd::eval::run(&args, &mut stdout),
         Command::Check(args) => cmd::check::run(&args, &mut stdout),
         Command::Graph(args) => cmd::graph::run(&args, &mut stdout),

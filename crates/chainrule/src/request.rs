@@ -179,6 +179,47 @@ impl Derived {
     }
 }
 
+impl Derived {
+    /// The Hessian's upper triangle (`i <= j`), each entry with its label: `d2/dx2`,
+    /// `d2/dxdy` (LaTeX `\\frac{\\partial^{2} f}{\\partial x \\partial y}`).
+    pub fn hessian_entries(&self, g: &Graph, notation: Notation) -> Vec<(String, NodeId)> {
+        let name = |v: VarId| g.variable(v).name.clone();
+        let mut entries = Vec::new();
+        for (i, row) in self.hessian.iter().enumerate() {
+            for (j, &h) in row.iter().enumerate().skip(i) {
+                let (a, b) = (name(self.wrt[i]), name(self.wrt[j]));
+                let label = match (notation, i == j) {
+                    (Notation::Text, true) => print::derivative_label(&a, 2),
+                    (Notation::Text, false) => format!("d2/d{a}d{b}"),
+                    (Notation::Latex, true) => latex_label(&a, 2),
+                    (Notation::Latex, false) => format!(
+                        "\\frac{{\\partial^{{2}} f}}{{\\partial {} \\partial {}}}",
+                        print::latex_name(&a),
+                        print::latex_name(&b)
+                    ),
+                };
+                entries.push((label, h));
+            }
+        }
+        entries
+    }
+
+    /// The Hessian's upper triangle as `label = expression` lines (refusing text past
+    /// [`MAX_TEXT_BYTES`], as [`Derived::lines`] does).
+    pub fn hessian_lines(&self, g: &Graph, notation: Notation) -> Result<String> {
+        let mut out = String::new();
+        for (label, h) in self.hessian_entries(g, notation) {
+            let size = print::text_size(g, h);
+            if size > MAX_TEXT_BYTES {
+                let megabytes = size / (1 << 20);
+                return Err(Error::new(ErrorKind::TextTooLarge { label, megabytes }));
+            }
+            out.push_str(&format!("{label} = {}\n", print::render(g, h, notation)));
+        }
+        Ok(out)
+    }
+}
+
 fn latex_label(v: &str, order: usize) -> String {
     let name = print::latex_name(v);
     if order == 1 {

@@ -181,9 +181,9 @@ mod tests {
         let printed = snapshot("mse(p, t) | p,t").unwrap();
         let latex = |s: &str| format!("         {s}\n");
         let expected = format!(
-            "  d/dp = 2*(p - t)\n{}  d/dt = -2*(p - t)\n{}",
+            "  d/dp = 2*(p - t)\n{}  d/dt = 2*(t - p)\n{}",
             latex("2 \\left(p - t\\right)"),
-            latex("-2 \\left(p - t\\right)")
+            latex("2 \\left(t - p\\right)")
         );
         assert!(printed.ends_with(&expected), "{printed}");
     }

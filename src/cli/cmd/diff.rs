@@ -32,9 +32,9 @@ pub(crate) struct GradArgs {
     output: OutputArgs,
 }
 
-/// How `diff` and `grad` print.
+/// How `diff`, `grad` and `hessian` print.
 #[derive(Args, Debug)]
-struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Output notation.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
@@ -43,11 +43,11 @@ struct OutputArgs {
     json: bool,
     /// Print shared subexpressions once, as assignments `t1 = ...` before the derivatives.
     #[arg(long)]
-    cse: bool,
+    pub(crate) cse: bool,
 }
 
 impl OutputArgs {
-    fn format(&self) -> Format {
+    pub(crate) fn format(&self) -> Format {
         if self.json {
             Format::Json
         } else {

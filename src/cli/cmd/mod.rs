@@ -5,4 +5,5 @@ pub(crate) mod check;
 pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod graph;
+pub(crate) mod hessian;
 pub(crate) mod train;

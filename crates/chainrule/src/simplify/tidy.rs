@@ -19,7 +19,17 @@ const MAX_TERMS: usize = 16;
 const MAX_FACTORS: usize = 32;
 
 /// The canonical form of `roots`, tidied for print: never larger than the canonical form.
+/// Small graphs are tidied root by root, so that what one root shares with another does not
+/// keep it from its smallest text (`x*t*x` is `x^2*t` when `x*t` is shared); large ones are
+/// simplified together, which keeps their sharing (and their time) in bounds.
 pub fn simplify_for_print(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
+    if roots.len() > 1 && walk::reachable(g, roots).len() <= TIDY_LIMIT {
+        return roots.iter().map(|&r| Ok(tidy_root(g, &[r])?[0])).collect();
+    }
+    tidy_root(g, roots)
+}
+
+fn tidy_root(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let mut best = simplify(g, roots)?;
     let mut sizes = Sizes::default();
     for _ in 0..4 {
