@@ -208,6 +208,7 @@ fn a_wrt_name_the_formula_does_not_use_is_an_error_in_every_command() {
     for command in [
         vec!["grad", "x^2*theta", "--wrt", "x,thet"],
         vec!["graph", "x^2*theta", "--wrt", "thet"],
+        vec!["hessian", "x^2*theta", "--wrt", "thet"],
         vec!["bench", "x^2*theta", "--wrt", "thet", "--json"],
         vec!["eval", "x^2*theta", "--at", "x=1,theta=2", "--grad", "--wrt", "thet"],
     ] {
