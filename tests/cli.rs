@@ -197,3 +197,175 @@ fn check_verifies_the_printed_derivatives() {
         assert!(wrt.split(',').all(|w| names.iter().any(|n| n == w)));
     }
 }
+
+// ------------------------------------------------------------------ no silent wrong answers
+
+#[test]
+fn a_wrt_name_the_formula_does_not_use_is_an_error_in_every_command() {
+    let r = run(&["diff", "x^2", "--wrt", "X"]);
+    assert_eq!((r.status, r.stdout.as_str()), (2, ""));
+    insta::assert_snapshot!("wrt_not_a_variable", r.stderr);
+    for command in [
+        vec!["grad", "x^2*theta", "--wrt", "x,thet"],
+        vec!["graph", "x^2*theta", "--wrt", "thet"],
+        vec!["hessian", "x^2*theta", "--wrt", "thet"],
+        vec!["bench", "x^2*theta", "--wrt", "thet", "--json"],
+        vec!["eval", "x^2*theta", "--at", "x=1,theta=2", "--grad", "--wrt", "thet"],
+    ] {
+        let r = run(&command);
+        assert_eq!(r.status, 2, "{command:?}: {}", r.stdout);
+        assert!(
+            r.stderr.contains(
+                "`thet` in --wrt is not a variable of the formula; its variables are: x, theta"
+            ),
+            "{command:?}: {}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("did you mean `theta`?"), "{command:?}: {}", r.stderr);
+    }
+    let r = run(&["diff", "x^2", "--wrt", "q"]);
+    assert!(!r.stderr.contains("did you mean"), "one letter is not close to another: {}", r.stderr);
+    let r = run(&["diff", "3", "--wrt", "x"]);
+    assert!(r.stderr.contains("the formula has no variables"), "{}", r.stderr);
+}
+
+#[test]
+fn a_variable_that_cancels_has_derivative_zero() {
+    assert_eq!(run(&["grad", "x*y/y", "--wrt", "y"]).stdout, "d/dy = 0\n");
+    assert_eq!(run(&["diff", "x + y - y", "--wrt", "x,y"]).stdout, "d/dx = 1\nd/dy = 0\n");
+}
+
+#[test]
+fn an_expression_in_the_middle_of_a_program_is_an_error_not_dropped() {
+    let r = run(&["grad", "x^2; y"]);
+    assert_eq!((r.status, r.stdout.as_str()), (2, ""));
+    insta::assert_snapshot!("stray_expression", r.stderr);
+    let r = run(&["grad", "x^2\n+ y"]);
+    assert_eq!((r.status, r.stdout.as_str()), (2, ""));
+    insta::assert_snapshot!("stray_expression_line_break", r.stderr);
+    assert_eq!(run(&["grad", "x^2 +\ny"]).stdout, "d/dx = 2*x\nd/dy = 1\n");
+}
+
+/// Runs the binary in `dir`.
+fn run_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_chainrule"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).into_owned();
+    Run {
+        status: out.status.code().unwrap_or(-1),
+        stdout: text(out.stdout),
+        stderr: text(out.stderr),
+    }
+}
+
+#[test]
+fn a_formula_argument_is_never_silently_read_from_a_file() {
+    let dir = std::env::temp_dir().join(format!("chainrule-cli-files-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("model"), "x^3").unwrap();
+    std::fs::write(dir.join("model.expr"), "x^3").unwrap();
+    // Not a formula, but a file: an error that says how to read the file.
+    let r = run_in(&dir, &["grad", "model.expr"]);
+    assert_eq!((r.status, r.stdout.as_str()), (2, ""));
+    insta::assert_snapshot!("formula_argument_names_a_file", r.stderr);
+    // A formula, and also a file: the formula, with a note.
+    let r = run_in(&dir, &["grad", "model"]);
+    assert_eq!((r.status, r.stdout.as_str()), (0, "d/dmodel = 1\n"));
+    assert_eq!(r.stderr, "note: `model` is also a file; use -f model to read it\n");
+    // -f reads the file.
+    assert_eq!(run_in(&dir, &["grad", "-f", "model.expr"]).stdout, "d/dx = 3*x^2\n");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn an_at_name_the_formula_does_not_use_is_an_error() {
+    for command in ["eval", "check"] {
+        let r = run(&[command, "x^2 + y", "--at", "x=1,y=2,z=3"]);
+        assert_eq!(r.status, 2, "{command}: {}", r.stdout);
+        assert!(
+            r.stderr
+                .contains("`z` in --at is not a variable of the formula; its variables are: x, y"),
+            "{command}: {}",
+            r.stderr
+        );
+    }
+    let r = run(&["eval", "h = x^2; h", "--at", "x=1,h=2"]);
+    assert_eq!(r.status, 2);
+    assert!(
+        r.stderr.contains("`h` in --at is defined in the program, not a variable"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// A CSV file in the temporary folder.
+fn csv(name: &str, text: &str) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("chainrule-cli-{}-{name}.csv", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn an_at_value_for_a_data_column_is_an_error() {
+    let data = csv("column", "x,y\n1,2\n2,4\n");
+    let path = data.to_str().unwrap();
+    let r = run(&["eval", "(w*x - y)^2", "--data", path, "--at", "w=1,x=5"]);
+    std::fs::remove_file(&data).ok();
+    assert_eq!((r.status, r.stdout.as_str()), (2, ""));
+    insta::assert_snapshot!("at_value_for_a_column", r.stderr);
+}
+
+#[test]
+fn a_parameters_file_binds_parameters_but_not_columns() {
+    let data = csv("file", "x,y\n1,2\n2,4\n");
+    let params = std::env::temp_dir().join(format!("chainrule-cli-{}-p.json", std::process::id()));
+    let (data_path, params_path) = (data.to_str().unwrap(), params.to_str().unwrap());
+    let eval = |json: &str| {
+        std::fs::write(&params, json).unwrap();
+        run(&["eval", "(w*x - y)^2", "--data", data_path, "--params", params_path, "--json"])
+    };
+    // Exactly the parameters, as train --save writes them; a name the formula does not use
+    // is no harm (its value is not used).
+    assert_eq!(eval(r#"{"w": 2}"#).stdout, "{\"value\":0.0}\n");
+    assert_eq!(eval(r#"{"w": 2, "b": 1}"#).status, 0);
+    let r = eval(r#"{"w": 2, "x": 1}"#);
+    std::fs::remove_file(&data).ok();
+    std::fs::remove_file(&params).ok();
+    assert_eq!(r.status, 2);
+    assert!(
+        r.stderr
+            .contains("`x` is a column of the data and also has a value in the parameters file"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn eval_over_data_differentiates_with_respect_to_the_parameters() {
+    let data = csv("params", "x,y\n1,2\n2,4\n3,7\n");
+    let path = data.to_str().unwrap();
+    let v =
+        json(&["eval", "(w*x + b - y)^2", "--data", path, "--at", "w=2,b=0", "--grad", "--json"]);
+    let keys: Vec<&String> = v["gradient"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["w", "b"]);
+    // residuals 0, 0, -1: d/dw = mean(2*r*x) = -2, d/db = mean(2*r) = -2/3
+    assert_eq!(v["gradient"]["w"], -2.0);
+    let v = json(&[
+        "eval",
+        "(w*x + b - y)^2",
+        "--data",
+        path,
+        "--at",
+        "w=2,b=0",
+        "--hessian",
+        "--wrt",
+        "b",
+        "--json",
+    ]);
+    std::fs::remove_file(&data).ok();
+    assert_eq!(v["hessian"], serde_json::json!({"b": {"b": 2.0}}));
+}

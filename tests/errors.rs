@@ -159,3 +159,18 @@ proptest! {
         let _ = pipeline(&src);
     }
 }
+
+#[test]
+fn an_expression_in_the_middle_of_a_program_is_refused_by_the_library() {
+    for (src, stray) in
+        [("x^2; y", "x^2"), ("a = 1\nx^2 # note\n+ y", "x^2"), ("sin(x); h = 2; h", "sin(x)")]
+    {
+        let error = Formula::parse(src).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::StrayExpression, "{src:?}");
+        let span = error.span.unwrap();
+        assert_eq!(&src[span.start..span.end], stray, "{src:?}");
+    }
+    for src in ["h = x^2; h + y", "h = x^2\nh +\ny", "x^2\n", "a = 1; b = 2"] {
+        assert!(Formula::parse(src).is_ok(), "{src:?}");
+    }
+}

@@ -298,8 +298,12 @@ fn eval_over_a_data_set() {
         serde_json::from_str(&eval_line(path, &["--reduce", "none", "--json"])).unwrap();
     assert_eq!(rows["rows"].as_array().unwrap().len(), 3);
     assert_eq!(rows["rows"][2]["value"], 1.0);
+    // The gradient is with respect to the parameters (the variables that are no column)...
     let table = eval_line(path, &["--reduce", "none", "--grad"]);
-    assert_eq!(table, "value,d/dw,d/dx,d/dy\n0,0,0,0\n0,0,0,0\n1,-6,-4,2\n");
+    assert_eq!(table, "value,d/dw\n0,0\n0,0\n1,-6\n");
+    // ...unless --wrt names others.
+    let table = eval_line(path, &["--reduce", "none", "--grad", "--wrt", "x,w"]);
+    assert_eq!(table, "value,d/dx,d/dw\n0,0,0\n0,0,0\n1,-4,-6\n");
     std::fs::remove_file(data).ok();
 }
 

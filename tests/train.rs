@@ -140,8 +140,9 @@ fn temp(name: &str) -> String {
         .to_string()
 }
 
-const XOR: [&str; 6] = [
+const XOR: [&str; 7] = [
     "train",
+    "-f",
     "examples/xor/model.expr",
     "--data",
     "examples/xor/xor.csv",
@@ -219,7 +220,7 @@ fn a_diverging_run_stops_and_names_the_parameter() {
 #[test]
 fn training_errors_are_clear() {
     let xor = |params: &str, extra: &[&str]| {
-        let mut args = XOR[..5].to_vec();
+        let mut args = XOR[..6].to_vec();
         args.push(params);
         args.extend(extra);
         chainrule(&args)
@@ -239,6 +240,7 @@ fn training_errors_are_clear() {
 fn linear_regression_recovers_its_coefficients() {
     let (status, out, err) = chainrule(&[
         "train",
+        "-f",
         "examples/regression/model.expr",
         "--data",
         "examples/regression/houses.csv",
@@ -258,4 +260,14 @@ fn linear_regression_recovers_its_coefficients() {
     assert!((value("w_age") + 0.45).abs() < 0.02, "{out}");
     assert!((value("b") - 1.2).abs() < 0.1, "{out}");
     assert!((value("loss") - 0.0225).abs() < 0.005, "{out}");
+}
+
+#[test]
+fn a_params_name_the_model_does_not_use_is_an_error() {
+    let mut args = XOR[..6].to_vec();
+    args.push("w*,b*,v*,c,w1_9");
+    let (status, _, err) = chainrule(&args);
+    assert_eq!(status, 2);
+    assert!(err.contains("`w1_9` in --params is not a variable of the formula"), "{err}");
+    assert!(err.contains("did you mean `w1_1`?"), "{err}");
 }

@@ -24,30 +24,33 @@ fn read_source(args: &InputArgs) -> Result<String, Failure> {
     }
 }
 
-/// Reads and parses the formula, with the limits the arguments set. A formula argument
-/// that does not parse but names an existing file (`train examples/xor/model.expr`) is
-/// read from that file.
+/// Reads and parses the formula, with the limits the arguments set. A file is read only
+/// with `-f`: a formula argument that also names a file gets a hint (when it does not parse)
+/// or a note (when it does), never a silent switch of meaning.
 pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
     let source = read_source(args)?;
     let options = ParseOptions { max_depth: args.max_depth, max_bytes: args.max_bytes };
-    let mut formula = match Formula::parse_with(&source, options) {
-        Ok(formula) => formula,
-        Err(e) => match named_file(args).and_then(|path| std::fs::read_to_string(path).ok()) {
-            Some(text) => {
-                Formula::parse_with(&text, options).map_err(|e| Failure::from_error(&e, &text))?
-            }
-            None => return Err(Failure::from_error(&e, &source)),
-        },
+    let parsed = Formula::parse_with(&source, options);
+    let mut formula = match (parsed, named_file(args)) {
+        (Ok(formula), None) => formula,
+        (Ok(formula), Some(path)) => {
+            eprintln!("note: `{path}` is also a file; use -f {path} to read it");
+            formula
+        }
+        (Err(e), Some(path)) => {
+            let hint = format!("to read the formula from the file `{path}`, use -f {path}");
+            return Err(Failure::from_error(&e.with_hint(hint), &source));
+        }
+        (Err(e), None) => return Err(Failure::from_error(&e, &source)),
     };
     formula.graph_mut().set_node_limit(args.node_limit);
     Ok(formula)
 }
 
 /// The positional formula argument when it names an existing file.
-fn named_file(args: &InputArgs) -> Option<&std::path::Path> {
+fn named_file(args: &InputArgs) -> Option<&str> {
     let text = args.expr.as_deref().filter(|t| *t != "-" && !t.contains('\n'))?;
-    let path = std::path::Path::new(text);
-    path.is_file().then_some(path)
+    std::path::Path::new(text).is_file().then_some(text)
 }
 
 /// A usage failure (exit status 2) with `message`.
@@ -60,20 +63,49 @@ pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
     Failure::from_error(&error, formula.source())
 }
 
-/// Checks `--wrt` names: each a valid name, not a name the program assigns.
+/// Checks `--wrt` names (see [`check_vars`]).
 pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<(), Failure> {
-    for name in wrt {
+    check_vars(formula, wrt.iter().map(String::as_str), "--wrt")
+}
+
+/// Checks `--at` names (see [`check_vars`]).
+pub(crate) fn check_at(formula: &Formula, point: &[(String, f64)]) -> Result<(), Failure> {
+    check_vars(formula, point.iter().map(|(name, _)| name.as_str()), "--at")
+}
+
+/// Checks names the command line gives for variables (in `option`): each must be a variable
+/// of the formula, a name its text uses and does not assign, so that a slip is an error
+/// rather than a silent derivative of 0 or an ignored value.
+pub(crate) fn check_vars<'a>(
+    formula: &Formula,
+    names: impl IntoIterator<Item = &'a str>,
+    option: &str,
+) -> Result<(), Failure> {
+    let names_of_vars = formula.var_names();
+    let vars = if names_of_vars.is_empty() {
+        "the formula has no variables".to_string()
+    } else {
+        format!("its variables are: {}", names_of_vars.join(", "))
+    };
+    for name in names {
         let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid || name == "pi" || name == "e" {
-            return Err(usage(format!("`{name}` is not a variable name (in --wrt)")));
+            return Err(usage(format!("`{name}` in {option} is not a variable name")));
         }
-        if formula.assigned().contains(name) {
+        if formula.assigned().iter().any(|a| a == name) {
             return Err(usage(format!(
-                "`{name}` is defined in the program, not a variable; differentiate with respect to \
-                 one of: {}",
-                formula.var_names().join(", ")
+                "`{name}` in {option} is defined in the program, not a variable; {vars}"
             )));
+        }
+        if formula.position(name).is_none() {
+            let message = format!("`{name}` in {option} is not a variable of the formula; {vars}");
+            let error = Error::new(ErrorKind::Usage(message));
+            let error = match chainrule::error::closest(name, names_of_vars.iter().copied()) {
+                Some(best) => error.with_hint(format!("did you mean `{best}`?")),
+                None => error,
+            };
+            return Err(Failure::from_error(&error, ""));
         }
     }
     Ok(())

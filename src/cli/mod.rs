@@ -58,9 +58,9 @@ enum Command {
     Graph(cmd::graph::GraphArgs),
     /// Train the parameters of a model written as a formula on a CSV data set.
     #[command(
-        after_help = "Examples:\n  chainrule train examples/xor/model.expr --data examples/xor/xor.csv \\\n      \
+        after_help = "Examples:\n  chainrule train -f examples/xor/model.expr --data examples/xor/xor.csv \\\n      \
                             --params 'w*,b*,v*,c' --optimizer adam --lr 0.1 --epochs 2000 --save xor.json\n  \
-                            chainrule eval examples/xor/model.expr --params xor.json --at x1=1,x2=0,y=1"
+                            chainrule eval -f examples/xor/model.expr --params xor.json --at x1=1,x2=0,y=1"
     )]
     Train(cmd::train::TrainArgs),
     /// Compare symbolic derivatives with finite differences.

@@ -62,6 +62,10 @@ pub enum ErrorKind {
     /// A name assigned twice in one program.
     #[error("`{0}` is already defined; a name is defined once")]
     Redefined(String),
+    /// An expression that is neither the program's last statement nor assigned to a name:
+    /// its value would be computed and lost.
+    #[error("the value of this expression is lost: it is neither the last statement (the result) nor an assignment")]
+    StrayExpression,
     /// A name used before the line that defines it.
     #[error("`{0}` is used before it is defined")]
     UsedBeforeDefined(String),
@@ -166,6 +170,33 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// The candidate closest to `name` in spelling, when it is close enough to be a likely
+/// slip (for "did you mean" hints): a difference of case, or a few edits that leave some of
+/// the name (so `q` suggests no `x`).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let name = name.to_lowercase();
+    let distance = |c: &str| edit_distance(&name, &c.to_lowercase());
+    let best = candidates.into_iter().min_by_key(|c| distance(c))?;
+    let (d, len) = (distance(best), name.chars().count());
+    (d <= 1.max(len / 3) && d < len).then_some(best)
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
 
 /// 1-based line and column (in characters) of byte offset `pos`.
 pub fn line_col(source: &str, pos: usize) -> (usize, usize) {

@@ -1,6 +1,6 @@
 //! `chainrule bench`: graph sizes and the time of each phase.
 
-use crate::cli::input::{failure, read_formula, usage};
+use crate::cli::input::{check_wrt, failure, read_formula, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::graph::walk;
 use chainrule::{eval, Request, Simplify};
@@ -28,6 +28,7 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
     let start = Instant::now();
     let mut formula = read_formula(&args.input)?;
     let parse = start.elapsed();
+    check_wrt(&formula, &args.wrt)?;
     let wrt = if args.wrt.is_empty() { formula.var_ids().to_vec() } else { formula.ids(&args.wrt) };
     let start = Instant::now();
     let request = Request::new(wrt).simplify(Simplify::Raw);

@@ -1,6 +1,8 @@
 //! `chainrule eval`: the value, gradient and Hessian at a point or over the rows of a CSV file.
 
-use crate::cli::input::{failure, parse_point, read_formula, read_params, usage};
+use crate::cli::input::{
+    check_at, check_wrt, failure, parse_point, read_formula, read_params, usage,
+};
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
 use chainrule::eval::{self, data::Table, Column, Reduce};
@@ -28,6 +30,10 @@ pub(crate) struct EvalArgs {
     /// With --data: the mean or sum over rows, or every row.
     #[arg(long, value_enum, default_value_t = ReduceArg::Mean)]
     reduce: ReduceArg,
+    /// The variables of --grad and --hessian, comma-separated (default: every variable, or
+    /// with --data every variable that is not a column: the parameters).
+    #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
+    wrt: Vec<String>,
     /// Also print the gradient.
     #[arg(long)]
     grad: bool,
@@ -46,39 +52,92 @@ enum ReduceArg {
     None,
 }
 
-/// What was asked for, as graph roots: the value, then the gradient, then the Hessian rows.
+/// What was asked for, as graph roots: the value, then the gradient, then the Hessian rows,
+/// with respect to the variables `wrt`.
 struct Request {
     roots: Vec<NodeId>,
     labels: Vec<String>,
+    wrt: Vec<String>,
     grad: bool,
     hessian: bool,
 }
 
 pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
+    let at = parse_point(args.at.as_deref().unwrap_or(""))?;
+    check_at(&formula, &at)?;
+    let table = match &args.data {
+        Some(path) => Some(eval::data::read_csv(path).map_err(|e| failure(&formula, e))?),
+        None => None,
+    };
     let mut point = match &args.params {
         Some(path) => read_params(path)?,
         None => Vec::new(),
     };
-    point.extend(parse_point(args.at.as_deref().unwrap_or(""))?);
-    let request = request(&mut formula, args.grad, args.hessian)?;
-    match &args.data {
+    if let Some(table) = &table {
+        check_not_columns(table, &point, args.params.as_deref(), &at)?;
+    }
+    point.extend(at);
+    let wrt = wrt(&formula, &args.wrt, table.as_ref())?;
+    let request = request(&mut formula, wrt, args.grad, args.hessian)?;
+    match &table {
         None => at_point(&formula, &request, &point, args.json, out),
-        Some(path) => over_rows(&formula, &request, &point, path, args, out),
+        Some(table) => over_rows(&formula, &request, &point, table, args, out),
     }
 }
 
+/// The variables to differentiate with respect to: --wrt, or every variable that is not a
+/// data column.
+fn wrt(formula: &Formula, given: &[String], table: Option<&Table>) -> Result<Vec<String>, Failure> {
+    if !given.is_empty() {
+        check_wrt(formula, given)?;
+        return Ok(given.to_vec());
+    }
+    let is_column = |v: &str| table.is_some_and(|t| t.column(v).is_some());
+    Ok(formula.var_names().into_iter().filter(|v| !is_column(v)).map(String::from).collect())
+}
+
+/// A variable takes its values from one place: a value from --at or --params for a data
+/// column would be ignored, so it is an error.
+fn check_not_columns(
+    table: &Table,
+    params: &[(String, f64)],
+    params_file: Option<&std::path::Path>,
+    at: &[(String, f64)],
+) -> Result<(), Failure> {
+    let file =
+        params_file.map_or(String::new(), |p| format!("the parameters file {}", p.display()));
+    for (point, source) in [(params, file.as_str()), (at, "--at")] {
+        if let Some((name, _)) = point.iter().find(|(n, _)| table.column(n).is_some()) {
+            let message =
+                format!("`{name}` is a column of the data and also has a value in {source}");
+            let hint = format!(
+                "a variable takes its values from one place: remove `{name}` from {source}, or \
+                 its column from the data"
+            );
+            let error = Error::new(ErrorKind::Usage(message)).with_hint(hint);
+            return Err(Failure::from_error(&error, ""));
+        }
+    }
+    Ok(())
+}
+
 /// The value as written, and the gradient and Hessian as `diff` prints them.
-fn request(formula: &mut Formula, grad: bool, hessian: bool) -> Result<Request, Failure> {
-    let wrt = formula.var_ids().to_vec();
+fn request(
+    formula: &mut Formula,
+    wrt: Vec<String>,
+    grad: bool,
+    hessian: bool,
+) -> Result<Request, Failure> {
+    let ids = formula.ids(&wrt);
     let asked =
-        chainrule::Request { order: usize::from(grad), hessian, ..chainrule::Request::new(wrt) };
+        chainrule::Request { order: usize::from(grad), hessian, ..chainrule::Request::new(ids) };
     let derived = formula.derive(&asked).map_err(|e| failure(formula, e))?;
     let g = formula.graph();
     let mut labels = vec!["the value".to_string()];
     labels.extend(derived.derivative_labels(g));
     labels.extend(derived.hessian_labels(g));
-    Ok(Request { roots: derived.roots(), labels, grad, hessian })
+    Ok(Request { roots: derived.roots(), labels, wrt, grad, hessian })
 }
 
 fn at_point(
@@ -92,7 +151,7 @@ fn at_point(
     let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
     let results = tape.run(&values, &mut Vec::new());
     let text = if as_json {
-        format!("{}\n", result_object(formula, request, &results))
+        format!("{}\n", result_object(request, &results))
     } else {
         plain_text(request, &results)
     };
@@ -149,12 +208,11 @@ fn over_rows(
     formula: &Formula,
     request: &Request,
     point: &[(String, f64)],
-    path: &std::path::Path,
+    table: &Table,
     args: &EvalArgs,
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
-    let table = eval::data::read_csv(path).map_err(|e| failure(formula, e))?;
-    let columns = bind_columns(formula, &request.roots, &table, point)?;
+    let columns = bind_columns(formula, &request.roots, table, point)?;
     let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
     let rows = table.rows();
     let reduce = match args.reduce {
@@ -167,11 +225,11 @@ fn over_rows(
     let text = match (reduce, args.json) {
         (Reduce::None, true) => {
             let list: Vec<Value> =
-                results.chunks(width).map(|r| result_object(formula, request, r)).collect();
+                results.chunks(width).map(|r| result_object(request, r)).collect();
             format!("{}\n", serde_json::json!({ "rows": list }))
         }
         (Reduce::None, false) => table_text(request, &results),
-        (_, true) => format!("{}\n", result_object(formula, request, &results)),
+        (_, true) => format!("{}\n", result_object(request, &results)),
         (_, false) => plain_text(request, &results),
     };
     write(out, &text)?;
@@ -230,9 +288,9 @@ fn write(out: &mut impl Write, text: &str) -> Result<(), Failure> {
 }
 
 /// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results.
-fn result_object(formula: &Formula, request: &Request, results: &[f64]) -> Value {
-    let n = formula.var_ids().len();
-    let names = || formula.vars().map(|v| v.name.clone());
+fn result_object(request: &Request, results: &[f64]) -> Value {
+    let n = request.wrt.len();
+    let names = || request.wrt.iter().cloned();
     let mut object = serde_json::Map::new();
     object.insert("value".into(), json::number(results[0]));
     let mut rest = &results[1..];

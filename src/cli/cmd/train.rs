@@ -1,6 +1,6 @@
 //! `chainrule train`: gradient descent on a model written as a formula.
 
-use crate::cli::input::{failure, read_formula, read_params, usage};
+use crate::cli::input::{check_vars, failure, read_formula, read_params, usage};
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
@@ -57,6 +57,8 @@ enum OptimizerArg {
 
 pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
+    let names = args.params.iter().filter(|p| !p.contains('*')).map(String::as_str);
+    check_vars(&formula, names, "--params")?;
     let data = read_csv(&args.data).map_err(|e| failure(&formula, e))?;
     let params = train::select_params(&formula.var_names(), &args.params)
         .map_err(|e| failure(&formula, naming_params(e, true)))?;

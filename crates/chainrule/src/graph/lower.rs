@@ -239,12 +239,9 @@ fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
         return error
             .with_hint(format!("`{name}` is a name defined in the program, not a function"));
     }
-    let known = CALLABLES.iter().map(|c| c.name);
-    match known.min_by_key(|k| edit_distance(name, k)) {
-        Some(best) if edit_distance(name, best) <= 1.max(name.len() / 3) => {
-            error.with_hint(format!("did you mean `{best}`?"))
-        }
-        _ => error.with_hint(format!(
+    match crate::error::closest(name, CALLABLES.iter().map(|c| c.name)) {
+        Some(best) => error.with_hint(format!("did you mean `{best}`?")),
+        None => error.with_hint(format!(
             "known functions: {}",
             CALLABLES.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
         )),
@@ -254,20 +251,4 @@ fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
 /// The names of the callables that take lists.
 fn list_takers() -> Vec<&'static str> {
     CALLABLES.iter().filter(|c| matches!(c.callable, Callable::Reduce(_))).map(|c| c.name).collect()
-}
-
-/// Levenshtein distance, for "did you mean" hints.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }

@@ -101,7 +101,30 @@ fn parse_unguarded(src: &str) -> Result<Program> {
         .filter(|p| p.as_rule() != Rule::EOI)
         .map(build_statement)
         .collect::<Result<Vec<_>>>()?;
+    check_no_stray_expression(src, &statements)?;
     Ok(Program { statements })
+}
+
+/// Every statement but the last assigns a name: a bare expression in the middle of a
+/// program would be computed and lost, so it is an error rather than dropped.
+fn check_no_stray_expression(src: &str, statements: &[Statement]) -> Result<()> {
+    let Some((_, init)) = statements.split_last() else { return Ok(()) };
+    let Some(i) = init.iter().position(|s| s.target.is_none()) else { return Ok(()) };
+    let (stray, next) = (&statements[i].expr.span, &statements[i + 1]);
+    let next_start = next.target.as_ref().map_or(next.expr.span.start, |(_, span)| span.start);
+    let op = src[next_start..].chars().next().filter(|c| matches!(c, '+' | '-'));
+    let hint = match op {
+        Some(op) if src[stray.end..next_start].contains('\n') => format!(
+            "to continue a line, end the previous line with the operator: `{op}` at the end of \
+             line {}, not at the start of line {}",
+            crate::error::line_col(src, stray.end).0,
+            crate::error::line_col(src, next_start).0
+        ),
+        _ => "only the last statement is the result: assign this one to a name (`t = ...`) and \
+              use it, or delete it"
+            .to_string(),
+    };
+    Err(Error::at(ErrorKind::StrayExpression, *stray).with_hint(hint))
 }
 
 /// Only whitespace, separators and comments.
