@@ -27,6 +27,7 @@ pub struct Formula {
     /// For each variable id of the graph when parsed, its position in `vars`.
     positions: Vec<Option<usize>>,
     assigned: Vec<String>,
+    definitions: Vec<(String, NodeId)>,
     source: String,
     origins: HashMap<NodeId, Span>,
 }
@@ -52,6 +53,7 @@ impl Formula {
             vars: lowered.vars,
             positions,
             assigned: lowered.assigned,
+            definitions: lowered.definitions,
             source: source.to_string(),
             origins: lowered.origins,
         })
@@ -93,7 +95,13 @@ impl Formula {
         self.positions.get(id.index()).copied().flatten()
     }
 
-    /// The names the program assigns (not variables), in order.
+    /// Each name the program assigns with the node of its value (`h = ...`), in order:
+    /// `--cse` prints these nodes under the user's names.
+    pub fn definitions(&self) -> &[(String, NodeId)] {
+        &self.definitions
+    }
+
+    /// The names the program assigns (not variables), in program order.
     pub fn assigned(&self) -> &[String] {
         &self.assigned
     }

@@ -92,7 +92,7 @@ fn emit(
             let labels = derived.derivative_labels(g);
             let outputs: Vec<(String, NodeId)> =
                 labels.into_iter().zip(derived.derivatives.iter().copied()).collect();
-            print::cse_program(g, &outputs)
+            print::cse_program_named(g, &outputs, formula.definitions())
         }
         Format::Text => derived.lines(g, Notation::Text).map_err(|e| failure(&formula, e))?,
         Format::Latex => derived.lines(g, Notation::Latex).map_err(|e| failure(&formula, e))?,

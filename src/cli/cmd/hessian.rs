@@ -49,9 +49,11 @@ pub(crate) fn run(args: &HessianArgs, out: &mut impl Write) -> Result<i32, Failu
             });
             format!("{value}\n")
         }
-        Format::Text if args.output.cse => {
-            print::cse_program(g, &derived.hessian_entries(g, Notation::Text))
-        }
+        Format::Text if args.output.cse => print::cse_program_named(
+            g,
+            &derived.hessian_entries(g, Notation::Text),
+            formula.definitions(),
+        ),
         Format::Text => {
             derived.hessian_lines(g, Notation::Text).map_err(|e| failure(&formula, e))?
         }

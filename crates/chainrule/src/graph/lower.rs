@@ -20,6 +20,8 @@ pub struct Lowered {
     pub origins: HashMap<NodeId, Span>,
     /// The names the program assigns, in order.
     pub assigned: Vec<String>,
+    /// Each assigned name with the node of its value, in program order.
+    pub definitions: Vec<(String, NodeId)>,
 }
 
 /// Lowers `program` into `g`.
@@ -32,17 +34,19 @@ pub fn lower(g: &mut Graph, program: &Program) -> Result<Lowered> {
         origins: HashMap::default(),
     };
     let mut result = None;
+    let mut definitions = Vec::new();
     for statement in &program.statements {
         let value = cx.expr(&statement.expr)?;
         if let Some((name, span)) = &statement.target {
             cx.define(name, *span, value)?;
+            definitions.push((name.clone(), value));
         }
         result = Some(value);
     }
     let root = result.ok_or_else(|| Error::new(ErrorKind::Empty))?;
     let assigned =
         program.statements.iter().filter_map(|s| s.target.as_ref().map(|t| t.0.clone())).collect();
-    Ok(Lowered { root, vars: cx.vars, origins: cx.origins, assigned })
+    Ok(Lowered { root, vars: cx.vars, origins: cx.origins, assigned, definitions })
 }
 
 struct Lowering<'g> {

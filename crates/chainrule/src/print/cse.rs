@@ -9,18 +9,40 @@ use rustc_hash::FxHashMap as HashMap;
 /// Prints `outputs` as `label = expr` lines after the assignments of shared subexpressions.
 /// The temporaries are named `t1, t2, ...` (another prefix when the formula has such names).
 pub fn cse_program(g: &Graph, outputs: &[(String, NodeId)]) -> String {
+    cse_program_named(g, outputs, &[])
+}
+
+/// [`cse_program`] where a shared node that the program assigned (`h = sigmoid(w*x + b)`)
+/// keeps the user's name; a shared node that is only a number times a name (`-y`, `2*x`)
+/// is written out where it is used rather than given a temporary.
+pub fn cse_program_named(
+    g: &Graph,
+    outputs: &[(String, NodeId)],
+    definitions: &[(String, NodeId)],
+) -> String {
     let roots: Vec<NodeId> = outputs.iter().map(|&(_, id)| id).collect();
     let order = walk::reachable(g, &roots);
     let uses = walk::use_counts(g, &order, &roots);
-    let prefix = temp_prefix(g, &order);
-    let mut names = HashMap::default();
+    let user: HashMap<NodeId, &str> =
+        definitions.iter().rev().map(|(name, id)| (*id, name.as_str())).collect();
+    let taken: Vec<&str> = definitions.iter().map(|(n, _)| n.as_str()).collect();
+    let prefix = temp_prefix(g, &order, &taken);
+    let mut names: HashMap<NodeId, String> = HashMap::default();
     let mut temps = Vec::new();
+    let mut generated = 0;
     for &n in &order {
-        let leaf = matches!(g.op(n), Op::Var(_) | Op::Const(_) | Op::Named(_));
-        if !leaf && uses[n.index()] > 1 {
-            temps.push(n);
-            names.insert(n, format!("{prefix}{}", temps.len()));
+        if is_trivial(g, n, &names) || uses[n.index()] < 2 {
+            continue;
         }
+        temps.push(n);
+        let name = match user.get(&n) {
+            Some(name) => name.to_string(),
+            None => {
+                generated += 1;
+                format!("{prefix}{generated}")
+            }
+        };
+        names.insert(n, name);
     }
     let printer = Printer { g, names: &names, notation: Notation::Text };
     let mut out = String::new();
@@ -37,9 +59,19 @@ pub fn cse_program(g: &Graph, outputs: &[(String, NodeId)]) -> String {
     out
 }
 
-/// `t`, or the first of `tmp`, `_t`, `_t_` that no variable of the graph could clash with.
-fn temp_prefix(g: &Graph, order: &[NodeId]) -> &'static str {
-    let names: Vec<&str> = order.iter().filter_map(|&n| g.name_of(n)).collect();
+/// Leaves, and a number times a leaf or a name (`-y`, `-t3`): no shorter as a name.
+fn is_trivial(g: &Graph, n: NodeId, names: &HashMap<NodeId, String>) -> bool {
+    let short = |n: NodeId| {
+        matches!(g.op(n), Op::Var(_) | Op::Const(_) | Op::Named(_)) || names.contains_key(&n)
+    };
+    short(n) || (g.op(n) == Op::Mul && g.value(g.args(n)[0]).is_some() && short(g.args(n)[1]))
+}
+
+/// `t`, or the first of `tmp`, `_t`, `_t_` that no variable or assigned name could clash
+/// with.
+fn temp_prefix(g: &Graph, order: &[NodeId], taken: &[&str]) -> &'static str {
+    let mut names: Vec<&str> = order.iter().filter_map(|&n| g.name_of(n)).collect();
+    names.extend(taken);
     ["t", "tmp", "_t", "_t_", "__t"]
         .into_iter()
         .find(|p| {

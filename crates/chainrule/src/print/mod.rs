@@ -14,7 +14,7 @@ mod cse;
 pub mod graph;
 mod number;
 
-pub use cse::cse_program;
+pub use cse::{cse_program, cse_program_named};
 pub use number::{format_constant, format_float, format_number, latex_name};
 
 use crate::graph::{Func, Graph, NodeId, Number, Op};
