@@ -247,6 +247,9 @@ fn expanded(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
         let mut partial = vec![(t.coefficient, Vec::new())];
         for &(base, e) in &t.factors {
             let whole = e.exact().filter(|r| r.is_integer() && *r.numer() >= 1 && *r.numer() <= 3);
+            // `sigmoid(-u)` multiplies out as `1 - sigmoid(u)` (`bce(sigmoid(z), y)'` is
+            // `sigmoid(z) - y`).
+            let base = sigmoid_complement(g, base).unwrap_or(base);
             let inner = whole
                 .and_then(|_| small_flat(g, base, Op::Add, 8))
                 .filter(|_| g.op(base) == Op::Add);
@@ -287,6 +290,20 @@ fn expanded(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
     let nodes: Vec<NodeId> =
         monomials.into_iter().map(|(c, fs)| term_node(g, c, fs.into_iter())).collect();
     Some(rebuild_sum(g, &nodes, &HashSet::default()))
+}
+
+/// `1 - sigmoid(u)` when `id` is `sigmoid(-u)`.
+fn sigmoid_complement(g: &mut Graph, id: NodeId) -> Option<NodeId> {
+    if g.op(id) != Op::Func(crate::graph::Func::Sigmoid) {
+        return None;
+    }
+    let (c, u) = g.split_coefficient(g.args(id)[0]);
+    if c != Number::int(-1) {
+        return None;
+    }
+    let s = g.func(crate::graph::Func::Sigmoid, &[u]);
+    let one = g.constant(1.0);
+    Some(g.sub(one, s))
 }
 
 /// [`split_terms`] of the given leaves.
