@@ -264,7 +264,14 @@ impl Graph {
 
     fn power_parts(&self, id: NodeId) -> Option<(NodeId, Number)> {
         match self.op(id) {
-            Op::Pow => Some((self.args(id)[0], self.number_of(self.args(id)[1])?)),
+            Op::Pow => {
+                let (base, e) = (self.args(id)[0], self.number_of(self.args(id)[1])?);
+                match self.op(base) {
+                    Op::Func(Func::Sqrt) => Some((self.args(base)[0], e * Number::ratio(1, 2))),
+                    _ => Some((base, e)),
+                }
+            }
+            Op::Func(Func::Sqrt) => Some((self.args(id)[0], Number::ratio(1, 2))),
             Op::Mul => None,
             _ => Some((id, Number::int(1))),
         }
@@ -302,6 +309,23 @@ impl Graph {
         }
         if self.op(a) == Op::Named(Constant::E) {
             return self.func(Func::Exp, &[b]);
+        }
+        // `u^(1/2)` is `sqrt(u)`, and `u^(-1/2)` is `1/sqrt(u)`: one node for one value.
+        match self.number_of(b) {
+            Some(h) if h == Number::ratio(1, 2) => return self.func(Func::Sqrt, &[a]),
+            Some(h) if h == Number::ratio(-1, 2) => {
+                let root = self.func(Func::Sqrt, &[a]);
+                let m1 = self.constant(-1.0);
+                return self.pow(root, m1);
+            }
+            _ => {}
+        }
+        // `(1/u)^q = u^-q` for any number `q` (both sides are NaN for the same `u`).
+        if let (Op::Pow, Some(q)) = (self.op(a), self.number_of(b)) {
+            if self.number_of(self.args(a)[1]) == Some(Number::int(-1)) {
+                let e = self.number(-q);
+                return self.pow(self.args(a)[0], e);
+            }
         }
         let whole = self.number_of(b).filter(|n| n.is_integer());
         if let (Op::Pow, Some(n)) = (self.op(a), whole) {
@@ -350,6 +374,9 @@ impl Graph {
     /// `ln(exp(a) + exp(b) + ...) = logsumexp([a, b, ...])` and, for a softmax written out,
     /// `ln(exp(a) / (exp(a) + exp(b) + ...)) = a - logsumexp([a, b, ...])`.
     fn rewrite_call(&mut self, f: Func, a: NodeId) -> Option<NodeId> {
+        if f == Func::Sqrt {
+            return self.root_of_odd_power(a);
+        }
         if f != Func::Ln {
             return None;
         }
@@ -382,6 +409,20 @@ impl Graph {
             }
             _ => None,
         }
+    }
+
+    /// `sqrt(u^k) = u^(k/2)` for an odd whole `k` (`sqrt(1/u)` is `1/sqrt(u)`); an even `k`
+    /// would need `abs`, so it stays.
+    fn root_of_odd_power(&mut self, a: NodeId) -> Option<NodeId> {
+        if self.op(a) != Op::Pow {
+            return None;
+        }
+        let k = self.number_of(self.args(a)[1])?.exact()?;
+        if !k.is_integer() || k.numer() % 2 == 0 {
+            return None;
+        }
+        let half = self.number(Number::Exact(k) * Number::ratio(1, 2));
+        Some(self.pow(self.args(a)[0], half))
     }
 
     /// `[a, b, ...]` when `id` is `exp(a) + exp(b) + ...` (two terms or more).

@@ -272,7 +272,14 @@ pub(super) fn rebuild_product(
         coefficient = next;
         let Some(rest) = rest else { continue };
         let (base, exponent) = match g.op(rest) {
+            Op::Pow if g.op(g.args(rest)[0]) == Op::Func(crate::graph::Func::Sqrt) => {
+                let e = g.args(rest)[1];
+                let half = g.rational(1, 2);
+                (g.args(g.args(rest)[0])[0], g.mul(half, e))
+            }
             Op::Pow => (g.args(rest)[0], g.args(rest)[1]),
+            // `sqrt(u)` is `u^(1/2)`, so that `sqrt(u)*u` is `u^(3/2)`.
+            Op::Func(crate::graph::Func::Sqrt) => (g.args(rest)[0], g.rational(1, 2)),
             _ => (rest, g.constant(1.0)),
         };
         match index.get(&base) {

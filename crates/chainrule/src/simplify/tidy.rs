@@ -120,9 +120,16 @@ fn split_terms(g: &mut Graph, sum: NodeId) -> Option<Vec<Term>> {
 
 /// `(base, exponent)` of a factor (`x` is `x^1`).
 fn power_parts(g: &Graph, f: NodeId) -> (NodeId, Number) {
+    if g.op(f) == Op::Func(crate::graph::Func::Sqrt) {
+        return (g.args(f)[0], Number::ratio(1, 2));
+    }
     if g.op(f) == Op::Pow {
         if let Some(e) = g.number_of(g.args(f)[1]) {
-            return (g.args(f)[0], e);
+            let base = g.args(f)[0];
+            if g.op(base) == Op::Func(crate::graph::Func::Sqrt) {
+                return (g.args(base)[0], e * Number::ratio(1, 2));
+            }
+            return (base, e);
         }
     }
     (f, Number::int(1))
