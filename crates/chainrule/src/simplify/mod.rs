@@ -211,6 +211,38 @@ pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<Nod
     acc.unwrap_or_else(|| g.constant(0.0))
 }
 
+/// `sin(u)^e * cos(u)^-e` is `tan(u)^e`, and `sinh(u)^e * cosh(u)^-e` is `tanh(u)^e`
+/// (also where `cosh` overflows and the quotient would be NaN).
+fn tangents(g: &mut Graph, mut factors: Vec<(NodeId, NodeId)>) -> Vec<(NodeId, NodeId)> {
+    use crate::graph::Func;
+    let pairs = [(Func::Sin, Func::Cos, Func::Tan), (Func::Sinh, Func::Cosh, Func::Tanh)];
+    let mut i = 0;
+    while i < factors.len() {
+        let (base, e) = factors[i];
+        let matched = pairs.iter().find(|(top, _, _)| g.op(base) == Op::Func(*top));
+        let partner = matched.and_then(|&(_, bottom, tangent)| {
+            let u = g.args(base)[0];
+            let exponent = g.number_of(e)?;
+            let j = factors.iter().position(|&(b, f)| {
+                g.op(b) == Op::Func(bottom)
+                    && g.args(b)[0] == u
+                    && g.number_of(f).is_some_and(|f| f == -exponent)
+            })?;
+            Some((j, tangent, u))
+        });
+        if let Some((j, tangent, u)) = partner {
+            let t = g.func(tangent, &[u]);
+            factors[i] = (t, e);
+            factors.remove(j);
+            if j < i {
+                i -= 1;
+            }
+        }
+        i += 1;
+    }
+    factors
+}
+
 /// `a ^ b`, raising a small product factor by factor for a whole `b`.
 fn power(g: &mut Graph, a: NodeId, b: NodeId, shared: &HashSet<NodeId>) -> NodeId {
     let whole = g.value(b).is_some_and(|e| e != 0.0 && e.fract() == 0.0);
@@ -293,6 +325,7 @@ pub(super) fn rebuild_product(
     if coefficient.is_zero() {
         return g.constant(0.0);
     }
+    let factors = tangents(g, factors);
     let (mut numerator, mut denominator) = (Vec::new(), Vec::new());
     for (base, exponent) in factors {
         match g.number_of(exponent) {
