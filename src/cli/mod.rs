@@ -43,7 +43,7 @@ enum Command {
     /// Every second partial derivative, the mixed ones included (d2/dx2, d2/dxdy, ...).
     #[command(after_help = "Examples:\n  chainrule hessian \"x^2*y^3\"\n  \
                             chainrule hessian \"tanh(w*x + b)\" --wrt w,b --json")]
-    Hessian(cmd::hessian::HessianArgs),
+    Hessian(cmd::diff::GradArgs),
     /// Evaluate a formula, its gradient and Hessian at a point or over a data set.
     #[command(after_help = "Examples:\n  chainrule eval \"x^2*y\" --at x=1.5,y=2\n  \
                             chainrule eval \"sin(x)*y\" --at x=1,y=2 --grad --hessian --json\n  \

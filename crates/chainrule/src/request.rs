@@ -150,9 +150,11 @@ impl Derived {
             .collect()
     }
 
-    /// Refuses derivatives whose text as one expression would exceed [`MAX_TEXT_BYTES`].
+    /// Refuses derivatives and Hessian entries whose text as one expression would exceed
+    /// [`MAX_TEXT_BYTES`].
     pub fn check_text_size(&self, g: &Graph) -> Result<()> {
-        for (label, &d) in self.derivative_labels(g).into_iter().zip(&self.derivatives) {
+        let derivatives = self.derivative_labels(g).into_iter().zip(self.derivatives.clone());
+        for (label, d) in derivatives.chain(self.hessian_entries(g, Notation::Text)) {
             let size = print::text_size(g, d);
             if size > MAX_TEXT_BYTES {
                 let megabytes = size / (1 << 20);
@@ -207,13 +209,9 @@ impl Derived {
     /// The Hessian's upper triangle as `label = expression` lines (refusing text past
     /// [`MAX_TEXT_BYTES`], as [`Derived::lines`] does).
     pub fn hessian_lines(&self, g: &Graph, notation: Notation) -> Result<String> {
+        self.check_text_size(g)?;
         let mut out = String::new();
         for (label, h) in self.hessian_entries(g, notation) {
-            let size = print::text_size(g, h);
-            if size > MAX_TEXT_BYTES {
-                let megabytes = size / (1 << 20);
-                return Err(Error::new(ErrorKind::TextTooLarge { label, megabytes }));
-            }
             out.push_str(&format!("{label} = {}\n", print::render(g, h, notation)));
         }
         Ok(out)

@@ -21,15 +21,27 @@ pub(crate) struct DiffArgs {
     output: OutputArgs,
 }
 
+/// The arguments of `grad` and `hessian`: a formula, optional variables, output flags.
 #[derive(Args, Debug)]
 pub(crate) struct GradArgs {
     #[command(flatten)]
-    input: InputArgs,
+    pub(crate) input: InputArgs,
     /// The variables, comma-separated (default: every free variable).
     #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
     wrt: Vec<String>,
     #[command(flatten)]
-    output: OutputArgs,
+    pub(crate) output: OutputArgs,
+}
+
+impl GradArgs {
+    /// The `--wrt` names, or every free variable of `formula` when there are none.
+    pub(crate) fn wrt_or_every_variable(&self, formula: &Formula) -> Vec<String> {
+        if self.wrt.is_empty() {
+            formula.var_names().into_iter().map(str::to_string).collect()
+        } else {
+            self.wrt.clone()
+        }
+    }
 }
 
 /// How `diff`, `grad` and `hessian` print.
@@ -63,11 +75,7 @@ pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Fai
 
 pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let formula = read_formula(&args.input)?;
-    let wrt: Vec<String> = if args.wrt.is_empty() {
-        formula.var_names().into_iter().map(str::to_string).collect()
-    } else {
-        args.wrt.clone()
-    };
+    let wrt = args.wrt_or_every_variable(&formula);
     emit(formula, &wrt, 1, &args.output, out)
 }
 

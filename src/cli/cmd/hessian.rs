@@ -1,30 +1,15 @@
 //! `chainrule hessian`: every second partial derivative, the mixed ones included.
 
-use super::diff::OutputArgs;
+use super::diff::GradArgs;
 use crate::cli::input::{check_wrt, failure, read_formula};
-use crate::cli::{json, Failure, Format, InputArgs};
+use crate::cli::{json, Failure, Format};
 use chainrule::print::{self, Notation};
-use clap::Args;
 use std::io::Write;
 
-#[derive(Args, Debug)]
-pub(crate) struct HessianArgs {
-    #[command(flatten)]
-    input: InputArgs,
-    /// The variables, comma-separated (default: every free variable).
-    #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
-    wrt: Vec<String>,
-    #[command(flatten)]
-    output: OutputArgs,
-}
-
-pub(crate) fn run(args: &HessianArgs, out: &mut impl Write) -> Result<i32, Failure> {
+/// `hessian` takes what `grad` takes.
+pub(crate) fn run(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let wrt: Vec<String> = if args.wrt.is_empty() {
-        formula.var_names().into_iter().map(str::to_string).collect()
-    } else {
-        args.wrt.clone()
-    };
+    let wrt = args.wrt_or_every_variable(&formula);
     check_wrt(&formula, &wrt)?;
     let ids = formula.ids(&wrt);
     let request = chainrule::Request::new(ids).with_hessian();
@@ -32,8 +17,7 @@ pub(crate) fn run(args: &HessianArgs, out: &mut impl Write) -> Result<i32, Failu
     let g = formula.graph();
     let text = match args.output.format() {
         Format::Json => {
-            // The same size check as the text form, then the full symmetric matrix.
-            derived.hessian_lines(g, Notation::Text).map_err(|e| failure(&formula, e))?;
+            derived.check_text_size(g).map_err(|e| failure(&formula, e))?;
             let rows: Vec<(String, serde_json::Value)> = wrt
                 .iter()
                 .zip(&derived.hessian)

@@ -262,7 +262,9 @@ impl Graph {
         Some(self.pow(base_a, e))
     }
 
-    fn power_parts(&self, id: NodeId) -> Option<(NodeId, Number)> {
+    /// `(base, exponent)` of a power with a numeric exponent, `sqrt(u)` as `u^(1/2)`, and a
+    /// plain factor as its own first power; `None` for products and symbolic exponents.
+    pub(crate) fn power_parts(&self, id: NodeId) -> Option<(NodeId, Number)> {
         match self.op(id) {
             Op::Pow => {
                 let (base, e) = (self.args(id)[0], self.number_of(self.args(id)[1])?);

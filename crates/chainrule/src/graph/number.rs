@@ -144,26 +144,32 @@ impl std::ops::Neg for Number {
 impl std::ops::Add for Number {
     type Output = Number;
 
-    /// Exact while both are and the sum fits; else a float.
     fn add(self, other: Number) -> Number {
-        match (self.exact(), other.exact()) {
-            (Some(a), Some(b)) => a.checked_add(&b).map(Number::Exact),
-            _ => None,
-        }
-        .unwrap_or_else(|| Number::float(self.to_f64() + other.to_f64()))
+        self.combine(other, |a, b| a.checked_add(&b), |x, y| x + y)
     }
 }
 
 impl std::ops::Mul for Number {
     type Output = Number;
 
-    /// Exact while both are and the product fits; else a float.
     fn mul(self, other: Number) -> Number {
+        self.combine(other, |a, b| a.checked_mul(&b), |x, y| x * y)
+    }
+}
+
+impl Number {
+    /// `exact(a, b)` while both are exact and it fits in `i64`; else `float(x, y)`.
+    fn combine(
+        self,
+        other: Number,
+        exact: impl Fn(Ratio<i64>, Ratio<i64>) -> Option<Ratio<i64>>,
+        float: impl Fn(f64, f64) -> f64,
+    ) -> Number {
         match (self.exact(), other.exact()) {
-            (Some(a), Some(b)) => a.checked_mul(&b).map(Number::Exact),
+            (Some(a), Some(b)) => exact(a, b).map(Number::Exact),
             _ => None,
         }
-        .unwrap_or_else(|| Number::float(self.to_f64() * other.to_f64()))
+        .unwrap_or_else(|| Number::float(float(self.to_f64(), other.to_f64())))
     }
 }
 

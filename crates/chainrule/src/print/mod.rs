@@ -15,7 +15,7 @@ pub mod graph;
 mod number;
 
 pub use cse::{cse_program, cse_program_named};
-pub use number::{format_constant, format_float, format_number, latex_name};
+pub use number::{format_constant, format_float, latex_name};
 
 use crate::graph::{Func, Graph, NodeId, Number, Op};
 use crate::operators::{Operator, Precedence};

@@ -1,7 +1,6 @@
 //! Numbers and names: shortest round-trip floats, LaTeX forms.
 
 use crate::graph::Number;
-use std::f64::consts::{E, PI};
 
 /// A number as the text form writes it: an exact `p/q` (or whole `p`), or the shortest float.
 pub fn format_constant(n: Number) -> String {
@@ -29,18 +28,6 @@ fn latex_float(v: f64) -> String {
         }
         _ => text,
     }
-}
-
-/// The shortest text that reads back to the same f64: whole numbers without `.0`,
-/// exponent form for very large or small magnitudes, `pi` and `e` by name.
-pub fn format_number(v: f64) -> String {
-    if v == PI {
-        return "pi".into();
-    }
-    if v == E {
-        return "e".into();
-    }
-    format_float(v)
 }
 
 /// The shortest text that reads back to the same f64 (`NaN`, `inf`, `-inf` when not finite).

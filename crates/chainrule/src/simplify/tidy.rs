@@ -118,21 +118,10 @@ fn split_terms(g: &mut Graph, sum: NodeId) -> Option<Vec<Term>> {
         .collect()
 }
 
-/// `(base, exponent)` of a factor (`x` is `x^1`).
+/// `(base, exponent)` of a factor as the constructors see it (`x` is `x^1`, `sqrt(u)` is
+/// `u^(1/2)`).
 fn power_parts(g: &Graph, f: NodeId) -> (NodeId, Number) {
-    if g.op(f) == Op::Func(crate::graph::Func::Sqrt) {
-        return (g.args(f)[0], Number::ratio(1, 2));
-    }
-    if g.op(f) == Op::Pow {
-        if let Some(e) = g.number_of(g.args(f)[1]) {
-            let base = g.args(f)[0];
-            if g.op(base) == Op::Func(crate::graph::Func::Sqrt) {
-                return (g.args(base)[0], e * Number::ratio(1, 2));
-            }
-            return (base, e);
-        }
-    }
-    (f, Number::int(1))
+    g.power_parts(f).unwrap_or((f, Number::int(1)))
 }
 
 /// The factors every term has, with the exponent all share (the smallest positive, or the
@@ -257,13 +246,11 @@ fn expanded(g: &mut Graph, terms: &[Term]) -> Option<NodeId> {
             // `sigmoid(-u)` multiplies out as `1 - sigmoid(u)` (`bce(sigmoid(z), y)'` is
             // `sigmoid(z) - y`).
             let base = sigmoid_complement(g, base).unwrap_or(base);
-            let inner = whole
-                .and_then(|_| small_flat(g, base, Op::Add, 8))
-                .filter(|_| g.op(base) == Op::Add);
-            match (whole, inner) {
-                (Some(k), Some(inner)) => {
+            let small_sum = g.op(base) == Op::Add && small_flat(g, base, Op::Add, 8).is_some();
+            match whole.filter(|_| small_sum) {
+                Some(k) => {
                     distributed = true;
-                    let inner = split_terms_of(g, &inner)?;
+                    let inner = split_terms(g, base)?;
                     if inner.iter().any(|t| !t.coefficient.is_exact()) {
                         return None;
                     }
@@ -313,18 +300,6 @@ fn sigmoid_complement(g: &mut Graph, id: NodeId) -> Option<NodeId> {
     Some(g.sub(one, s))
 }
 
-/// [`split_terms`] of the given leaves.
-fn split_terms_of(g: &mut Graph, leaves: &[NodeId]) -> Option<Vec<Term>> {
-    let sum = leaves.iter().skip(1).fold(leaves[0], |acc, &l| g.add(acc, l));
-    if g.op(sum) != Op::Add {
-        return Some(vec![Term {
-            coefficient: Number::int(1),
-            factors: vec![(sum, Number::int(1))],
-        }]);
-    }
-    split_terms(g, sum)
-}
-
 /// `c * b1^e1 * b2^e2 * ...` in canonical product form (like bases combine).
 fn term_node(
     g: &mut Graph,
@@ -346,11 +321,15 @@ struct Sizes(HashMap<NodeId, u64>);
 
 impl Sizes {
     fn of(&mut self, g: &Graph, id: NodeId) -> u64 {
-        if let Some(&s) = self.0.get(&id) {
-            return s;
-        }
-        for n in walk::reachable(g, &[id]) {
+        // Depth first, stopping at nodes already sized: each node is sized once per pass.
+        let mut stack = vec![(id, false)];
+        while let Some((n, operands_done)) = stack.pop() {
             if self.0.contains_key(&n) {
+                continue;
+            }
+            if !operands_done {
+                stack.push((n, true));
+                stack.extend(g.args(n).iter().map(|&a| (a, false)));
                 continue;
             }
             // A minus sign costs nothing: it turns a `+` into a `-`.
