@@ -172,11 +172,6 @@ impl Graph {
         self.op(id).number()
     }
 
-    /// True when `id` has no variable below it (a number, `pi`, `ln(2)`, `sqrt(2*pi)`).
-    pub fn is_constant(&self, id: NodeId) -> bool {
-        !self.meta[id.index()].has_var
-    }
-
     /// The name of variable number `var` (as `Op::Var` holds it).
     pub fn var_name(&self, var: u32) -> &str {
         &self.variables[var as usize].name
