@@ -245,6 +245,10 @@ fn an_expression_in_the_middle_of_a_program_is_an_error_not_dropped() {
     assert_eq!((r.status, r.stdout.as_str()), (2, ""));
     insta::assert_snapshot!("stray_expression_line_break", r.stderr);
     assert_eq!(run(&["grad", "x^2 +\ny"]).stdout, "d/dx = 2*x\nd/dy = 1\n");
+    // After an assignment too: `+ y` would otherwise silently become the result.
+    let r = run(&["grad", "h = x^2\n+ y"]);
+    assert_eq!((r.status, r.stdout.as_str()), (2, ""));
+    insta::assert_snapshot!("leading_plus_after_assignment", r.stderr);
 }
 
 /// Runs the binary in `dir`.

@@ -102,6 +102,7 @@ fn parse_unguarded(src: &str) -> Result<Program> {
         .map(build_statement)
         .collect::<Result<Vec<_>>>()?;
     check_no_stray_expression(src, &statements)?;
+    check_no_leading_plus(src, &statements)?;
     Ok(Program { statements })
 }
 
@@ -125,6 +126,30 @@ fn check_no_stray_expression(src: &str, statements: &[Statement]) -> Result<()> 
             .to_string(),
     };
     Err(Error::at(ErrorKind::StrayExpression, *stray).with_hint(hint))
+}
+
+/// A statement that starts a line with `+` continues nothing: `h = x^2` then `+ y` on the
+/// next line would silently make `+y` the result. (A leading `-` is a real statement.)
+fn check_no_leading_plus(src: &str, statements: &[Statement]) -> Result<()> {
+    for pair in statements.windows(2) {
+        let (previous, next) = (&pair[0], &pair[1]);
+        if next.target.is_some() || !src[next.expr.span.start..].starts_with('+') {
+            continue;
+        }
+        if !src[previous.expr.span.end..next.expr.span.start].contains('\n') {
+            continue;
+        }
+        let at = Span::new(next.expr.span.start, next.expr.span.start + 1);
+        let line = |at: usize| crate::error::line_col(src, at).0;
+        let kind = ErrorKind::Syntax("a line cannot start a statement with `+`".into());
+        return Err(Error::at(kind, at).with_hint(format!(
+            "to continue a line, end the previous line with the operator: `+` at the end of \
+             line {}, not at the start of line {}",
+            line(previous.expr.span.end),
+            line(next.expr.span.start)
+        )));
+    }
+    Ok(())
 }
 
 /// Only whitespace, separators and comments.
