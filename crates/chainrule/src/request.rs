@@ -78,6 +78,17 @@ pub struct Derived {
     pub order: usize,
 }
 
+/// [`simplify::simplify_for_print`] of `roots`, each distinct node once (the Hessian's
+/// lower triangle is its upper one).
+fn print_each_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
+    let mut unique = roots.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let done = simplify::simplify_for_print(g, &unique)?;
+    let map: std::collections::HashMap<NodeId, NodeId> = unique.into_iter().zip(done).collect();
+    Ok(roots.iter().map(|r| map[r]).collect())
+}
+
 /// Derives what `request` asks of `root` in `g`.
 pub fn derive(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived> {
     raw(g, root, request)?.simplified(g, request.simplify)
@@ -116,7 +127,7 @@ impl Derived {
             Simplify::Printed => (
                 self.value,
                 simplify::simplify_for_print(g, &self.derivatives)?,
-                simplify::simplify_for_print(g, &flat)?,
+                print_each_once(g, &flat)?,
             ),
             Simplify::Together => {
                 let all = simplify::simplify(g, &self.roots())?;
