@@ -12,6 +12,11 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 /// Graphs with more nodes than this are left in canonical form.
 const TIDY_LIMIT: usize = 4_000;
 
+/// Roots are tidied one by one while their number times the graph's nodes stays below this
+/// (each root's pass walks about the whole graph): a gradient of 385 parameters over 1,600
+/// nodes is tidied as one set.
+const PER_ROOT_BUDGET: usize = 100_000;
+
 /// Sums with more terms than this are left as they are.
 const MAX_TERMS: usize = 16;
 
@@ -23,7 +28,8 @@ const MAX_FACTORS: usize = 32;
 /// keep it from its smallest text (`x*t*x` is `x^2*t` when `x*t` is shared); large ones are
 /// simplified together, which keeps their sharing (and their time) in bounds.
 pub fn simplify_for_print(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
-    if roots.len() > 1 && walk::reachable(g, roots).len() <= TIDY_LIMIT {
+    let nodes = walk::reachable(g, roots).len();
+    if roots.len() > 1 && nodes <= TIDY_LIMIT && roots.len() * nodes <= PER_ROOT_BUDGET {
         return roots.iter().map(|&r| Ok(tidy_root(g, &[r])?[0])).collect();
     }
     tidy_root(g, roots)
