@@ -13,15 +13,15 @@
 mod rules;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{walk, Graph, NodeId, Op};
+use crate::graph::{walk, Graph, NodeId, Number, Op};
 use rustc_hash::FxHashMap as HashMap;
 
 /// d(root)/d(v) for every `v` in `wrt` (variable nodes), from one reverse sweep.
 pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, &[root]);
     let active = active_nodes(g, &order, wrt);
-    let mut adjoint: HashMap<NodeId, NodeId> = HashMap::default();
-    adjoint.insert(root, g.constant(1.0));
+    let mut adjoint: HashMap<NodeId, Scaled> = HashMap::default();
+    adjoint.insert(root, Scaled::node(g.constant(1.0)));
     for &node in order.iter().rev() {
         let Some(&adj) = adjoint.get(&node) else {
             continue;
@@ -34,16 +34,55 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             let Some(local) = rules::partial(g, node, i) else {
                 continue;
             };
-            let contribution = g.mul(adj, local);
+            let contribution = adj.times(g, local);
             let total = match adjoint.get(&arg) {
-                Some(&prev) => g.add(prev, contribution),
+                Some(&prev) => {
+                    let (a, b) = (prev.build(g), contribution.build(g));
+                    Scaled::node(g.add(a, b))
+                }
                 None => contribution,
             };
             adjoint.insert(arg, total);
         }
         check_size(g)?;
     }
-    Ok(wrt.iter().map(|v| adjoint.get(v).copied().unwrap_or_else(|| g.constant(0.0))).collect())
+    let zero = Scaled::node(g.constant(0.0));
+    Ok(wrt.iter().map(|v| adjoint.get(v).copied().unwrap_or(zero).build(g)).collect())
+}
+
+/// An adjoint as `coefficient * node`, the number kept apart until a sum or the result needs
+/// the node: a chain of partials with numbers in them (`-exp(-u)`) then costs one product
+/// each, where merging every number into the product's leading coefficient at once would
+/// rebuild the whole chain each time.
+#[derive(Clone, Copy)]
+struct Scaled {
+    coefficient: Number,
+    node: NodeId,
+}
+
+impl Scaled {
+    fn node(node: NodeId) -> Scaled {
+        Scaled { coefficient: Number::int(1), node }
+    }
+
+    /// `self * local`.
+    fn times(self, g: &mut Graph, local: NodeId) -> Scaled {
+        let (d, rest) = match g.number_of(local) {
+            Some(d) => (d, g.constant(1.0)),
+            None => g.split_shallow(local),
+        };
+        let c = self.coefficient * d;
+        if Graph::foldable_number(c, &[self.coefficient, d]) && !c.is_zero() {
+            Scaled { coefficient: c, node: g.mul(self.node, rest) }
+        } else {
+            let node = self.build(g);
+            Scaled::node(g.mul(node, local))
+        }
+    }
+
+    fn build(self, g: &mut Graph) -> NodeId {
+        g.scale(self.coefficient, self.node)
+    }
 }
 
 /// Nodes that depend on any of `wrt`; only their adjoints matter.

@@ -48,7 +48,7 @@ impl Graph {
     }
 
     /// [`Graph::foldable`] for numbers: exact results always are.
-    fn foldable_number(result: Number, operands: &[Number]) -> bool {
+    pub(crate) fn foldable_number(result: Number, operands: &[Number]) -> bool {
         result.is_exact() || {
             let values: Vec<f64> = operands.iter().map(|n| n.to_f64()).collect();
             Graph::foldable(result.to_f64(), &values)
@@ -122,7 +122,7 @@ impl Graph {
     }
 
     /// `(c, t)` with `id = c*t`, looking only at `id` itself (`Mul(c, t)`), for `x + 2*x`.
-    fn split_shallow(&self, id: NodeId) -> (Number, NodeId) {
+    pub(crate) fn split_shallow(&self, id: NodeId) -> (Number, NodeId) {
         if self.op(id) == Op::Mul {
             if let Some(c) = self.number_of(self.args(id)[0]) {
                 return (c, self.args(id)[1]);

@@ -213,34 +213,48 @@ pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<Nod
 
 /// `sin(u)^e * cos(u)^-e` is `tan(u)^e`, and `sinh(u)^e * cosh(u)^-e` is `tanh(u)^e`
 /// (also where `cosh` overflows and the quotient would be NaN).
-fn tangents(g: &mut Graph, mut factors: Vec<(NodeId, NodeId)>) -> Vec<(NodeId, NodeId)> {
+fn tangents(g: &mut Graph, factors: Vec<(NodeId, NodeId)>) -> Vec<(NodeId, NodeId)> {
     use crate::graph::Func;
     let pairs = [(Func::Sin, Func::Cos, Func::Tan), (Func::Sinh, Func::Cosh, Func::Tanh)];
-    let mut i = 0;
-    while i < factors.len() {
-        let (base, e) = factors[i];
-        let matched = pairs.iter().find(|(top, _, _)| g.op(base) == Op::Func(*top));
-        let partner = matched.and_then(|&(_, bottom, tangent)| {
-            let u = g.args(base)[0];
-            let exponent = g.number_of(e)?;
-            let j = factors.iter().position(|&(b, f)| {
-                g.op(b) == Op::Func(bottom)
-                    && g.args(b)[0] == u
-                    && g.number_of(f).is_some_and(|f| f == -exponent)
-            })?;
-            Some((j, tangent, u))
-        });
-        if let Some((j, tangent, u)) = partner {
-            let t = g.func(tangent, &[u]);
-            factors[i] = (t, e);
-            factors.remove(j);
-            if j < i {
-                i -= 1;
+    let exponent = |g: &Graph, e: NodeId| g.number_of(e).map(|n| n.to_f64().to_bits());
+    // The cosines by function, argument and exponent: each sine finds its partner at once.
+    let mut cosines: HashMap<(Func, NodeId, u64), usize> = HashMap::default();
+    for (j, &(b, e)) in factors.iter().enumerate() {
+        if let (Op::Func(f @ (Func::Cos | Func::Cosh)), Some(e)) = (g.op(b), exponent(g, e)) {
+            cosines.entry((f, g.args(b)[0], e)).or_insert(j);
+        }
+    }
+    if cosines.is_empty() {
+        return factors;
+    }
+    let mut tangent_of = vec![None; factors.len()];
+    let mut taken = vec![false; factors.len()];
+    for (i, &(base, e)) in factors.iter().enumerate() {
+        let Some(&(_, bottom, tangent)) = pairs.iter().find(|p| g.op(base) == Op::Func(p.0)) else {
+            continue;
+        };
+        let Some(minus_e) = g.number_of(e).map(|n| (-n).to_f64().to_bits()) else {
+            continue;
+        };
+        if let Some(&j) = cosines.get(&(bottom, g.args(base)[0], minus_e)) {
+            if !taken[j] {
+                taken[j] = true;
+                tangent_of[i] = Some(tangent);
             }
         }
-        i += 1;
     }
-    factors
+    let mut out = Vec::with_capacity(factors.len());
+    for (i, (base, e)) in factors.into_iter().enumerate() {
+        match tangent_of[i] {
+            Some(tangent) => {
+                let u = g.args(base)[0];
+                out.push((g.func(tangent, &[u]), e));
+            }
+            None if !taken[i] => out.push((base, e)),
+            None => {}
+        }
+    }
+    out
 }
 
 /// `a ^ b`, raising a small product factor by factor for a whole `b`.
