@@ -21,33 +21,23 @@ pub fn cse_program_named(
     definitions: &[(String, NodeId)],
 ) -> String {
     let roots: Vec<NodeId> = outputs.iter().map(|&(_, id)| id).collect();
-    let order = walk::reachable(g, &roots);
-    let uses = walk::use_counts(g, &order, &roots);
-    let user: HashMap<NodeId, &str> =
-        definitions.iter().rev().map(|(name, id)| (*id, name.as_str())).collect();
-    let taken: Vec<&str> = definitions.iter().map(|(n, _)| n.as_str()).collect();
-    let prefix = temp_prefix(g, &order, &taken);
+    let shared = shared_nodes(g, &roots, definitions);
     let mut names: HashMap<NodeId, String> = HashMap::default();
-    let mut temps = Vec::new();
     let mut generated = 0;
-    for &n in &order {
-        if is_trivial(g, n, &names) || uses[n.index()] < 2 {
-            continue;
-        }
-        temps.push(n);
-        let name = match user.get(&n) {
-            Some(name) => name.to_string(),
+    for (n, user) in &shared.nodes {
+        let name = match user {
+            Some(name) => name.clone(),
             None => {
                 generated += 1;
-                format!("{prefix}{generated}")
+                format!("{}{generated}", shared.prefix)
             }
         };
-        names.insert(n, name);
+        names.insert(*n, name);
     }
     let printer = Printer { g, names: &names, notation: Notation::Text };
     let mut out = String::new();
-    for &t in &temps {
-        out.push_str(&format!("{} = {}\n", names[&t], printer.render(t)));
+    for (t, _) in &shared.nodes {
+        out.push_str(&format!("{} = {}\n", names[t], printer.render(*t)));
     }
     for (label, id) in outputs {
         let body = match names.get(id) {
@@ -57,6 +47,41 @@ pub fn cse_program_named(
         out.push_str(&format!("{label} = {body}\n"));
     }
     out
+}
+
+/// The nodes a program with shared subexpressions computes once under a name: what
+/// [`cse_program_named`] prints, and what code generation makes locals of.
+pub(crate) struct Shared {
+    /// The shared nodes in topological order, each with the user's name where the program
+    /// assigned one (the others get a temporary: `prefix` and a number).
+    pub nodes: Vec<(NodeId, Option<String>)>,
+    /// The prefix of temporaries that no variable or assigned name clashes with (`t`).
+    pub prefix: &'static str,
+}
+
+/// The nodes that `roots` use more than once and that are more than a leaf or a number
+/// times a leaf or a name, with the names of `definitions` where they assign one.
+pub(crate) fn shared_nodes(
+    g: &Graph,
+    roots: &[NodeId],
+    definitions: &[(String, NodeId)],
+) -> Shared {
+    let order = walk::reachable(g, roots);
+    let uses = walk::use_counts(g, &order, roots);
+    let user: HashMap<NodeId, &str> =
+        definitions.iter().rev().map(|(name, id)| (*id, name.as_str())).collect();
+    let taken: Vec<&str> = definitions.iter().map(|(n, _)| n.as_str()).collect();
+    let prefix = temp_prefix(g, &order, &taken);
+    let mut named: HashMap<NodeId, String> = HashMap::default();
+    let mut nodes = Vec::new();
+    for &n in &order {
+        if is_trivial(g, n, &named) || uses[n.index()] < 2 {
+            continue;
+        }
+        named.insert(n, String::new());
+        nodes.push((n, user.get(&n).map(|s| s.to_string())));
+    }
+    Shared { nodes, prefix }
 }
 
 /// Leaves, and a number times a leaf or a name (`-y`, `-t3`): no shorter as a name.

@@ -14,6 +14,7 @@ mod cse;
 pub mod graph;
 mod number;
 
+pub(crate) use cse::shared_nodes;
 pub use cse::{cse_program, cse_program_named};
 pub use number::{format_constant, format_float, latex_name};
 
