@@ -236,8 +236,11 @@ impl Syntax for C {
         f.row().code.c.to_string()
     }
 
-    fn power(&self, _p: Power) -> (&'static str, u8) {
-        ("pow($0, $1)", ATOM)
+    fn power(&self, p: Power) -> (&'static str, u8) {
+        match p {
+            Power::Square => ("pow($0, 2)", ATOM),
+            Power::Powi | Power::Powf => ("pow($0, $1)", ATOM),
+        }
     }
 
     fn logsumexp(&self, args: &[Expr]) -> Expr {

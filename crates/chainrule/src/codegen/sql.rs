@@ -220,8 +220,11 @@ impl Syntax for Sql {
         }
     }
 
-    fn power(&self, _p: Power) -> (&'static str, u8) {
-        ("POWER($0, $1)", ATOM)
+    fn power(&self, p: Power) -> (&'static str, u8) {
+        match p {
+            Power::Square => ("POWER($0, 2)", ATOM),
+            Power::Powi | Power::Powf => ("POWER($0, $1)", ATOM),
+        }
     }
 
     fn logsumexp(&self, args: &[Expr]) -> Expr {
@@ -316,7 +319,15 @@ impl Sql {
         };
         out.push_str(&format!("-- Output columns ({per}): {}\n", columns.join(", ")));
         let prefix = if table.starts_with("step") { "cr_step" } else { "step" };
-        let inputs: Vec<String> = p.inputs.iter().map(|(_, id)| self.quote(id)).collect();
+        let double = match self.dialect {
+            Dialect::Postgres => "DOUBLE PRECISION",
+            _ => "DOUBLE",
+        };
+        let inputs: Vec<String> = p
+            .inputs
+            .iter()
+            .map(|(_, id)| format!("CAST({0} AS {double}) AS {0}", self.quote(id)))
+            .collect();
         let first = if inputs.is_empty() { "1 AS cr_one".to_string() } else { inputs.join(", ") };
         out.push_str(&format!("WITH\n    {prefix}1 AS (SELECT {first} FROM {table})"));
         let stages = stages(p);
