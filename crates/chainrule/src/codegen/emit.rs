@@ -337,7 +337,13 @@ impl Emitter<'_> {
             }
         }
         let (a, b) = (self.expr(a), self.expr(b));
-        Expr::new(format!("{} + {}", a.at(SUM), b.at(PRODUCT)), SUM)
+        match b.text.strip_prefix('-') {
+            // a variable fixed to a negative number
+            Some(positive) if b.kind == Kind::Number => {
+                Expr::new(format!("{} - {positive}", a.at(SUM)), SUM)
+            }
+            _ => Expr::new(format!("{} + {}", a.at(SUM), b.at(PRODUCT)), SUM),
+        }
     }
 
     /// A reciprocal `c^-1` that is not a local: its base `c`.

@@ -97,6 +97,11 @@ const HELPERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The arguments as float arrays of one shape.
+const ARRAYS: &str = "def cr_arrays(*args):
+    \"\"\"The arguments as float arrays broadcast to one shape: the rows.\"\"\"
+    return np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in args))";
+
 /// Helpers that call other helpers.
 const NEEDS: &[(&str, &str)] = &[("cr_silu", "cr_sigmoid"), ("cr_gelu", "cr_erfc")];
 
@@ -177,6 +182,9 @@ fn write(unit: &Unit) -> String {
         out.push_str("import math\n\n");
     }
     out.push_str("import numpy as np\n\n");
+    if !params.is_empty() {
+        out.push_str(&format!("\n{ARRAYS}\n\n"));
+    }
     for code in helpers {
         out.push_str(&format!("\n{code}\n\n"));
     }
@@ -188,10 +196,7 @@ fn write(unit: &Unit) -> String {
         0 => out.push_str("    rows = ()\n"),
         k => {
             let targets = if k == 1 { format!("{},", params[0]) } else { params.join(", ") };
-            out.push_str(&format!(
-                "    {targets} = np.broadcast_arrays(*(np.asarray(a, dtype=np.float64) for a in ({})))\n",
-                if k == 1 { format!("{},", params[0]) } else { params.join(", ") }
-            ));
+            out.push_str(&format!("    {targets} = cr_arrays({})\n", params.join(", ")));
             out.push_str(&format!("    rows = np.shape({})\n", params[0]));
         }
     }
