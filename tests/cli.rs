@@ -20,7 +20,11 @@ fn run_with_stdin(args: &[&str], stdin: &str) -> Run {
 }
 
 fn json(args: &[&str]) -> Value {
-    let r = run(args);
+    json_with_stdin(args, "")
+}
+
+fn json_with_stdin(args: &[&str], stdin: &str) -> Value {
+    let r = run_with_stdin(args, stdin);
     assert_eq!(r.status, 0, "{args:?}: {}", r.stderr);
     serde_json::from_str(&r.stdout).unwrap()
 }
@@ -84,6 +88,51 @@ fn cse_prints_shared_parts_once_as_a_valid_program() {
             "{program}"
         );
     }
+}
+
+#[test]
+fn cse_json_gives_the_assignments_and_derivatives_that_use_them() {
+    let formula = "h = sigmoid(w*x + b); (h - y)^2";
+    let at = "w=0.5,b=-0.25,x=1.5,y=0.75";
+    let v = json(&["grad", formula, "--wrt", "w,b", "--cse", "--json"]);
+    assert_eq!(v["expr"], "(sigmoid(w*x + b) - y)^2");
+    let assignments = v["assignments"].as_array().unwrap();
+    assert_eq!(assignments[0], serde_json::json!({"name": "h", "expr": "sigmoid(w*x + b)"}));
+    let program: String = assignments
+        .iter()
+        .map(|a| format!("{} = {}\n", a["name"].as_str().unwrap(), a["expr"].as_str().unwrap()))
+        .collect();
+    let expected = json(&["eval", formula, "--at", at, "--grad", "--json"]);
+    for var in ["w", "b"] {
+        let text = v["derivatives"][var].as_str().unwrap();
+        assert!(!text.contains("sigmoid"), "{var}: {text} repeats what is assigned");
+        let value =
+            json_with_stdin(&["eval", "-", "--at", at, "--json"], &format!("{program}{text}"));
+        let (got, want) =
+            (value["value"].as_f64().unwrap(), expected["gradient"][var].as_f64().unwrap());
+        assert!((got - want).abs() < 1e-12, "{var}: {got} vs {want}");
+    }
+}
+
+#[test]
+fn cse_latex_names_the_shared_parts_in_latex() {
+    let r = run(&[
+        "grad",
+        "h1 = tanh(w*x + b); (h1 - y)^2",
+        "--wrt",
+        "w,b",
+        "--cse",
+        "--format",
+        "latex",
+    ]);
+    assert_eq!(
+        r.stdout,
+        "h_{1} = \\tanh\\left(w x + b\\right)\n\
+         t_{1} = h_{1} - y\n\
+         t_{2} = 1 - h_{1}^{2}\n\
+         \\frac{\\partial f}{\\partial w} = 2 x t_{1} t_{2}\n\
+         \\frac{\\partial f}{\\partial b} = 2 t_{1} t_{2}\n"
+    );
 }
 
 #[test]

@@ -121,7 +121,7 @@ fn derivatives_read_as_a_person_writes_them() {
     let cases = [
         ("bce(sigmoid(z), y)", "z", 1, "sigmoid(z) - y"),
         ("exp(x)*sin(x)", "x", 4, "-4*exp(x)*sin(x)"),
-        ("(1 - p)^2/((1 - p)*(1 - q))", "p", 1, "-1/(1 - q)"),
+        ("(1 - p)^2/((1 - p)*(1 - q))", "p", 1, "1/(q - 1)"),
         ("bce(p, y)", "p", 1, "(p - y)/(p*(1 - p))"),
         ("sigmoid(w*x + b)", "b", 1, "sigmoid(w*x + b)*(1 - sigmoid(w*x + b))"),
         ("x^2 + x + 1", "x", 1, "2*x + 1"),

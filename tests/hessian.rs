@@ -44,6 +44,16 @@ fn latex_and_cse_forms() {
     let (_, out, _) = chainrule(&["hessian", "sin(x*y)", "--cse"]);
     assert!(out.lines().any(|l| l.starts_with("d2/dxdy = ")), "{out}");
     assert!(out.lines().next().unwrap().starts_with("t1 = "), "{out}");
+    let formula = "h = tanh(w*x + b); (h - y)^2";
+    let (_, out, _) = chainrule(&["hessian", formula, "--wrt", "w,b", "--cse", "--json"]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["assignments"][0]["name"], "h");
+    let h = &v["hessian"];
+    assert_eq!(h["w"]["b"], h["b"]["w"], "one text for both mixed entries");
+    assert!(!h["w"]["b"].as_str().unwrap().contains("tanh"), "{out}");
+    let (_, out, _) = chainrule(&["hessian", "sin(x*y)", "--cse", "--format", "latex"]);
+    assert!(out.starts_with("t_{1} = x y\n"), "{out}");
+    assert!(out.contains("\\partial x \\partial y} = "), "{out}");
 }
 
 #[test]

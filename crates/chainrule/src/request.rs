@@ -78,6 +78,17 @@ pub struct Derived {
     pub order: usize,
 }
 
+/// [`simplify::simplify_for_print`] of `roots`, each distinct node once (the Hessian's
+/// lower triangle is its upper one).
+fn print_each_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
+    let mut unique = roots.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let done = simplify::simplify_for_print(g, &unique)?;
+    let map: std::collections::HashMap<NodeId, NodeId> = unique.into_iter().zip(done).collect();
+    Ok(roots.iter().map(|r| map[r]).collect())
+}
+
 /// Derives what `request` asks of `root` in `g`.
 pub fn derive(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived> {
     raw(g, root, request)?.simplified(g, request.simplify)
@@ -116,7 +127,7 @@ impl Derived {
             Simplify::Printed => (
                 self.value,
                 simplify::simplify_for_print(g, &self.derivatives)?,
-                simplify::simplify_for_print(g, &flat)?,
+                print_each_once(g, &flat)?,
             ),
             Simplify::Together => {
                 let all = simplify::simplify(g, &self.roots())?;
@@ -164,21 +175,33 @@ impl Derived {
         Ok(())
     }
 
+    /// The derivatives, each with its label: `d/dx` (LaTeX `\frac{\partial f}{\partial x}`),
+    /// `d2/dx2` for the second order.
+    pub fn derivative_entries(&self, g: &Graph, notation: Notation) -> Vec<(String, NodeId)> {
+        let label = |v: VarId| {
+            let name = &g.variable(v).name;
+            match notation {
+                Notation::Latex => latex_label(name, self.order),
+                Notation::Text => print::derivative_label(name, self.order),
+            }
+        };
+        self.wrt.iter().zip(&self.derivatives).map(|(&v, &d)| (label(v), d)).collect()
+    }
+
     /// The derivatives one line each, `d/dx = ...` (in LaTeX, `\frac{\partial f}{\partial
     /// x} = ...`), as the command line prints them.
     pub fn lines(&self, g: &Graph, notation: Notation) -> Result<String> {
         self.check_text_size(g)?;
-        let mut out = String::new();
-        for (&v, &d) in self.wrt.iter().zip(&self.derivatives) {
-            let name = &g.variable(v).name;
-            let label = match notation {
-                Notation::Latex => latex_label(name, self.order),
-                Notation::Text => print::derivative_label(name, self.order),
-            };
-            out.push_str(&format!("{label} = {}\n", print::render(g, d, notation)));
-        }
-        Ok(out)
+        Ok(entry_lines(g, self.derivative_entries(g, notation), notation))
     }
+}
+
+/// `label = expression` lines.
+fn entry_lines(g: &Graph, entries: Vec<(String, NodeId)>, notation: Notation) -> String {
+    entries
+        .into_iter()
+        .map(|(label, id)| format!("{label} = {}\n", print::render(g, id, notation)))
+        .collect()
 }
 
 impl Derived {
@@ -210,11 +233,7 @@ impl Derived {
     /// [`MAX_TEXT_BYTES`], as [`Derived::lines`] does).
     pub fn hessian_lines(&self, g: &Graph, notation: Notation) -> Result<String> {
         self.check_text_size(g)?;
-        let mut out = String::new();
-        for (label, h) in self.hessian_entries(g, notation) {
-            out.push_str(&format!("{label} = {}\n", print::render(g, h, notation)));
-        }
-        Ok(out)
+        Ok(entry_lines(g, self.hessian_entries(g, notation), notation))
     }
 }
 

@@ -90,32 +90,86 @@ fn emit(
     let ids = formula.ids(wrt);
     let derived =
         formula.derive(&Request::new(ids).order(order)).map_err(|e| failure(&formula, e))?;
-    let g = formula.graph();
     let text = match output.format() {
         Format::Json => {
-            derived.check_text_size(g).map_err(|e| failure(&formula, e))?;
-            json_text(&mut formula, wrt, &derived)?
+            let g = formula.graph();
+            let by_name: Vec<(String, NodeId)> =
+                wrt.iter().cloned().zip(derived.derivatives.iter().copied()).collect();
+            if !output.cse {
+                derived.check_text_size(g).map_err(|e| failure(&formula, e))?;
+            }
+            let (assignments, texts) = output.json_texts(&formula, &by_name);
+            let mut value = serde_json::json!({
+                "expr": expr_text(&mut formula)?,
+                "order": derived.order,
+            });
+            if let Some(assignments) = assignments {
+                value["assignments"] = assignments;
+            }
+            value["derivatives"] = json::object(wrt.iter().cloned().zip(texts));
+            format!("{value}\n")
         }
-        Format::Text if output.cse => {
-            let labels = derived.derivative_labels(g);
-            let outputs: Vec<(String, NodeId)> =
-                labels.into_iter().zip(derived.derivatives.iter().copied()).collect();
-            print::cse_program_named(g, &outputs, formula.definitions())
-        }
-        Format::Text => derived.lines(g, Notation::Text).map_err(|e| failure(&formula, e))?,
-        Format::Latex => derived.lines(g, Notation::Latex).map_err(|e| failure(&formula, e))?,
+        Format::Text => output.lines(&formula, &derived, Notation::Text)?,
+        Format::Latex => output.lines(&formula, &derived, Notation::Latex)?,
     };
     out.write_all(text.as_bytes()).map_err(|e| crate::cli::input::usage(e.to_string()))?;
     Ok(0)
 }
 
-fn json_text(formula: &mut Formula, wrt: &[String], derived: &Derived) -> Result<String, Failure> {
+impl OutputArgs {
+    /// The derivatives (or with `--cse`, the program naming what they share) as
+    /// `label = expression` lines.
+    fn lines(
+        &self,
+        formula: &Formula,
+        derived: &Derived,
+        notation: Notation,
+    ) -> Result<String, Failure> {
+        let g = formula.graph();
+        if self.cse {
+            Ok(cse_lines(formula, &derived.derivative_entries(g, notation), notation))
+        } else {
+            derived.lines(g, notation).map_err(|e| failure(formula, e))
+        }
+    }
+
+    /// The texts of `entries` for JSON: each in full, or with `--cse` using the names of
+    /// the assignments that come with them (`[{"name": "t1", "expr": "..."}, ...]`).
+    pub(crate) fn json_texts(
+        &self,
+        formula: &Formula,
+        entries: &[(String, NodeId)],
+    ) -> (Option<serde_json::Value>, Vec<String>) {
+        let g = formula.graph();
+        if !self.cse {
+            return (None, entries.iter().map(|&(_, id)| formula.text(id)).collect());
+        }
+        let cse = print::Cse::new(g, entries, formula.definitions());
+        let assignments = cse
+            .assignment_lines(g, Notation::Text)
+            .into_iter()
+            .map(|(name, expr)| serde_json::json!({"name": name, "expr": expr}))
+            .collect();
+        let texts = cse.output_lines(g, Notation::Text).into_iter().map(|(_, t)| t).collect();
+        (Some(serde_json::Value::Array(assignments)), texts)
+    }
+}
+
+/// `entries` as a program: the shared subexpressions' assignments, then `label = ...` lines.
+pub(crate) fn cse_lines(
+    formula: &Formula,
+    entries: &[(String, NodeId)],
+    notation: Notation,
+) -> String {
+    let g = formula.graph();
+    let cse = print::Cse::new(g, entries, formula.definitions());
+    let mut lines = cse.assignment_lines(g, notation);
+    lines.extend(cse.output_lines(g, notation));
+    lines.into_iter().map(|(name, body)| format!("{name} = {body}\n")).collect()
+}
+
+/// The formula's own text, canonical.
+pub(crate) fn expr_text(formula: &mut Formula) -> Result<String, Failure> {
     let simplified = formula.simplified().map_err(|e| failure(formula, e))?;
-    let texts = derived.derivatives.iter().map(|&d| formula.text(d));
-    let value = serde_json::json!({
-        "expr": formula.text(simplified),
-        "order": derived.order,
-        "derivatives": json::object(wrt.iter().cloned().zip(texts)),
-    });
-    Ok(format!("{value}\n"))
+    Ok(formula.text(simplified))
 }

@@ -1,7 +1,7 @@
 //! The shared emitter: the derived nodes as a straight-line program of named locals and
 //! inline expressions, spelled by a language's [`Syntax`].
 //!
-//! Which nodes become locals is the decision `--cse` makes (`print::shared_nodes`): every
+//! Which nodes become locals is the decision `--cse` makes ([`Cse`]): every
 //! node used more than once, under the user's name where the program assigned it. A few
 //! more become locals because a language needs it: the operand a template repeats (SQL's
 //! expanded `CASE WHEN x >= 0 ...`), and expressions past [`MAX_INLINE`] bytes, which keeps
@@ -16,7 +16,7 @@
 use super::names::Namer;
 use crate::graph::{walk, Func, Graph, NodeId, Op};
 use crate::operators::Constant;
-use crate::print::shared_nodes;
+use crate::print::Cse;
 use rustc_hash::FxHashMap as HashMap;
 use std::collections::BTreeSet;
 
@@ -152,8 +152,15 @@ pub(crate) fn emit(
     names: &mut Namer,
     syntax: &dyn Syntax,
 ) -> Program {
-    let shared = shared_nodes(g, roots, definitions);
-    let mut user: HashMap<NodeId, Option<String>> = shared.nodes.into_iter().collect();
+    let outputs: Vec<(String, NodeId)> = roots.iter().map(|&r| (String::new(), r)).collect();
+    let cse = Cse::new(g, &outputs, definitions);
+    let assigned = |name: &str, n: NodeId| definitions.iter().any(|(d, id)| d == name && *id == n);
+    let mut user: HashMap<NodeId, Option<String>> = cse
+        .assignments
+        .iter()
+        .map(|(name, n)| (*n, assigned(name, *n).then(|| name.clone())))
+        .collect();
+    let prefix = temp_prefix(g, roots, definitions);
     for n in repeated_operands(g, roots, syntax) {
         user.entry(n).or_insert(None);
     }
@@ -172,7 +179,7 @@ pub(crate) fn emit(
     let mut temps = 0;
     let mut temp = |names: &mut Namer| {
         temps += 1;
-        names.local(&format!("{}{temps}", shared.prefix))
+        names.local(&format!("{prefix}{temps}"))
     };
     for n in walk::reachable(g, roots) {
         if let Op::Var(v) = g.op(n) {
@@ -216,6 +223,21 @@ pub(crate) fn emit(
     e.program.outputs = roots.iter().map(|&r| e.expr(r)).collect();
     e.program.inputs.sort();
     e.program
+}
+
+/// `t`, or the first of `tmp`, `_t` whose numbered names no variable or assigned name
+/// takes (temporaries are numbered here, as `--cse` numbers its own).
+fn temp_prefix(g: &Graph, roots: &[NodeId], definitions: &[(String, NodeId)]) -> &'static str {
+    let vars = walk::free_vars(g, roots);
+    let names: Vec<&str> = vars.iter().filter_map(|&n| g.name_of(n)).collect();
+    let taken = |p: &str| {
+        let numbered = |n: &str| {
+            n.strip_prefix(p)
+                .is_some_and(|r| !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()))
+        };
+        names.iter().any(|n| numbered(n)) || definitions.iter().any(|(n, _)| numbered(n))
+    };
+    ["t", "tmp", "_t", "_t_"].into_iter().find(|p| !taken(p)).unwrap_or("__t")
 }
 
 /// The operands that a language's spelling repeats (so they must be names): those of

@@ -82,7 +82,11 @@ pub fn nth_derivative(g: &mut Graph, root: NodeId, var: NodeId, order: usize) ->
 }
 
 /// The Hessian from a gradient (`gradient[i] = d(root)/d(wrt[i])`, as [`grad`] gives it):
-/// `h[i][j] = d2(root)/d(wrt[i])d(wrt[j])`, by differentiating each gradient entry.
+/// `h[i][j] = d2(root)/d(wrt[i])d(wrt[j])`, by differentiating each gradient entry by the
+/// variables from its own on; the lower triangle is the same nodes as the upper.
 pub fn hessian(g: &mut Graph, gradient: &[NodeId], wrt: &[NodeId]) -> Result<Vec<Vec<NodeId>>> {
-    gradient.iter().map(|&d| grad(g, d, wrt)).collect()
+    let upper: Vec<Vec<NodeId>> =
+        gradient.iter().enumerate().map(|(i, &d)| grad(g, d, &wrt[i..])).collect::<Result<_>>()?;
+    let entry = |i: usize, j: usize| if j >= i { upper[i][j - i] } else { upper[j][i - j] };
+    Ok((0..wrt.len()).map(|i| (0..wrt.len()).map(|j| entry(i, j)).collect()).collect())
 }

@@ -2,9 +2,20 @@
 //! the outputs use more than once, then one line per output. The text stays proportional
 //! to the graph, where a single expression would repeat each shared part at every use.
 
-use super::{Notation, Printer};
+use super::{latex_name, Notation, Printer};
 use crate::graph::{walk, Graph, NodeId, Op};
 use rustc_hash::FxHashMap as HashMap;
+
+/// Shared subexpressions named once: which nodes are assigned to a name, in an order where
+/// each comes after the names it uses, and the outputs that follow them.
+#[derive(Clone, Debug)]
+pub struct Cse {
+    /// The named nodes in evaluation order.
+    pub assignments: Vec<(String, NodeId)>,
+    /// The outputs, each with its label.
+    pub outputs: Vec<(String, NodeId)>,
+    names: HashMap<NodeId, String>,
+}
 
 /// Prints `outputs` as `label = expr` lines after the assignments of shared subexpressions.
 /// The temporaries are named `t1, t2, ...` (another prefix when the formula has such names).
@@ -12,76 +23,74 @@ pub fn cse_program(g: &Graph, outputs: &[(String, NodeId)]) -> String {
     cse_program_named(g, outputs, &[])
 }
 
-/// [`cse_program`] where a shared node that the program assigned (`h = sigmoid(w*x + b)`)
-/// keeps the user's name; a shared node that is only a number times a name (`-y`, `2*x`)
-/// is written out where it is used rather than given a temporary.
+/// [`cse_program`] where a shared node that the program assigned keeps the user's name
+/// (see [`Cse::new`]).
 pub fn cse_program_named(
     g: &Graph,
     outputs: &[(String, NodeId)],
     definitions: &[(String, NodeId)],
 ) -> String {
-    let roots: Vec<NodeId> = outputs.iter().map(|&(_, id)| id).collect();
-    let shared = shared_nodes(g, &roots, definitions);
-    let mut names: HashMap<NodeId, String> = HashMap::default();
-    let mut generated = 0;
-    for (n, user) in &shared.nodes {
-        let name = match user {
-            Some(name) => name.clone(),
-            None => {
-                generated += 1;
-                format!("{}{generated}", shared.prefix)
+    let cse = Cse::new(g, outputs, definitions);
+    let lines = cse.assignment_lines(g, Notation::Text).into_iter();
+    lines
+        .chain(cse.output_lines(g, Notation::Text))
+        .map(|(name, body)| format!("{name} = {body}\n"))
+        .collect()
+}
+
+impl Cse {
+    /// Names every node that `outputs` use more than once. A shared node that the program
+    /// assigned (`h = sigmoid(w*x + b)`) keeps the user's name; the others are `t1, t2, ...`;
+    /// a shared node that is only a number times a name (`-y`, `2*x`) is written out where
+    /// it is used rather than given a temporary.
+    pub fn new(g: &Graph, outputs: &[(String, NodeId)], definitions: &[(String, NodeId)]) -> Cse {
+        let roots: Vec<NodeId> = outputs.iter().map(|&(_, id)| id).collect();
+        let order = walk::reachable(g, &roots);
+        let uses = walk::use_counts(g, &order, &roots);
+        let user: HashMap<NodeId, &str> =
+            definitions.iter().rev().map(|(name, id)| (*id, name.as_str())).collect();
+        let taken: Vec<&str> = definitions.iter().map(|(n, _)| n.as_str()).collect();
+        let prefix = temp_prefix(g, &order, &taken);
+        let mut names: HashMap<NodeId, String> = HashMap::default();
+        let mut assignments = Vec::new();
+        let mut generated = 0;
+        for &n in &order {
+            if is_trivial(g, n, &names) || uses[n.index()] < 2 {
+                continue;
             }
+            let name = match user.get(&n) {
+                Some(name) => name.to_string(),
+                None => {
+                    generated += 1;
+                    format!("{prefix}{generated}")
+                }
+            };
+            names.insert(n, name.clone());
+            assignments.push((name, n));
+        }
+        Cse { assignments, outputs: outputs.to_vec(), names }
+    }
+
+    /// The assignments as `(name, expression)` pairs in `notation`.
+    pub fn assignment_lines(&self, g: &Graph, notation: Notation) -> Vec<(String, String)> {
+        let printer = Printer { g, names: &self.names, notation };
+        let name = |n: &str| match notation {
+            Notation::Latex => latex_name(n),
+            Notation::Text => n.to_string(),
         };
-        names.insert(*n, name);
+        self.assignments.iter().map(|(n, id)| (name(n), printer.render(*id))).collect()
     }
-    let printer = Printer { g, names: &names, notation: Notation::Text };
-    let mut out = String::new();
-    for (t, _) in &shared.nodes {
-        out.push_str(&format!("{} = {}\n", names[t], printer.render(*t)));
-    }
-    for (label, id) in outputs {
-        let body = match names.get(id) {
+
+    /// The outputs as `(label, expression)` pairs in `notation`, using the assigned names.
+    pub fn output_lines(&self, g: &Graph, notation: Notation) -> Vec<(String, String)> {
+        let printer = Printer { g, names: &self.names, notation };
+        let body = |id: &NodeId| match self.names.get(id) {
+            Some(name) if notation == Notation::Latex => latex_name(name),
             Some(name) => name.clone(),
             None => printer.render(*id),
         };
-        out.push_str(&format!("{label} = {body}\n"));
+        self.outputs.iter().map(|(label, id)| (label.clone(), body(id))).collect()
     }
-    out
-}
-
-/// The nodes a program with shared subexpressions computes once under a name: what
-/// [`cse_program_named`] prints, and what code generation makes locals of.
-pub(crate) struct Shared {
-    /// The shared nodes in topological order, each with the user's name where the program
-    /// assigned one (the others get a temporary: `prefix` and a number).
-    pub nodes: Vec<(NodeId, Option<String>)>,
-    /// The prefix of temporaries that no variable or assigned name clashes with (`t`).
-    pub prefix: &'static str,
-}
-
-/// The nodes that `roots` use more than once and that are more than a leaf or a number
-/// times a leaf or a name, with the names of `definitions` where they assign one.
-pub(crate) fn shared_nodes(
-    g: &Graph,
-    roots: &[NodeId],
-    definitions: &[(String, NodeId)],
-) -> Shared {
-    let order = walk::reachable(g, roots);
-    let uses = walk::use_counts(g, &order, roots);
-    let user: HashMap<NodeId, &str> =
-        definitions.iter().rev().map(|(name, id)| (*id, name.as_str())).collect();
-    let taken: Vec<&str> = definitions.iter().map(|(n, _)| n.as_str()).collect();
-    let prefix = temp_prefix(g, &order, &taken);
-    let mut named: HashMap<NodeId, String> = HashMap::default();
-    let mut nodes = Vec::new();
-    for &n in &order {
-        if is_trivial(g, n, &named) || uses[n.index()] < 2 {
-            continue;
-        }
-        named.insert(n, String::new());
-        nodes.push((n, user.get(&n).map(|s| s.to_string())));
-    }
-    Shared { nodes, prefix }
 }
 
 /// Leaves, and a number times a leaf or a name (`-y`, `-t3`): no shorter as a name.

@@ -14,8 +14,7 @@ mod cse;
 pub mod graph;
 mod number;
 
-pub(crate) use cse::shared_nodes;
-pub use cse::{cse_program, cse_program_named};
+pub use cse::{cse_program, cse_program_named, Cse};
 pub use number::{format_constant, format_float, latex_name};
 
 use crate::graph::{Func, Graph, NodeId, Number, Op};
@@ -140,7 +139,10 @@ impl Printer<'_> {
                 if negate {
                     out.push('-');
                 }
-                out.push_str(&self.names[&id]);
+                match self.notation {
+                    Notation::Latex => out.push_str(&latex_name(&self.names[&id])),
+                    Notation::Text => out.push_str(&self.names[&id]),
+                }
                 continue;
             }
             let mut pieces = Vec::new();

@@ -278,6 +278,13 @@ fn open_powers_of_products(
     out
 }
 
+/// True when some term of the sum `sum` has a negative coefficient.
+fn has_negative_term(g: &Graph, sum: NodeId) -> bool {
+    small_flat(g, sum, Op::Add, SMALL).is_some_and(|terms| {
+        terms.iter().any(|&t| g.coefficient(t) < 0.0 || g.value(t).is_some_and(|v| v < 0.0))
+    })
+}
+
 pub(super) fn rebuild_product(
     g: &mut Graph,
     leaves: &[NodeId],
@@ -339,16 +346,37 @@ pub(super) fn rebuild_product(
     numerator.retain(|&f| g.value(f) != Some(1.0));
     numerator.sort_by(|&a, &b| g.product_cmp(a, b));
     denominator.sort_by(|&a, &b| g.product_cmp(a, b));
-    if let ([sum], true) = (numerator.as_slice(), denominator.is_empty()) {
-        if g.op(*sum) == Op::Add
-            && !coefficient.is_one()
-            && coefficient.is_integer()
-            && !shared.contains(sum)
-        {
+    if let [sum] = numerator.as_slice() {
+        // A whole number spreads over a sum on its own (`2*a - 2*b`); over a fraction's
+        // numerator only a minus that a term can take (`(x - y)/z`, not `-(y - x)/z`).
+        let spreads = match denominator.is_empty() {
+            true => !coefficient.is_one() && coefficient.is_integer(),
+            false => coefficient == Number::int(-1) && has_negative_term(g, *sum),
+        };
+        if g.op(*sum) == Op::Add && spreads && !shared.contains(sum) {
             if let Some(terms) = small_flat(g, *sum, Op::Add, SMALL) {
                 let scaled: Vec<NodeId> =
                     terms.into_iter().map(|t| g.scale(coefficient, t)).collect();
-                return rebuild_sum(g, &scaled, shared);
+                let sum = rebuild_sum(g, &scaled, shared);
+                if denominator.is_empty() {
+                    return sum;
+                }
+                numerator = vec![sum];
+                coefficient = Number::int(1);
+            }
+        }
+    }
+    // With nowhere to go above, a minus goes into a sum below that can take it:
+    // `1/(q - 1)`, not `-1/(1 - q)` (only a lone sum: flipping one of several factors
+    // would keep `1 - x` and `x - 1` elsewhere from combining).
+    if coefficient == Number::int(-1) && !numerator.iter().any(|&f| g.op(f) == Op::Add) {
+        if let [sum] = denominator[..] {
+            if g.op(sum) == Op::Add && has_negative_term(g, sum) && !shared.contains(&sum) {
+                if let Some(terms) = small_flat(g, sum, Op::Add, SMALL) {
+                    let negated: Vec<NodeId> = terms.into_iter().map(|t| g.neg(t)).collect();
+                    denominator = vec![rebuild_sum(g, &negated, shared)];
+                    coefficient = Number::int(1);
+                }
             }
         }
     }

@@ -12,6 +12,11 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 /// Graphs with more nodes than this are left in canonical form.
 const TIDY_LIMIT: usize = 4_000;
 
+/// Roots are tidied one by one while their number times the graph's nodes stays below this
+/// (each root's pass walks about the whole graph): a gradient of 385 parameters over 1,600
+/// nodes is tidied as one set.
+const PER_ROOT_BUDGET: usize = 100_000;
+
 /// Sums with more terms than this are left as they are.
 const MAX_TERMS: usize = 16;
 
@@ -23,7 +28,8 @@ const MAX_FACTORS: usize = 32;
 /// keep it from its smallest text (`x*t*x` is `x^2*t` when `x*t` is shared); large ones are
 /// simplified together, which keeps their sharing (and their time) in bounds.
 pub fn simplify_for_print(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
-    if roots.len() > 1 && walk::reachable(g, roots).len() <= TIDY_LIMIT {
+    let nodes = walk::reachable(g, roots).len();
+    if roots.len() > 1 && nodes <= TIDY_LIMIT && roots.len() * nodes <= PER_ROOT_BUDGET {
         return roots.iter().map(|&r| Ok(tidy_root(g, &[r])?[0])).collect();
     }
     tidy_root(g, roots)
@@ -40,7 +46,7 @@ fn tidy_root(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
         // Through the canonical pass again, so that the printed text reads back as the
         // same node (it may spread a pulled-out number again: `2*(a - b)`).
         let next = simplify(g, &tidied)?;
-        if sizes.total(g, &next) >= sizes.total(g, &best) {
+        if rank(g, &next, &mut sizes) >= rank(g, &best, &mut sizes) {
             break;
         }
         best = next;
@@ -56,7 +62,11 @@ fn tidy_once(g: &mut Graph, roots: &[NodeId], sizes: &mut Sizes) -> Vec<NodeId> 
     for &n in &order {
         let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
         let rebuilt = rebuild(g, n, &args);
-        let best = if g.op(rebuilt) == Op::Add { smallest_sum(g, rebuilt, sizes) } else { rebuilt };
+        let best = match g.op(rebuilt) {
+            Op::Add => smallest_sum(g, rebuilt, sizes),
+            Op::Mul | Op::Pow => smallest_product(g, rebuilt, sizes),
+            _ => rebuilt,
+        };
         new.insert(n, best);
     }
     roots.iter().map(|r| new[r]).collect()
@@ -105,8 +115,7 @@ fn split_terms(g: &mut Graph, sum: NodeId) -> Option<Vec<Term>> {
             }
             let (coefficient, rest) = g.split_coefficient(leaf);
             let mut factors: Vec<(NodeId, Number)> = Vec::new();
-            for f in small_flat(g, rest, Op::Mul, MAX_FACTORS)? {
-                let (base, e) = power_parts(g, f);
+            for (base, e) in powered_factors(g, rest)? {
                 // A base met twice (`x * (y*x^2)` kept apart by sharing) is one factor.
                 match factors.iter_mut().find(|(b, _)| *b == base) {
                     Some((_, total)) => *total = *total + e,
@@ -116,6 +125,28 @@ fn split_terms(g: &mut Graph, sum: NodeId) -> Option<Vec<Term>> {
             Some(Term { coefficient, factors })
         })
         .collect()
+}
+
+/// The factors of a product as `(base, exponent)`, a product to a whole power spread over
+/// its factors (`(x*y^2)^-1` is `x^-1`, `y^-2`). `None` past [`MAX_FACTORS`].
+fn powered_factors(g: &Graph, product: NodeId) -> Option<Vec<(NodeId, Number)>> {
+    let mut out = Vec::new();
+    let mut stack = vec![(product, Number::int(1))];
+    while let Some((n, outer)) = stack.pop() {
+        if out.len() + stack.len() > MAX_FACTORS {
+            return None;
+        }
+        let (base, e) = power_parts(g, n);
+        let whole = e.exact().is_some_and(|r| r.is_integer());
+        match g.op(n) {
+            Op::Mul => stack.extend(g.args(n).iter().rev().map(|&a| (a, outer))),
+            _ if whole && g.op(base) == Op::Mul => {
+                stack.extend(g.args(base).iter().rev().map(|&a| (a, outer * e)));
+            }
+            _ => out.push((base, e * outer)),
+        }
+    }
+    Some(out)
 }
 
 /// `(base, exponent)` of a factor as the constructors see it (`x` is `x^1`, `sqrt(u)` is
@@ -194,6 +225,25 @@ fn gcd(a: i64, b: i64) -> i64 {
 
 /// Every term over the product of all denominators: `(n1*d2 + n2*d1)/(d1*d2)`.
 fn common_denominator(g: &mut Graph, terms: &[Term], sizes: &mut Sizes) -> Option<NodeId> {
+    let denominator = denominator(terms);
+    if denominator.is_empty() || terms.len() < 2 {
+        return None;
+    }
+    let numerator = times(g, terms, &denominator);
+    // Multiplied out, the numerator often collapses (`(x + y)^2 - x*(x + y)` is `y*(x + y)`).
+    let numerator = match split_terms(g, numerator).and_then(|t| expanded(g, &t)) {
+        Some(e) if sizes.of(g, e) < sizes.of(g, numerator) => e,
+        _ => numerator,
+    };
+    let bottom = term_node(g, Number::int(1), denominator.into_iter());
+    let m1 = g.constant(-1.0);
+    let inverse = g.pow(bottom, m1);
+    Some(g.mul(numerator, inverse))
+}
+
+/// The product of the terms' denominators: each base with the largest exponent any term
+/// divides by (`x^2` for `y^2/x^2 + 1/x`).
+fn denominator(terms: &[Term]) -> Vec<(NodeId, Number)> {
     let mut denominator: Vec<(NodeId, Number)> = Vec::new();
     for t in terms {
         for &(base, e) in t.factors.iter().filter(|(_, e)| e.is_negative()) {
@@ -204,26 +254,181 @@ fn common_denominator(g: &mut Graph, terms: &[Term], sizes: &mut Sizes) -> Optio
             }
         }
     }
-    if denominator.is_empty() || terms.len() < 2 {
+    denominator
+}
+
+/// The sum of `terms`, each multiplied by `factors` (like bases combine: `x^2*(y^2/x^2 + 1)`
+/// is `y^2 + x^2`).
+fn times(g: &mut Graph, terms: &[Term], factors: &[(NodeId, Number)]) -> NodeId {
+    let scaled: Vec<NodeId> = terms
+        .iter()
+        .map(|t| term_node(g, t.coefficient, t.factors.iter().chain(factors).copied()))
+        .collect();
+    rebuild_sum(g, &scaled, &HashSet::default())
+}
+
+/// The product with every fraction inside a sum raised to a whole power cleared into
+/// the product: `s^k = (d*s)^k / d^k` for the sum's denominator `d` (whole exponents only,
+/// so the identity holds for every sign), and sums in the denominator cancelled against a
+/// sum in the numerator, kept when it prints smaller: `y/(x^2*(y^2/x^2 + 1))` is
+/// `y/(y^2 + x^2)`; `(x^4 - y^4)/(x^2 + y^2)^3` is `(x^2 - y^2)/(x^2 + y^2)^2`.
+fn smallest_product(g: &mut Graph, product: NodeId, sizes: &mut Sizes) -> NodeId {
+    let (coefficient, rest) = g.split_coefficient(product);
+    let Some(factors) = powered_factors(g, rest) else {
+        return product;
+    };
+    let mut cleared = false;
+    let mut all = Vec::with_capacity(factors.len());
+    for (base, e) in factors {
+        match cleared_sum_power(g, base, e) {
+            Some(parts) => {
+                cleared = true;
+                all.extend(parts);
+            }
+            None => all.push((base, e)),
+        }
+    }
+    let cancelled = cancel_sums(g, &mut all);
+    if !cleared && !cancelled {
+        return product;
+    }
+    let candidate = term_node(g, coefficient, all.into_iter());
+    if rank(g, &[candidate], sizes) < rank(g, &[product], sizes) {
+        candidate
+    } else {
+        product
+    }
+}
+
+/// `(d*s)^k` and `d^-k` for `s^k`, `s` a sum with denominator `d`, when `k` and the
+/// exponents of `d` are whole numbers.
+fn cleared_sum_power(g: &mut Graph, sum: NodeId, k: Number) -> Option<Vec<(NodeId, Number)>> {
+    let whole = |e: Number| e.exact().is_some_and(|r| r.is_integer());
+    if g.op(sum) != Op::Add || !whole(k) {
         return None;
     }
-    let numerators: Vec<NodeId> = terms
-        .iter()
-        .map(|t| {
-            let scaled = t.factors.iter().copied().chain(denominator.iter().copied());
-            term_node(g, t.coefficient, scaled)
-        })
-        .collect();
-    let numerator = rebuild_sum(g, &numerators, &HashSet::default());
-    // Multiplied out, the numerator often collapses (`(x + y)^2 - x*(x + y)` is `y*(x + y)`).
-    let numerator = match split_terms(g, numerator).and_then(|t| expanded(g, &t)) {
-        Some(e) if sizes.of(g, e) < sizes.of(g, numerator) => e,
-        _ => numerator,
-    };
-    let bottom = term_node(g, Number::int(1), denominator.into_iter());
-    let m1 = g.constant(-1.0);
-    let inverse = g.pow(bottom, m1);
-    Some(g.mul(numerator, inverse))
+    let terms = split_terms(g, sum)?;
+    let denominator = denominator(&terms);
+    if denominator.is_empty() || !denominator.iter().all(|&(_, e)| whole(e)) {
+        return None;
+    }
+    let inner = times(g, &terms, &denominator);
+    let mut parts = vec![(inner, k)];
+    parts.extend(denominator.into_iter().map(|(b, e)| (b, e * -k)));
+    Some(parts)
+}
+
+/// Divides each sum of `factors` to the first power by the sums they are divided by, as
+/// long as the division is exact. True when something cancelled.
+fn cancel_sums(g: &mut Graph, factors: &mut [(NodeId, Number)]) -> bool {
+    let one = Number::int(1);
+    let mut cancelled = false;
+    for i in 0..factors.len() {
+        for j in 0..factors.len() {
+            let divides = |f: &(NodeId, Number)| {
+                f.1.is_negative() && f.1.exact().is_some_and(|r| r.is_integer())
+            };
+            while factors[i].1 == one && divides(&factors[j]) && g.op(factors[j].0) == Op::Add {
+                let Some(quotient) = divide(g, factors[i].0, factors[j].0) else {
+                    break;
+                };
+                factors[i].0 = quotient;
+                factors[j].1 = factors[j].1 + one;
+                cancelled = true;
+            }
+        }
+    }
+    cancelled
+}
+
+/// A polynomial over the bases of its terms: each term a coefficient and the whole,
+/// non-negative exponents of the bases (in `Polynomial::bases` order).
+struct Polynomial {
+    bases: Vec<NodeId>,
+    terms: Vec<(Number, Vec<i64>)>,
+}
+
+impl Polynomial {
+    /// `a` and `b` as polynomials over the same bases, when both are sums of monomials with
+    /// exact coefficients and whole non-negative exponents.
+    fn pair(g: &mut Graph, a: NodeId, b: NodeId) -> Option<(Polynomial, Polynomial)> {
+        let (ta, tb) = (split_terms(g, a)?, split_terms(g, b)?);
+        let mut bases: Vec<NodeId> = Vec::new();
+        for (base, _) in ta.iter().chain(&tb).flat_map(|t| &t.factors) {
+            if !bases.contains(base) {
+                bases.push(*base);
+            }
+        }
+        let convert = |terms: &[Term]| -> Option<Vec<(Number, Vec<i64>)>> {
+            terms
+                .iter()
+                .map(|t| {
+                    let mut exponents = vec![0; bases.len()];
+                    for (base, e) in &t.factors {
+                        let r = e.exact().filter(|r| r.is_integer() && *r.numer() >= 0)?;
+                        exponents[bases.iter().position(|b| b == base)?] += r.numer();
+                    }
+                    t.coefficient.is_exact().then_some((t.coefficient, exponents))
+                })
+                .collect()
+        };
+        let (pa, pb) = (convert(&ta)?, convert(&tb)?);
+        Some((Polynomial { bases: bases.clone(), terms: pa }, Polynomial { bases, terms: pb }))
+    }
+
+    /// The term with the largest exponents (lexicographically): a monomial order.
+    fn leading(&self) -> Option<&(Number, Vec<i64>)> {
+        self.terms.iter().max_by(|a, b| a.1.cmp(&b.1))
+    }
+
+    /// Adds `c * monomial * other`, dropping terms that cancel.
+    fn add_scaled(&mut self, c: Number, monomial: &[i64], other: &Polynomial) {
+        for (oc, oe) in &other.terms {
+            let e: Vec<i64> = oe.iter().zip(monomial).map(|(a, b)| a + b).collect();
+            match self.terms.iter().position(|(_, te)| *te == e) {
+                Some(k) => {
+                    self.terms[k].0 = self.terms[k].0 + c * *oc;
+                    if self.terms[k].0.is_zero() {
+                        self.terms.swap_remove(k);
+                    }
+                }
+                None => self.terms.push((c * *oc, e)),
+            }
+        }
+    }
+
+    fn node(&self, g: &mut Graph) -> NodeId {
+        let terms: Vec<NodeId> = (self.terms.iter())
+            .map(|(c, e)| {
+                let factors = self.bases.iter().zip(e).map(|(&b, &k)| (b, Number::int(k)));
+                term_node(g, *c, factors)
+            })
+            .collect();
+        rebuild_sum(g, &terms, &HashSet::default())
+    }
+}
+
+/// `a / b` when the sum `b` divides the sum `a` exactly (as polynomials over their bases).
+fn divide(g: &mut Graph, a: NodeId, b: NodeId) -> Option<NodeId> {
+    let (mut remainder, divisor) = Polynomial::pair(g, a, b)?;
+    let (lead_c, lead_e) = divisor.leading()?.clone();
+    let mut quotient = Polynomial { bases: divisor.bases.clone(), terms: Vec::new() };
+    for _ in 0..MAX_EXPANDED {
+        let Some((c, e)) = remainder.leading().cloned() else {
+            return (!quotient.terms.is_empty()).then(|| quotient.node(g));
+        };
+        let monomial: Vec<i64> = e.iter().zip(&lead_e).map(|(a, b)| a - b).collect();
+        if monomial.iter().any(|&k| k < 0) {
+            return None;
+        }
+        let scale = c * lead_c.recip()?;
+        if !scale.is_exact() {
+            return None;
+        }
+        remainder.add_scaled(-scale, &monomial, &divisor);
+        quotient.terms.push((scale, monomial));
+    }
+    None
 }
 
 /// Terms expanded past this many are not multiplied out.
@@ -314,6 +519,19 @@ fn term_node(
     rebuild_product(g, &leaves, &HashSet::default())
 }
 
+/// How large the printed form of `roots` is: its size, then (between forms of one size)
+/// the sum of its whole exponents, so that `(x^2 - y^2)/(x^2 + y^2)^2` wins over
+/// `(x^4 - y^4)/(x^2 + y^2)^3`.
+fn rank(g: &Graph, roots: &[NodeId], sizes: &mut Sizes) -> (u64, u64) {
+    let degree = walk::reachable(g, roots)
+        .into_iter()
+        .filter(|&n| g.op(n) == Op::Pow)
+        .filter_map(|n| g.value(g.args(n)[1]))
+        .map(|e| e.abs().min(1e6) as u64)
+        .sum();
+    (sizes.total(g, roots), degree)
+}
+
 /// The size of a node's printed form (operations and leaves, shared parts counted at
 /// every use), memoised: nodes never change, so neither do their sizes.
 #[derive(Default)]
@@ -372,5 +590,45 @@ mod tests {
     #[test]
     fn fractions_combine() {
         assert_eq!(tidied("1 - x^2/(x^2 + 1)"), "1/(x^2 + 1)");
+    }
+
+    /// `text` tidied, checked to keep its value at a few points of `x`, `y`, `z`.
+    fn tidied_same_value(text: &str) -> String {
+        let mut f = Formula::parse(text).unwrap();
+        let root = f.root();
+        let tidy = simplify_for_print(f.graph_mut(), &[root]).unwrap()[0];
+        let vars: Vec<_> = f.var_ids().to_vec();
+        for point in [[0.7, -1.3, 2.1], [-2.5, 0.4, 1.7], [3.0, 2.0, -0.6]] {
+            let at = &point[..vars.len()];
+            let values = crate::eval::evaluate(f.graph(), &[root, tidy], &vars, at).unwrap();
+            let scale = values[0].abs().max(1.0);
+            assert!((values[0] - values[1]).abs() <= 1e-12 * scale, "{text} at {at:?}: {values:?}");
+        }
+        f.text(tidy)
+    }
+
+    #[test]
+    fn fractions_inside_powered_sums_clear() {
+        assert_eq!(tidied_same_value("y/(x^2*(y^2/x^2 + 1))"), "y/(x^2 + y^2)");
+        assert_eq!(tidied_same_value("1/(x*(y^2/x^2 + 1))"), "x/(x^2 + y^2)");
+        assert_eq!(tidied_same_value("y/(x^3*(y^2/x^2 + 1)^2)"), "x*y/(x^2 + y^2)^2");
+        assert_eq!(tidied_same_value("(y/x + 1)^3/x"), "(x + y)^3/x^4");
+        // A fractional power keeps its sum: `x^2*(1/x^2 + 1)^(1/2)` is not `sqrt(x^2 + 1)`.
+        assert_eq!(tidied_same_value("x^2*sqrt(1/x^2 + 1)"), "x^2*sqrt(1/x^2 + 1)");
+    }
+
+    #[test]
+    fn sums_cancel_when_they_divide() {
+        assert_eq!(tidied_same_value("(x^4 - y^4)/(x^2 + y^2)^3"), "(x^2 - y^2)/(x^2 + y^2)^2");
+        assert_eq!(tidied_same_value("(x^2 - 1)/(x + 1)^2"), "(x - 1)/(x + 1)");
+        assert_eq!(tidied_same_value("(x^3 + y^3)/(x + y)"), "x^2 + y^2 - x*y");
+        assert_eq!(tidied_same_value("(x^2 + 1)/(x + 1)"), "(x^2 + 1)/(x + 1)");
+        assert_eq!(tidied_same_value("(x*z + y*z)/(x + y)^2"), "z/(x + y)");
+    }
+
+    #[test]
+    fn a_minus_goes_into_the_numerator_that_can_take_it() {
+        assert_eq!(tidied("-(y - x)/(x + y)"), "(x - y)/(x + y)");
+        assert_eq!(tidied("-(x + 1)/y"), "-(x + 1)/y");
     }
 }
