@@ -1,6 +1,8 @@
 //! chainrule's tape against hand-written Rust for the value and gradient of three formulas:
 //! the XOR net (2-4-1, sigmoid, bce), a 10-32-1 net (tanh hidden, sigmoid out, bce) and
-//! Rosenbrock in 100 variables; at one point and reduced over 10,000 rows.
+//! Rosenbrock in 100 variables; at one point and reduced over 10,000 rows. At one point,
+//! also the Rust that `chainrule codegen` generates for each (`benches/generated/`, checked
+//! against the generator at start; `CHAINRULE_BLESS=1` rewrites them).
 //! Run with `cargo bench --bench tape`.
 
 // The hand-written gradients index arrays the way the textbook formulas do.
@@ -10,6 +12,29 @@ use chainrule::eval::{compile_native, Column, NativeTape, Reduce, Tape};
 use chainrule::Formula;
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
+
+mod generated {
+    include!("generated/xor_2_4_1.rs");
+    include!("generated/net_10_32_1.rs");
+    include!("generated/rosenbrock100.rs");
+}
+
+/// A generated function: `(input, grad) -> value`.
+type Generated = fn(&[f64], &mut [f64]) -> f64;
+
+/// Checks that `benches/generated/NAME.rs` is what the generator makes of `src` today.
+fn check_generated(name: &str, src: &str, wrt: &[String]) {
+    use chainrule::codegen::{generate, Lang, Options};
+    let wrt: Vec<&str> = wrt.iter().map(String::as_str).collect();
+    let mut f = Formula::parse(src).unwrap();
+    let code = generate(&mut f, &Options::new(Lang::Rust).name(name).wrt(&wrt)).unwrap();
+    let path = format!("{}/benches/generated/{name}.rs", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("CHAINRULE_BLESS").is_some() {
+        std::fs::write(&path, &code).unwrap();
+    }
+    let saved = std::fs::read_to_string(&path).unwrap();
+    assert!(saved == code, "{path} is stale: rerun with CHAINRULE_BLESS=1, then rebuild");
+}
 
 fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + (-x).exp())
@@ -161,10 +186,19 @@ fn net_rows(inputs: usize, rows: usize) -> (Vec<Vec<f64>>, Vec<f64>) {
     (xs, ys)
 }
 
-fn bench_network(c: &mut Criterion, name: &str, ni: usize, nh: usize, tanh: bool) {
+fn bench_network(
+    c: &mut Criterion,
+    name: &str,
+    ni: usize,
+    nh: usize,
+    tanh: bool,
+    generated: Generated,
+) {
     let net = Net::new(ni, nh);
     let params = network_params(ni, nh);
-    let case = case(&network(ni, nh, if tanh { "tanh" } else { "sigmoid" }), &params);
+    let src = network(ni, nh, if tanh { "tanh" } else { "sigmoid" });
+    check_generated(name, &src, &params);
+    let case = case(&src, &params);
     let x: Vec<f64> = (0..ni).map(|i| 0.3 + 0.1 * i as f64).collect();
     let point = inputs(&case, &net_inputs(&net, &x, 1.0));
     let mut h = vec![0.0; nh];
@@ -179,7 +213,7 @@ fn bench_network(c: &mut Criterion, name: &str, ni: usize, nh: usize, tanh: bool
             && (out[1..].iter().zip(&grad)).all(|(a, b)| (a - b).abs() < 1e-12)
     );
 
-    time_point(c, name, &case, &point, || {
+    time_point(c, name, &case, &point, generated, || {
         grad.iter_mut().for_each(|g| *g = 0.0);
         black_box(net.value_grad(black_box(&x), 1.0, tanh, &mut h, &mut grad));
     });
@@ -210,6 +244,7 @@ fn bench_network(c: &mut Criterion, name: &str, ni: usize, nh: usize, tanh: bool
 fn bench_rosenbrock(c: &mut Criterion) {
     let n = 100;
     let names: Vec<String> = (1..=n).map(|i| format!("x{i}")).collect();
+    check_generated("rosenbrock100", &rosenbrock(n), &names);
     let case = case(&rosenbrock(n), &names);
     let x: Vec<f64> = (0..n).map(|i| 0.5 + 0.01 * i as f64).collect();
     let point = inputs(&case, &names.iter().cloned().zip(x.iter().copied()).collect::<Vec<_>>());
@@ -223,7 +258,7 @@ fn bench_rosenbrock(c: &mut Criterion) {
         assert!((out[k] - grad[k - 1]).abs() < 1e-9 * grad[k - 1].abs().max(1.0), "{i}");
     }
 
-    time_point(c, "rosenbrock100", &case, &point, || {
+    time_point(c, "rosenbrock100", &case, &point, generated::rosenbrock100, || {
         grad.iter_mut().for_each(|g| *g = 0.0);
         black_box(rosenbrock_value_grad(black_box(&x), &mut grad));
     });
@@ -248,13 +283,15 @@ fn bench_rosenbrock(c: &mut Criterion) {
     });
 }
 
-/// One point: the hand-written function against the tape and its native code, which are
-/// first checked to agree to the bit.
+/// One point: the hand-written function against the tape, its native code and the
+/// generated Rust, which are first checked to agree with the interpreter (native code to
+/// the bit).
 fn time_point(
     c: &mut Criterion,
     name: &str,
     case: &Case,
     point: &[f64],
+    generated: Generated,
     mut handwritten: impl FnMut(),
 ) {
     let mut out = vec![0.0; case.tape.outputs()];
@@ -263,6 +300,10 @@ fn time_point(
     case.tape.run_into(point, &mut registers, &mut out);
     case.native.run_into(point, &mut native_out);
     assert_eq!(native_out, out, "native code and interpreter agree to the bit");
+    let mut grad = vec![0.0; out.len() - 1];
+    let value = generated(point, &mut grad);
+    let agree = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs().max(1.0);
+    assert!(agree(value, out[0]) && grad.iter().zip(&out[1..]).all(|(&a, &b)| agree(a, b)));
     let mut group = c.benchmark_group(format!("point/{name}"));
     group.bench_function("handwritten", |bch| bch.iter(&mut handwritten));
     group.bench_function("tape", |bch| {
@@ -270,6 +311,9 @@ fn time_point(
     });
     group.bench_function("native", |bch| {
         bch.iter(|| case.native.run_into(black_box(point), &mut native_out))
+    });
+    group.bench_function("generated", |bch| {
+        bch.iter(|| black_box(generated(black_box(point), &mut grad)))
     });
     group.finish();
 }
@@ -304,8 +348,8 @@ fn time_rows(
 }
 
 fn benches(c: &mut Criterion) {
-    bench_network(c, "xor_2_4_1", 2, 4, false);
-    bench_network(c, "net_10_32_1", 10, 32, true);
+    bench_network(c, "xor_2_4_1", 2, 4, false, generated::xor_2_4_1);
+    bench_network(c, "net_10_32_1", 10, 32, true, generated::net_10_32_1);
     bench_rosenbrock(c);
 }
 

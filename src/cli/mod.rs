@@ -67,6 +67,14 @@ enum Command {
     #[command(after_help = "Examples:\n  chainrule check \"sin(x)*exp(y)\" --at x=0.5,y=1\n  \
                             chainrule check \"tanh(x*y)\" --hessian --points 5 --seed 7")]
     Check(cmd::check::CheckArgs),
+    /// Source code computing the value and gradient: Rust, C, Python (NumPy) or SQL.
+    #[command(
+        after_help = "Examples:\n  chainrule codegen \"sigmoid(w*x + b)\" --lang rust --wrt w,b\n  \
+                            chainrule codegen -f model.cr --lang c --hessian -o model.h\n  \
+                            chainrule codegen -f examples/xor/model.expr --lang sql --reduce mean \\\n      \
+                            --at w11=0.5,w12=-0.5 --table xor"
+    )]
+    Codegen(cmd::codegen::CodegenArgs),
     /// Sizes and phase timings (parse, diff, simplify, compile, evaluate).
     #[command(after_help = "Example:\n  chainrule bench \"sigmoid(w*x + b)\" --json")]
     Bench(cmd::bench::BenchArgs),
@@ -136,6 +144,7 @@ pub fn main() -> i32 {
         Command::Graph(args) => cmd::graph::run(&args, &mut stdout),
         Command::Train(args) => cmd::train::run(&args, &mut stdout),
         Command::Bench(args) => cmd::bench::run(&args, &mut stdout),
+        Command::Codegen(args) => cmd::codegen::run(&args, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

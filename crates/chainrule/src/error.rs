@@ -90,6 +90,10 @@ pub enum ErrorKind {
         /// The limit in force.
         limit: usize,
     },
+    /// Code generation cannot express the formula in the target language (a function the
+    /// language lacks, more outputs than it allows).
+    #[error("{0}")]
+    Unsupported(String),
     /// A derivative printed as one expression would be longer than the printing limit.
     #[error(
         "the text of {label} would be about {megabytes} MB, because one expression repeats \
@@ -143,6 +147,7 @@ impl Error {
                 | ErrorKind::Domain(_)
                 | ErrorKind::TooManyNodes { .. }
                 | ErrorKind::TextTooLarge { .. }
+                | ErrorKind::Unsupported(_)
         )
     }
 

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod codegen;
 pub mod diff;
 pub mod error;
 pub mod eval;

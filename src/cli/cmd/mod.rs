@@ -2,6 +2,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod check;
+pub(crate) mod codegen;
 pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod graph;
