@@ -8,12 +8,23 @@ use num_rational::Ratio;
 use num_traits::{CheckedAdd, CheckedMul, One, Signed, ToPrimitive, Zero};
 
 /// A constant: exact, or a float stored by its bits so that nodes can be hashed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Number {
     /// An exact rational in lowest terms, denominator positive.
     Exact(Ratio<i64>),
     /// A float's bits (never a whole number that fits [`Number::Exact`]; `-0.0` is `0`).
     Float(u64),
+}
+
+/// Hashes the parts as stored: an exact rational is always in lowest terms, so equal numbers
+/// hash alike without `Ratio`'s own hash (a division per step of a continued fraction).
+impl std::hash::Hash for Number {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        match self {
+            Number::Exact(r) => (0u8, *r.numer(), *r.denom()).hash(state),
+            Number::Float(bits) => (1u8, *bits).hash(state),
+        }
+    }
 }
 
 /// Whole floats up to this magnitude become exact integers.
