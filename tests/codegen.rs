@@ -34,6 +34,22 @@ fn cases() -> Vec<Case> {
 fn case(c: &Value) -> Case {
     let expr = c["expr"].as_str().unwrap().to_string();
     let hessian = c["points"][0].get("hessian").is_some();
+    let at: Vec<&serde_json::Map<String, Value>> =
+        c["points"].as_array().unwrap().iter().map(|p| p["at"].as_object().unwrap()).collect();
+    let id = c["id"].as_str().unwrap();
+    case_at(id, &expr, hessian, |vars| {
+        at.iter().map(|p| vars.iter().map(|v| p[v].as_f64().unwrap()).collect()).collect()
+    })
+}
+
+/// `expr` at the points that `points(vars)` gives, with the interpreter's outputs.
+fn case_at(
+    id: &str,
+    expr: &str,
+    hessian: bool,
+    points: impl FnOnce(&[String]) -> Vec<Vec<f64>>,
+) -> Case {
+    let expr = expr.to_string();
     let mut f = Formula::parse(&expr).unwrap();
     let vars: Vec<String> = f.var_names().into_iter().map(str::to_string).collect();
     let mut request = Request::new(f.var_ids().to_vec()).simplify(Simplify::Together);
@@ -42,17 +58,14 @@ fn case(c: &Value) -> Case {
     }
     let derived = f.derive(&request).unwrap();
     let tape = f.compile(&derived.roots()).unwrap();
-    let points = c["points"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            let values: Vec<f64> = vars.iter().map(|v| p["at"][v].as_f64().unwrap()).collect();
+    let points = points(&vars)
+        .into_iter()
+        .map(|values| {
             let outputs = tape.run(&values, &mut Vec::new());
             (values, outputs)
         })
         .collect();
-    Case { id: c["id"].as_str().unwrap().to_string(), expr, vars, hessian, points }
+    Case { id: id.to_string(), expr, vars, hessian, points }
 }
 
 fn code(case: &Case, lang: Lang) -> String {
@@ -78,8 +91,13 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Compares lines `id k v1 v2 ...` with the interpreter's outputs.
+/// Compares lines `id k v1 v2 ...` with the interpreter's outputs (to [`TOLERANCE`]).
 fn compare(cases: &[Case], output: &str, lang: &str) {
+    compare_with(cases, output, lang, |g, w| common::close(g, w, TOLERANCE));
+}
+
+/// Compares lines `id k v1 v2 ...` with the interpreter's outputs: `agree(got, want)`.
+fn compare_with(cases: &[Case], output: &str, lang: &str, agree: impl Fn(f64, f64) -> bool) {
     let mut got: HashMap<(String, usize), Vec<f64>> = HashMap::new();
     for line in output.lines() {
         let mut words = line.split_whitespace();
@@ -99,7 +117,7 @@ fn compare(cases: &[Case], output: &str, lang: &str) {
             assert_eq!(values.len(), want.len(), "{}: output count", case.id);
             for (i, (&g, &w)) in values.iter().zip(want).enumerate() {
                 checked += 1;
-                let same = (g.is_nan() && w.is_nan()) || g == w || common::close(g, w, TOLERANCE);
+                let same = (g.is_nan() && w.is_nan()) || g == w || agree(g, w);
                 if !same {
                     failures.push(format!("{} point {k} output {i}: {g:?}, want {w:?}", case.id));
                 }
@@ -123,11 +141,17 @@ fn outputs(case: &Case) -> (usize, usize) {
 #[test]
 fn rust_of_every_corpus_formula_compiles_without_warnings_and_agrees() {
     let cases = cases();
+    compare(&cases, &rust_outputs(&cases), "rust");
+}
+
+/// The outputs of the generated Rust of `cases` at their points, after checking with clippy
+/// when it is installed.
+fn rust_outputs(cases: &[Case]) -> String {
     let mut src = String::new();
     let mut main = String::from(
-        "fn main() {\n    let mut grad = vec![0.0; 64];\n    let mut hess = vec![0.0; 4096];\n",
+        "#[allow(unused_mut)]\nfn main() {\n    let mut grad = vec![0.0; 64];\n    let mut hess = vec![0.0; 4096];\n",
     );
-    for case in &cases {
+    for case in cases {
         src.push_str(&code(case, Lang::Rust));
         src.push('\n');
         let (n, h) = outputs(case);
@@ -150,7 +174,7 @@ fn rust_of_every_corpus_formula_compiles_without_warnings_and_agrees() {
     std::fs::write(dir.path().join("main.rs"), format!("{src}\n{main}")).unwrap();
     let args = ["--edition", "2021", "-D", "warnings", "-C", "opt-level=1", "main.rs"];
     run(dir.path(), "rustc", &args);
-    compare(&cases, &run(dir.path(), "./main", &[]), "rust");
+    let output = run(dir.path(), "./main", &[]);
     if runs("clippy-driver", &["--version"]) {
         let args =
             ["--edition", "2021", "-D", "warnings", "-D", "clippy::all", "main.rs", "-o", "lint"];
@@ -159,6 +183,7 @@ fn rust_of_every_corpus_formula_compiles_without_warnings_and_agrees() {
     } else {
         eprintln!("note: clippy-driver is not installed; generated Rust was not linted");
     }
+    output
 }
 
 #[test]
@@ -168,11 +193,16 @@ fn c_of_every_corpus_formula_compiles_without_warnings_and_agrees() {
         return;
     }
     let cases = cases();
+    compare(&cases, &c_outputs(&cases), "c");
+}
+
+/// The outputs of the generated C of `cases` at their points.
+fn c_outputs(cases: &[Case]) -> String {
     let mut src = String::from("#include <stdio.h>\n");
     let mut main = String::from(
         "static void report(const char *id, int k, double v, const double *grad, int n, const double *hess, int h) {\n    printf(\"%s %d %.17g\", id, k, v);\n    for (int i = 0; i < n; i++) printf(\" %.17g\", grad[i]);\n    for (int i = 0; i < h; i++) printf(\" %.17g\", hess[i]);\n    printf(\"\\n\");\n}\n\nint main(void) {\n    double grad[64] = {0}, hess[4096] = {0};\n",
     );
-    for case in &cases {
+    for case in cases {
         src.push_str(&code(case, Lang::C));
         src.push('\n');
         let (n, h) = outputs(case);
@@ -204,7 +234,7 @@ fn c_of_every_corpus_formula_compiles_without_warnings_and_agrees() {
         "-lm",
     ];
     run(dir.path(), "cc", &args);
-    compare(&cases, &run(dir.path(), "./main", &[]), "c");
+    run(dir.path(), "./main", &[])
 }
 
 /// Whether python3 can import `modules`.
@@ -219,9 +249,14 @@ fn python_of_every_corpus_formula_agrees_over_all_points_in_one_call() {
         return;
     }
     let cases = cases();
+    compare(&cases, &python_outputs(&cases), "python");
+}
+
+/// The outputs of the generated Python of `cases`, all points of a case in one call.
+fn python_outputs(cases: &[Case]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let mut driver = String::from("import numpy as np\n\ndef report(id, value, grad, hess):\n    for k in range(len(value)):\n        row = [value[k]] + [g[k] for g in grad] + [h[k] for line in hess for h in line]\n        print(id, k, ' '.join(repr(float(x)) for x in row))\n\n");
-    for case in &cases {
+    for case in cases {
         std::fs::write(dir.path().join(format!("gen_{}.py", case.id)), code(case, Lang::Python))
             .unwrap();
         let columns: Vec<String> = (0..case.vars.len())
@@ -246,7 +281,7 @@ fn python_of_every_corpus_formula_agrees_over_all_points_in_one_call() {
         .unwrap();
     }
     std::fs::write(dir.path().join("driver.py"), driver).unwrap();
-    compare(&cases, &run(dir.path(), "python3", &["-W", "error", "driver.py"]), "python");
+    run(dir.path(), "python3", &["-W", "error", "driver.py"])
 }
 
 #[test]
@@ -285,4 +320,31 @@ fn sql_of_every_corpus_formula_agrees_in_duckdb() {
     }
     std::fs::write(dir.path().join("driver.py"), driver).unwrap();
     compare(&cases, &run(dir.path(), "python3", &["driver.py"]), "sql");
+}
+
+/// erf, erfc and gelu across their range and in their tails: the generated Rust carries the
+/// evaluator's erf and erfc (the libm crate's, ported), so it agrees to the bit; C (math.h)
+/// and NumPy (`math.erfc`, and the gelu's rounding correction by Dekker's product) to
+/// 4e-15 relative, with no absolute floor, so the tails count (`gelu(-30)` is 1e-197; without
+/// the correction, NumPy's would be 3e-14 off there).
+#[test]
+fn erf_erfc_and_gelu_agree_in_their_tails_rust_to_the_bit() {
+    let mut xs: Vec<f64> =
+        (0..400).map(|k| -38.0 + 0.19 * k as f64 + 0.003 * (k % 7) as f64).collect();
+    xs.extend([-30.0, -27.5, -26.0, -6.0, -1e-20, -0.0, 0.0, 1e-300, 0.25, 0.84375, 1.25]);
+    xs.extend([1.0 / 0.35, 6.0, 26.0, 27.9, 28.0, 30.0]);
+    let points = |_: &[String]| xs.iter().map(|&x| vec![x]).collect();
+    let cases: Vec<Case> = [("erf", "erf(x)"), ("erfc", "erfc(x)"), ("gelu", "gelu(x)")]
+        .into_iter()
+        .map(|(id, expr)| case_at(id, expr, false, points))
+        .collect();
+    let to_the_bit = |g: f64, w: f64| g.to_bits() == w.to_bits();
+    compare_with(&cases, &rust_outputs(&cases), "rust", to_the_bit);
+    let relative = |g: f64, w: f64| (g - w).abs() <= 4e-15 * w.abs();
+    if runs("cc", &["--version"]) {
+        compare_with(&cases, &c_outputs(&cases), "c", relative);
+    }
+    if python_with("numpy") {
+        compare_with(&cases, &python_outputs(&cases), "python", relative);
+    }
 }
