@@ -280,11 +280,15 @@ fn compare_at(formula: &Formula, claim: NodeId, truth: NodeId, point: &[f64]) ->
     Some(relation(values.of(g, claim), d))
 }
 
+/// A claim that is not finite where the derivative is, or values past the range where the
+/// bounds hold (near underflow or overflow), decide nothing: a right claim written as
+/// `exp(u)/(exp(u) + 1)` overflows where `sigmoid(u)` does not.
 fn relation(c: Approx, d: Approx) -> Relation {
-    if !c.hi.is_finite() {
-        return Relation::Differ(f64::INFINITY);
-    }
     if !c.is_known() || !d.is_known() {
+        return Relation::Unclear;
+    }
+    let size = c.value().abs().max(d.value().abs());
+    if size > 1e250 || (size < 1e-250 && size != 0.0) {
         return Relation::Unclear;
     }
     let difference = c.sub(d).value().abs();
