@@ -6,14 +6,14 @@
 //!   form of their difference is 0.
 //! - **Numeric**: otherwise both are evaluated at random points of the formula's domain
 //!   (points where the formula and its derivative are finite) in double-double arithmetic
-//!   with a bound on each value's error ([`approx`]). They differ at a point when their
+//!   with a bound on each value's error (module `approx`). They differ at a point when their
 //!   difference exceeds the sum of the bounds, a difference that rounding cannot explain;
 //!   they agree at a point when it does not and the bounds are small against the values.
 //!   The claim holds when they agree at every point and decisively at one at least.
 //!
 //! A claim that fails comes with the point (rounded to few digits where it still fails),
 //! the two values, and the smallest part of the claim that differs from the derivative's
-//! corresponding part, where the two can be matched ([`locate`]).
+//! corresponding part, where the two can be matched (module `locate`).
 
 mod approx;
 mod claims;
