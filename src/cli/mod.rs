@@ -75,6 +75,12 @@ enum Command {
                             --at w11=0.5,w12=-0.5 --table xor"
     )]
     Codegen(cmd::codegen::CodegenArgs),
+    /// Check a hand-derived derivative: holds (symbolically or at many points) or fails at a point.
+    #[command(
+        after_help = "Examples:\n  chainrule verify \"x^2*sin(x)\" --wrt x --claim \"2*x*sin(x) + x^2*cos(x)\"\n  \
+                            chainrule verify -f examples/xor/model.expr --claim-file examples/xor/backprop-wrong.claims"
+    )]
+    Verify(cmd::verify::VerifyArgs),
     /// Sizes and phase timings (parse, diff, simplify, compile, evaluate).
     #[command(after_help = "Example:\n  chainrule bench \"sigmoid(w*x + b)\" --json")]
     Bench(cmd::bench::BenchArgs),
@@ -145,6 +151,7 @@ pub fn main() -> i32 {
         Command::Train(args) => cmd::train::run(&args, &mut stdout),
         Command::Bench(args) => cmd::bench::run(&args, &mut stdout),
         Command::Codegen(args) => cmd::codegen::run(&args, &mut stdout),
+        Command::Verify(args) => cmd::verify::run(&args, &mut stdout),
     };
     let _ = stdout.flush();
     match result {

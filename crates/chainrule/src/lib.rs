@@ -15,6 +15,7 @@ pub mod simplify;
 pub mod syntax;
 pub mod testing;
 pub mod train;
+pub mod verify;
 
 pub use error::{Error, ErrorKind, Result, Span};
 pub use formula::Formula;

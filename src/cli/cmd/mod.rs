@@ -8,3 +8,4 @@ pub(crate) mod eval;
 pub(crate) mod graph;
 pub(crate) mod hessian;
 pub(crate) mod train;
+pub(crate) mod verify;

@@ -26,8 +26,16 @@ pub struct Lowered {
 
 /// Lowers `program` into `g`.
 pub fn lower(g: &mut Graph, program: &Program) -> Result<Lowered> {
+    lower_with(g, program, &[])
+}
+
+/// Lowers `program` into `g` where the names of `outer` (another program's definitions, as
+/// [`Lowered::definitions`] lists them) mean their nodes too, unless `program` defines the
+/// name itself: a claimed derivative may use the formula's own names (`h1`, `out`).
+pub fn lower_with(g: &mut Graph, program: &Program, outer: &[(String, NodeId)]) -> Result<Lowered> {
     let mut cx = Lowering {
         g,
+        outer: outer.iter().cloned().collect(),
         defined: HashMap::default(),
         free: HashMap::default(),
         vars: Vec::new(),
@@ -51,6 +59,8 @@ pub fn lower(g: &mut Graph, program: &Program) -> Result<Lowered> {
 
 struct Lowering<'g> {
     g: &'g mut Graph,
+    /// Names defined outside the program (see [`lower_with`]).
+    outer: HashMap<String, NodeId>,
     defined: HashMap<String, NodeId>,
     /// Free names used so far, with their first use.
     free: HashMap<String, Span>,
@@ -108,7 +118,7 @@ impl Lowering<'_> {
     }
 
     fn name(&mut self, name: &str, span: Span) -> NodeId {
-        if let Some(&id) = self.defined.get(name) {
+        if let Some(&id) = self.defined.get(name).or_else(|| self.outer.get(name)) {
             return id;
         }
         if let Some(c) = Constant::from_name(name) {

@@ -95,6 +95,15 @@ pub fn render(g: &Graph, id: NodeId, notation: Notation) -> String {
     Printer { g, names: &HashMap::default(), notation }.render(id)
 }
 
+/// The canonical text of `id` where each node of `names` is written as its name, however
+/// often it is used (a formula's own names: `h1*(1 - h1)`).
+pub fn text_named(g: &Graph, id: NodeId, names: &HashMap<NodeId, String>) -> String {
+    match names.get(&id) {
+        Some(name) => name.clone(),
+        None => Printer { g, names, notation: Notation::Text }.render(id),
+    }
+}
+
 struct Printer<'a> {
     g: &'a Graph,
     /// Nodes printed as a name (the temporaries of `--cse`).
