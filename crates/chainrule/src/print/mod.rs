@@ -13,6 +13,7 @@
 mod cse;
 pub mod graph;
 mod number;
+pub mod trace;
 
 pub use cse::{cse_program, cse_program_named, Cse};
 pub use number::{format_constant, format_float, latex_name};
@@ -93,6 +94,11 @@ pub fn latex(g: &Graph, id: NodeId) -> String {
 /// `id` in `notation`.
 pub fn render(g: &Graph, id: NodeId, notation: Notation) -> String {
     Printer { g, names: &HashMap::default(), notation }.render(id)
+}
+
+/// The text of `id` in full, with every other node of `names` written as its name.
+pub fn text_named(g: &Graph, id: NodeId, names: &HashMap<NodeId, String>) -> String {
+    Printer { g, names, notation: Notation::Text }.render(id)
 }
 
 struct Printer<'a> {
