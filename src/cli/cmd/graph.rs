@@ -32,7 +32,8 @@ pub(crate) struct GraphArgs {
     /// Show every node's value at this point and its adjoint (d result / d node).
     #[arg(long, value_name = "x=1,y=2", allow_hyphen_values = true)]
     at: Option<String>,
-    /// Largest graph drawn as SVG; a larger one gets a summary instead.
+    /// Largest graph drawn as SVG (a larger one gets a summary instead) or shown unfolded
+    /// in the HTML page (a larger one starts with its deeper subtrees folded).
     #[arg(long, default_value_t = 500, value_name = "N")]
     max_nodes: usize,
 }
@@ -42,6 +43,8 @@ enum GraphFormat {
     Dot,
     Svg,
     Json,
+    /// One self-contained interactive HTML page.
+    Html,
 }
 
 pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure> {
@@ -74,6 +77,9 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
             value.to_string() + "\n"
         }
         GraphFormat::Json => view.json(formula.graph()) + "\n",
+        GraphFormat::Html => {
+            chainrule::print::html::page(formula.graph(), &view, formula.definitions(), args.max_nodes)
+        }
         GraphFormat::Svg if view.len() > args.max_nodes => {
             eprintln!(
                 "warning: the graph has {} nodes, more than --max-nodes {}: drawing a summary instead",

@@ -12,6 +12,7 @@
 
 mod cse;
 pub mod graph;
+pub mod html;
 mod number;
 pub mod trace;
 
