@@ -9,9 +9,9 @@
 //! the nodes it connects to, in one sweep up and one down.
 
 use super::graph::{label, short, GraphView, Role};
-use super::{text, text_size};
+use super::{text, text_sizes};
 use crate::graph::{walk, Graph, NodeId};
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::fmt::Write;
 
 /// Text of a subexpression shown on hover: at most this many characters.
@@ -144,13 +144,14 @@ fn layout(items: &mut [Item], edges: &[(usize, usize)], view_nodes: usize) -> (f
     }
     let mut x = vec![0.0f64; count];
     place_rows(items, &rows, &mut x);
-    for r in 1..rows.len() {
-        order_row(&mut rows[r], &operands, &x);
-        place_row(items, &rows[r], &mut x);
+    for row in rows.iter_mut().skip(1) {
+        order_row(row, &operands, &x);
+        place_row(items, row, &mut x);
     }
-    for r in (0..rows.len() - 1).rev() {
-        order_row(&mut rows[r], &users, &x);
-        place_row(items, &rows[r], &mut x);
+    let below_top = rows.len() - 1;
+    for row in rows.iter_mut().take(below_top).rev() {
+        order_row(row, &users, &x);
+        place_row(items, row, &mut x);
     }
     let left = (0..count).map(|i| x[i]).fold(f64::INFINITY, f64::min);
     let mut width: f64 = 0.0;
@@ -211,6 +212,9 @@ fn data(
     let derived: Vec<NodeId> = outputs.iter().filter(|o| !o.primal).map(|o| o.node).collect();
     let in_f: HashSet<NodeId> = walk::reachable(g, &primal).into_iter().collect();
     let in_d: HashSet<NodeId> = walk::reachable(g, &derived).into_iter().collect();
+    let sizes = text_sizes(g, nodes);
+    let user: HashMap<NodeId, &str> =
+        names.iter().rev().map(|(name, id)| (*id, name.as_str())).collect();
     let mut list: Vec<serde_json::Value> = nodes
         .iter()
         .map(|&n| {
@@ -219,13 +223,13 @@ fn data(
                 (true, false) => "f",
                 _ => "d",
             };
-            let size = text_size(g, n);
+            let size = sizes[&n];
             let shown = if size <= MAX_TEXT { text(g, n) } else { format!("({size} characters)") };
             let mut node = serde_json::json!({
                 "op": g.op(n).kind_name(), "label": label(g, n), "text": shown, "mode": mode,
             });
-            if let Some((name, _)) = names.iter().find(|(_, id)| *id == n) {
-                node["name"] = name.clone().into();
+            if let Some(name) = user.get(&n) {
+                node["name"] = (*name).into();
             }
             if let Some((value, adjoint)) = view.numbers(n) {
                 node["value"] = number(value);

@@ -37,8 +37,8 @@
     hidden = hidden.map(function () { return true; });
     var queue = [], seen = 0;
     for (var k = n; k < nodes.length; k++) { hidden[k] = false; queue.push(k); }
-    while (queue.length && seen < D.cap) {
-      var c = queue.shift();
+    for (var head = 0; head < queue.length && seen < D.cap; head++) {
+      var c = queue[head];
       operands[c].forEach(function (a) { if (hidden[a] && seen < D.cap) { hidden[a] = false; seen++; queue.push(a); } });
     }
   }
@@ -128,12 +128,14 @@
   });
   window.addEventListener("mouseup", function () { drag = null; });
 
-  // Fit the graph into the window.
-  var r = svg.getBoundingClientRect();
-  view.s = Math.min(1, r.width / D.width, r.height / D.height);
-  view.x = (r.width - D.width * view.s) / 2;
+  // Fit the graph into the window (sizes from the window: no forced layout).
+  redraw();
+  var w = window.innerWidth, h = window.innerHeight - 37;
+  // Readable at first, centred on the result: a wide graph is panned and zoomed from there.
+  view.s = Math.max(0.4, Math.min(1, w / D.width, h / D.height));
+  var f = nodes[n].transform.baseVal.consolidate().matrix.e;
+  view.x = w / 2 - f * view.s;
   view.y = 10;
   place();
-  redraw();
   window.chainrulePage = { ready: performance.now(), highlight: highlight };
 })();
