@@ -126,6 +126,14 @@ fn derivatives_read_as_a_person_writes_them() {
         ("sigmoid(w*x + b)", "b", 1, "sigmoid(w*x + b)*(1 - sigmoid(w*x + b))"),
         ("x^2 + x + 1", "x", 1, "2*x + 1"),
         ("sqrt(x^2 + 1)^2", "x", 1, "2*x"),
+        ("atan(y/x)", "x", 1, "-y/(x^2 + y^2)"),
+        ("1/(pi*g*(1 + ((x - x0)/g)^2))", "x", 1, "-2*g*(x - x0)/(pi*(g^2 + (x - x0)^2)^2)"),
+        (
+            "exp(-(x - mu)^2/(2*sigma^2))/(sigma*sqrt(2*pi))",
+            "sigma",
+            1,
+            "exp(-(x - mu)^2/(2*sigma^2))*((x - mu)^2 - sigma^2)/(sqrt(2*pi)*sigma^4)",
+        ),
     ];
     assert_derivatives(&cases);
 }

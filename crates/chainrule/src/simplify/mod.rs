@@ -257,6 +257,46 @@ fn tangents(g: &mut Graph, factors: Vec<(NodeId, NodeId)>) -> Vec<(NodeId, NodeI
     out
 }
 
+/// A named constant's whole power cancels into a power of opposite sign of that constant
+/// times a number: `sqrt(2*pi)/pi` is `2/sqrt(2*pi)` (`pi^-1 = (2*pi)^-1 * 2`), so that it
+/// combines with the `1/sqrt(2*pi)` of a Gaussian's other terms.
+fn constant_powers(
+    g: &mut Graph,
+    mut factors: Vec<(NodeId, NodeId)>,
+    coefficient: &mut Number,
+) -> Vec<(NodeId, NodeId)> {
+    let mut i = 0;
+    while i < factors.len() {
+        let (base, e) = factors[i];
+        let scaled = (g.op(base) == Op::Mul).then(|| (g.args(base)[0], g.args(base)[1]));
+        let partner = scaled.and_then(|(c, k)| {
+            let c = g.number_of(c).filter(|c| c.is_exact())?;
+            if !matches!(g.op(k), Op::Named(_)) {
+                return None;
+            }
+            let a = g.number_of(e)?;
+            let j = factors.iter().position(|&(b, f)| {
+                b == k && g.number_of(f).is_some_and(|f| f.exact().is_some_and(|r| r.is_integer()))
+            })?;
+            let b = g.number_of(factors[j].1)?;
+            // Only powers of opposite signs, which cancel: `pi*sqrt(2*pi)` stays.
+            (a.is_negative() != b.is_negative()).then_some(())?;
+            Some((j, a + b, c.pow(-b)?))
+        });
+        if let Some((j, total, scale)) = partner.filter(|p| p.2.is_exact()) {
+            factors[i].1 = g.number(total);
+            *coefficient = *coefficient * scale;
+            factors.remove(j);
+            if j < i {
+                i -= 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+    factors
+}
+
 /// `a ^ b`, raising a small product factor by factor for a whole `b`.
 fn power(g: &mut Graph, a: NodeId, b: NodeId, shared: &HashSet<NodeId>) -> NodeId {
     let whole = g.value(b).is_some_and(|e| e != 0.0 && e.fract() == 0.0);
@@ -347,6 +387,7 @@ pub(super) fn rebuild_product(
         return g.constant(0.0);
     }
     let factors = tangents(g, factors);
+    let factors = constant_powers(g, factors, &mut coefficient);
     let (mut numerator, mut denominator) = (Vec::new(), Vec::new());
     for (base, exponent) in factors {
         match g.number_of(exponent) {
