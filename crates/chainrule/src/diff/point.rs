@@ -2,7 +2,7 @@
 //! derivative of the result with respect to that node's value), with the terms that make
 //! each adjoint, for `graph --at` and `trace`.
 //!
-//! The local partials are the ones the symbolic sweep uses ([`rules::partial`], built as graph
+//! The local partials are the ones the symbolic sweep uses (`rules::partial`, built as graph
 //! nodes and evaluated here on one tape), so the numbers and the symbolic derivatives follow
 //! one set of rules. The sweep is the symbolic one done on f64: in reverse topological order,
 //! each node's adjoint is passed to its operands times the local partial, and summed where a
