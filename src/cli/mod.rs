@@ -56,6 +56,10 @@ enum Command {
                             chainrule graph -f model.cr --wrt w --stats"
     )]
     Graph(cmd::graph::GraphArgs),
+    /// The forward and backward passes at a point, node by node (backpropagation by hand).
+    #[command(after_help = "Examples:\n  chainrule trace \"sin(x*y) + x*y\" --at x=1,y=2\n  \
+                            chainrule trace \"q = x + y; q*z\" --at x=-2,y=5,z=-4 --wrt x --json")]
+    Trace(cmd::trace::TraceArgs),
     /// Train the parameters of a model written as a formula on a CSV data set.
     #[command(
         after_help = "Examples:\n  chainrule train -f examples/xor/model.expr --data examples/xor/xor.csv \\\n      \
@@ -148,6 +152,7 @@ pub fn main() -> i32 {
         Command::Eval(args) => cmd::eval::run(&args, &mut stdout),
         Command::Check(args) => cmd::check::run(&args, &mut stdout),
         Command::Graph(args) => cmd::graph::run(&args, &mut stdout),
+        Command::Trace(args) => cmd::trace::run(&args, &mut stdout),
         Command::Train(args) => cmd::train::run(&args, &mut stdout),
         Command::Bench(args) => cmd::bench::run(&args, &mut stdout),
         Command::Codegen(args) => cmd::codegen::run(&args, &mut stdout),

@@ -1,6 +1,7 @@
 //! [`Formula`]: a parsed formula in its graph, with its variables; the entry point for most
 //! uses of the library.
 
+use crate::diff::point::Backprop;
 use crate::error::{Result, Span};
 use crate::eval::{self, Tape};
 use crate::graph::{self, Graph, NodeId, VarId, Variable};
@@ -200,6 +201,13 @@ impl Formula {
             outputs.push(output(label, node, false));
         }
         Ok(print::graph::GraphView::new(&self.graph, outputs))
+    }
+
+    /// Values and adjoints at a point (`values` for [`Formula::vars`] in order): the forward
+    /// pass over `root` and `also`, the reverse sweep from `root` (see [`Backprop`]).
+    pub fn backprop(&mut self, root: NodeId, also: &[NodeId], values: &[f64]) -> Result<Backprop> {
+        let inputs = self.vars.clone();
+        Backprop::run(&mut self.graph, root, also, &inputs, values)
     }
 
     /// The canonical text of `id`.

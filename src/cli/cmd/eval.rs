@@ -163,7 +163,7 @@ fn at_point(
 }
 
 /// Values for every variable of the formula; the ones the roots need must be given.
-fn bind_point(
+pub(crate) fn bind_point(
     formula: &Formula,
     roots: &[NodeId],
     point: &[(String, f64)],

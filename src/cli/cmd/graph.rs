@@ -1,9 +1,11 @@
 //! `chainrule graph`: the DAG of a formula and its derivatives as DOT, SVG or JSON.
 
-use crate::cli::input::{check_wrt, failure, read_formula, usage};
+use crate::cli::cmd::eval::bind_point;
+use crate::cli::input::{check_at, check_wrt, failure, parse_point, read_formula, usage};
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
-use chainrule::print::graph::summary_svg;
+use chainrule::print::graph::{summary_svg, GraphView};
+use chainrule::Formula;
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
@@ -27,7 +29,11 @@ pub(crate) struct GraphArgs {
     /// Print statistics: node count by operation, depth, sharing (alone: only them).
     #[arg(long)]
     stats: bool,
-    /// Largest graph drawn as SVG; a larger one gets a summary instead.
+    /// Show every node's value at this point and its adjoint (d result / d node).
+    #[arg(long, value_name = "x=1,y=2", allow_hyphen_values = true)]
+    at: Option<String>,
+    /// Largest graph drawn as SVG (a larger one gets a summary instead) or shown unfolded
+    /// in the HTML page (a larger one starts with its deeper subtrees folded).
     #[arg(long, default_value_t = 500, value_name = "N")]
     max_nodes: usize,
 }
@@ -37,13 +43,25 @@ enum GraphFormat {
     Dot,
     Svg,
     Json,
+    /// One self-contained interactive HTML page.
+    Html,
 }
 
 pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
     check_wrt(&formula, &args.wrt)?;
-    let view =
+    let at = match &args.at {
+        Some(text) => Some(parse_point(text)?),
+        None => None,
+    };
+    if let Some(point) = &at {
+        check_at(&formula, point)?;
+    }
+    let mut view =
         formula.graph_view(&args.wrt, args.order as usize).map_err(|e| failure(&formula, e))?;
+    if let Some(point) = &at {
+        annotate(&mut formula, &mut view, point)?;
+    }
     let stats = view.stats(formula.graph());
     let format = match (args.format, args.stats) {
         (Some(f), _) => f,
@@ -59,6 +77,9 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
             value.to_string() + "\n"
         }
         GraphFormat::Json => view.json(formula.graph()) + "\n",
+        GraphFormat::Html => {
+            chainrule::print::html::page(formula.graph(), &view, formula.definitions(), args.max_nodes)
+        }
         GraphFormat::Svg if view.len() > args.max_nodes => {
             eprintln!(
                 "warning: the graph has {} nodes, more than --max-nodes {}: drawing a summary instead",
@@ -96,6 +117,20 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
             Ok(0)
         }
     }
+}
+
+/// Values and adjoints at `point` on every node of `view`.
+fn annotate(
+    formula: &mut Formula,
+    view: &mut GraphView,
+    point: &[(String, f64)],
+) -> Result<(), Failure> {
+    let roots: Vec<_> = view.outputs().iter().map(|o| o.node).collect();
+    let values = bind_point(formula, &roots, point)?;
+    let nodes = view.nodes().to_vec();
+    let sweep = formula.backprop(roots[0], &nodes, &values).map_err(|e| failure(formula, e))?;
+    view.annotate(|n| (sweep.value(n).unwrap_or(f64::NAN), sweep.adjoint(n)));
+    Ok(())
 }
 
 fn write(out: &mut impl Write, text: &str) -> Result<i32, Failure> {

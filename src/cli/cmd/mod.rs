@@ -7,5 +7,6 @@ pub(crate) mod diff;
 pub(crate) mod eval;
 pub(crate) mod graph;
 pub(crate) mod hessian;
+pub(crate) mod trace;
 pub(crate) mod train;
 pub(crate) mod verify;

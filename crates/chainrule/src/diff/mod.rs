@@ -10,6 +10,7 @@
 //!
 //! Higher orders differentiate derivatives in the same graph.
 
+pub mod point;
 mod rules;
 
 use crate::error::{Error, ErrorKind, Result};

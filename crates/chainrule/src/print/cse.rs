@@ -103,7 +103,7 @@ fn is_trivial(g: &Graph, n: NodeId, names: &HashMap<NodeId, String>) -> bool {
 
 /// `t`, or the first of `tmp`, `_t`, `_t_` that no variable or assigned name could clash
 /// with.
-fn temp_prefix(g: &Graph, order: &[NodeId], taken: &[&str]) -> &'static str {
+pub(crate) fn temp_prefix(g: &Graph, order: &[NodeId], taken: &[&str]) -> &'static str {
     let mut names: Vec<&str> = order.iter().filter_map(|&n| g.name_of(n)).collect();
     names.extend(taken);
     ["t", "tmp", "_t", "_t_", "__t"]

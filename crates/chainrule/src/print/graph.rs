@@ -118,6 +118,8 @@ pub struct GraphView {
     nodes: Vec<NodeId>,
     roles: HashMap<NodeId, Role>,
     outputs: Vec<Output>,
+    /// With a point: each node's value and, where the result depends on it, its adjoint.
+    numbers: HashMap<NodeId, (f64, Option<f64>)>,
 }
 
 impl GraphView {
@@ -131,7 +133,40 @@ impl GraphView {
             .iter()
             .map(|&n| (n, if formula.contains(&n) { Role::Primal } else { Role::Derivative }))
             .collect();
-        GraphView { nodes, roles, outputs }
+        GraphView { nodes, roles, outputs, numbers: HashMap::default() }
+    }
+
+    /// The nodes, in topological order.
+    pub fn nodes(&self) -> &[NodeId] {
+        &self.nodes
+    }
+
+    /// The outputs, the formula's value first.
+    pub fn outputs(&self) -> &[Output] {
+        &self.outputs
+    }
+
+    /// Marks every node with its value at a point and its adjoint (`None` for a node the
+    /// result does not depend on); the pictures then show both.
+    pub fn annotate(&mut self, numbers: impl Fn(NodeId) -> (f64, Option<f64>)) {
+        self.numbers = self.nodes.iter().map(|&n| (n, numbers(n))).collect();
+    }
+
+    /// The value and adjoint of a node, when the view was annotated.
+    pub fn numbers(&self, n: NodeId) -> Option<(f64, Option<f64>)> {
+        self.numbers.get(&n).copied()
+    }
+
+    /// The label's lines: the operation, then the value and adjoint when annotated.
+    fn label_lines(&self, g: &Graph, n: NodeId) -> Vec<String> {
+        let mut lines = vec![label(g, n)];
+        if let Some((value, adjoint)) = self.numbers(n) {
+            lines.push(format!("= {}", short(value)));
+            if let Some(a) = adjoint {
+                lines.push(format!("adj {}", short(a)));
+            }
+        }
+        lines
     }
 
     /// Number of nodes (output markers not counted).
@@ -199,18 +234,25 @@ impl GraphView {
             .iter()
             .enumerate()
             .map(|(i, &n)| {
-                serde_json::json!({
+                let mut node = serde_json::json!({
                     "id": i,
                     "op": g.op(n).kind_name(),
                     "label": label(g, n),
                     "role": self.roles[&n].name(),
-                })
+                });
+                if let Some((value, adjoint)) = self.numbers(n) {
+                    node["value"] = json_number(value);
+                    if let Some(a) = adjoint {
+                        node["adjoint"] = json_number(a);
+                    }
+                }
+                node
             })
             .collect();
         let outputs: Vec<serde_json::Value> = self
             .outputs
             .iter()
-            .map(|o| serde_json::json!({"label": o.label, "id": ids[&o.node]}))
+            .map(|o| serde_json::json!({"label": o.label, "node": ids[&o.node]}))
             .collect();
         let edges: Vec<[usize; 2]> = self.edges(g).into_iter().map(|(a, b)| [a, b]).collect();
         serde_json::json!({ "nodes": nodes, "edges": edges, "outputs": outputs }).to_string()
@@ -253,7 +295,7 @@ impl GraphView {
         let (fill, line, shape) = colours(g, n, self.roles[&n]);
         format!(
             "label=\"{}\", shape={shape}, fillcolor=\"{fill}\", color=\"{line}\"",
-            escape(&label(g, n))
+            self.label_lines(g, n).iter().map(|l| escape(l)).collect::<Vec<_>>().join("\\n")
         )
     }
 
@@ -264,14 +306,16 @@ impl GraphView {
         let mut handles = Vec::with_capacity(self.nodes.len());
         for &n in &self.nodes {
             let (fill, line, shape) = colours(g, n, self.roles[&n]);
-            let text = label(g, n);
+            let text = self.label_lines(g, n).join("\n");
             let kind = if shape == "box" {
                 ShapeKind::new_box(&text)
             } else {
                 ShapeKind::new_circle(&text)
             };
             let look = StyleAttr::new(color(line), 2, Some(color(fill)), 0, 14);
-            let size = Point::new(12.0 + 8.0 * text.chars().count() as f64, 32.0);
+            let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(1);
+            let size =
+                Point::new(12.0 + 8.0 * widest as f64, 16.0 + 16.0 * text.lines().count() as f64);
             handles.push(picture.add_node(Element::create(
                 kind,
                 look,
@@ -351,6 +395,24 @@ pub fn label(g: &Graph, n: NodeId) -> String {
         Op::Pow => "^".into(),
         Op::Func(f) => f.name().into(),
         Op::LogSumExp => "logsumexp".into(),
+    }
+}
+
+/// A number in a picture: six significant digits.
+pub fn short(v: f64) -> String {
+    if !v.is_finite() || v == 0.0 {
+        return super::format_float(v);
+    }
+    let rounded: f64 = format!("{v:.5e}").parse().unwrap_or(v);
+    super::format_float(rounded)
+}
+
+/// A number in JSON: finite numbers as numbers, the others as SPEC.md's strings.
+fn json_number(v: f64) -> serde_json::Value {
+    if v.is_finite() {
+        serde_json::json!(v)
+    } else {
+        serde_json::json!(super::format_float(v))
     }
 }
 

@@ -12,7 +12,9 @@
 
 mod cse;
 pub mod graph;
+pub mod html;
 mod number;
+pub mod trace;
 
 pub use cse::{cse_program, cse_program_named, Cse};
 pub use number::{format_constant, format_float, latex_name};
@@ -64,9 +66,15 @@ pub fn derivative_label(var: &str, order: usize) -> String {
 /// size (saturating at `u64::MAX`). `--cse` prints in space proportional to the graph.
 pub fn text_size(g: &Graph, id: NodeId) -> u64 {
     let order = crate::graph::walk::reachable(g, &[id]);
+    text_sizes(g, &order)[&id]
+}
+
+/// [`text_size`] of every node of `order` (operands before users, closed under operands)
+/// in one pass.
+pub fn text_sizes(g: &Graph, order: &[NodeId]) -> HashMap<NodeId, u64> {
     let mut size: HashMap<NodeId, u64> =
         HashMap::with_capacity_and_hasher(order.len(), Default::default());
-    for &n in &order {
+    for &n in order {
         let own: u64 = match g.op(n) {
             Op::Var(v) => g.var_name(v).len() as u64,
             Op::Named(c) => c.name().len() as u64,
@@ -77,7 +85,7 @@ pub fn text_size(g: &Graph, id: NodeId) -> u64 {
         let total = g.args(n).iter().fold(own, |acc, a| acc.saturating_add(size[a]));
         size.insert(n, total);
     }
-    size[&id]
+    size
 }
 
 /// `id` in the formula syntax.
@@ -100,8 +108,13 @@ pub fn render(g: &Graph, id: NodeId, notation: Notation) -> String {
 pub fn text_named(g: &Graph, id: NodeId, names: &HashMap<NodeId, String>) -> String {
     match names.get(&id) {
         Some(name) => name.clone(),
-        None => Printer { g, names, notation: Notation::Text }.render(id),
+        None => text_expanded(g, id, names),
     }
+}
+
+/// The text of `id` in full, with every other node of `names` written as its name.
+pub fn text_expanded(g: &Graph, id: NodeId, names: &HashMap<NodeId, String>) -> String {
+    Printer { g, names, notation: Notation::Text }.render(id)
 }
 
 struct Printer<'a> {
