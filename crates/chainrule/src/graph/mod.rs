@@ -312,7 +312,7 @@ impl Graph {
         negative(ma)
             .cmp(&negative(mb))
             .then_with(|| self.lead_rank(ma.lead).cmp(&self.lead_rank(mb.lead)))
-            .then_with(|| natural_cmp(self.lead_name(ma.lead), self.lead_name(mb.lead)))
+            .then_with(|| self.lead_name_cmp(ma.lead, mb.lead))
             .then_with(|| {
                 let name = |m: Meta| m.min_var.map(|v| self.var_name(v));
                 match (name(ma), name(mb)) {
@@ -353,6 +353,15 @@ impl Graph {
         }
     }
 
+    /// [`natural_cmp`] of the leads' names; two functions by their rank in name order,
+    /// computed once, so that sorting a long product of calls compares no strings.
+    fn lead_name_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
+        match (self.op(a), self.op(b)) {
+            (Op::Func(f), Op::Func(h)) => name_rank(f).cmp(&name_rank(h)),
+            _ => natural_cmp(self.lead_name(a), self.lead_name(b)),
+        }
+    }
+
     fn lead_name(&self, lead: NodeId) -> &str {
         match self.op(lead) {
             Op::Var(v) => self.var_name(v),
@@ -376,6 +385,21 @@ fn op_hash(g: &Graph, op: Op) -> u64 {
         Op::Func(f) => f.name().bytes().fold(6, |h, b| mix(h, b as u64)),
         Op::LogSumExp => 7,
     }
+}
+
+/// `f`'s place among the functions in [`natural_cmp`] order of their names.
+fn name_rank(f: Func) -> usize {
+    static RANKS: std::sync::OnceLock<Vec<usize>> = std::sync::OnceLock::new();
+    let ranks = RANKS.get_or_init(|| {
+        let mut sorted: Vec<Func> = Func::ALL.to_vec();
+        sorted.sort_by(|a, b| natural_cmp(a.name(), b.name()));
+        let mut ranks = vec![0; Func::ALL.len()];
+        for (rank, g) in sorted.into_iter().enumerate() {
+            ranks[g as usize] = rank;
+        }
+        ranks
+    });
+    ranks[f as usize]
 }
 
 /// Names in natural order: digit runs compare as numbers (`x1 < x2 < x10`).
