@@ -62,11 +62,23 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             }
             Op::Pow => {
                 let (a, b) = (new[&g.args(n)[0]], new[&g.args(n)[1]]);
-                power(g, a, b, &shared)
+                // `Graph::pow` over the same operands gives `n` again; only a product's
+                // power opens here.
+                if [a, b] == g.args(n)[..] && g.op(a) != Op::Mul {
+                    n
+                } else {
+                    power(g, a, b, &shared)
+                }
             }
             Op::Func(f) => {
                 let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
-                g.func(f, &args)
+                // Every call node comes from `Graph::func`, so over the same operands it
+                // would give `n` again.
+                if args[..] == g.args(n)[..] {
+                    n
+                } else {
+                    g.func(f, &args)
+                }
             }
             Op::LogSumExp => {
                 let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
