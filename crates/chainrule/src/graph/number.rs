@@ -164,6 +164,15 @@ impl std::ops::Mul for Number {
     type Output = Number;
 
     fn mul(self, other: Number) -> Number {
+        // Whole numbers multiply without the rationals' gcd steps (a product's coefficient
+        // meets every factor's, mostly 1 or -1).
+        if let (Number::Exact(a), Number::Exact(b)) = (self, other) {
+            if a.is_integer() && b.is_integer() {
+                if let Some(p) = a.numer().checked_mul(b.numer()) {
+                    return Number::int(p);
+                }
+            }
+        }
         self.combine(other, |a, b| a.checked_mul(&b), |x, y| x * y)
     }
 }
