@@ -1,7 +1,6 @@
 //! The speed of generated C and NumPy on the formulas of `benches/tape.rs` (the README's
-//! code generation table). Not part of the default test run: it times, and needs cc and
-//! NumPy. Run with
-//! `cargo test --release --test codegen_speed -- --ignored --nocapture`.
+//! code generation table). A benchmark, not a test: it times, and needs cc and NumPy. Run
+//! with `cargo bench --bench codegen_speed`.
 //!
 //! C: the generated function compiled by `cc -O2` in its own translation unit (so the
 //! timing loop cannot hoist the call), at the benchmark's point, median of 21 runs of a
@@ -120,8 +119,11 @@ fn run(dir: &Path, program: &str, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-#[test]
-#[ignore = "times generated C; run with --ignored --nocapture"]
+fn main() {
+    c_at_one_point();
+    numpy_over_10k_rows();
+}
+
 fn c_at_one_point() {
     if !runs("cc", &["--version"]) {
         eprintln!("note: no C compiler (cc)");
@@ -171,8 +173,6 @@ fn c_at_one_point() {
     print!("{}", run(dir.path(), "./main", &[]));
 }
 
-#[test]
-#[ignore = "times generated NumPy; run with --ignored --nocapture"]
 fn numpy_over_10k_rows() {
     if !runs("python3", &["-c", "import numpy"]) {
         eprintln!("note: python3 with numpy is not installed");
