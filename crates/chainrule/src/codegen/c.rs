@@ -4,7 +4,7 @@
 
 use super::emit::{Expr, Power, Syntax, ATOM};
 use super::names::Namer;
-use super::{header, list, Language, Unit};
+use super::{select_helpers, slice_header, Language, Unit};
 use crate::error::Result;
 use crate::graph::Func;
 use crate::operators::Constant;
@@ -264,23 +264,9 @@ impl Language for C {
 fn write(unit: &Unit) -> String {
     let p = &unit.program;
     let n = unit.wrt.len();
-    let mut out = String::new();
-    for line in header(unit) {
-        out.push_str(&format!("// {line}\n"));
-    }
-    let inputs = list(unit.inputs.iter().map(|(name, _)| name));
-    let grad = list(unit.wrt.iter().map(|v| format!("d/d{v}")));
-    out.push_str(&format!(
-        "// input: {inputs} (the free variables, in order of first appearance)\n"
-    ));
-    out.push_str(&format!("// grad:  {grad}\n"));
-    if unit.options.hessian {
-        out.push_str(&format!(
-            "// hess:  {n} x {n}, row-major: hess[i*{n} + j] = d2/d(grad i)d(grad j)\n"
-        ));
-    }
-    out.push_str("// Returns the value.\n#include <math.h>\n\n");
-    for (name, code) in helpers(&p.helpers) {
+    let mut out = slice_header(unit);
+    out.push_str("#include <math.h>\n\n");
+    for (name, code) in select_helpers(&p.helpers, HELPERS, NEEDS) {
         let guard = format!("CHAINRULE_{}", name.to_uppercase());
         out.push_str(&format!("#ifndef {guard}\n#define {guard}\n{code}\n#endif\n\n"));
     }
@@ -309,14 +295,4 @@ fn write(unit: &Unit) -> String {
     }
     out.push_str(&format!("    return {};\n}}\n", p.outputs[0].text));
     out
-}
-
-fn helpers(wanted: &std::collections::BTreeSet<String>) -> Vec<(&'static str, &'static str)> {
-    let mut wanted = wanted.clone();
-    for (helper, needs) in NEEDS {
-        if wanted.contains(*helper) {
-            wanted.insert(needs.to_string());
-        }
-    }
-    HELPERS.iter().filter(|(name, _)| wanted.contains(*name)).copied().collect()
 }

@@ -315,6 +315,42 @@ pub(crate) fn header(unit: &Unit) -> Vec<String> {
     lines
 }
 
+/// The header of the slice calling convention (Rust and C), after [`header`]: the orders
+/// of `input`, `grad` and `hess`, as `//` comments.
+pub(crate) fn slice_header(unit: &Unit) -> String {
+    let n = unit.wrt.len();
+    let mut out: String = header(unit).into_iter().map(|line| format!("// {line}\n")).collect();
+    let inputs = list(unit.inputs.iter().map(|(name, _)| name));
+    let grad = list(unit.wrt.iter().map(|v| format!("d/d{v}")));
+    out.push_str(&format!(
+        "// input: {inputs} (the free variables, in order of first appearance)\n"
+    ));
+    out.push_str(&format!("// grad:  {grad}\n"));
+    if unit.options.hessian {
+        out.push_str(&format!(
+            "// hess:  {n} x {n}, row-major: hess[i*{n} + j] = d2/d(grad i)d(grad j)\n"
+        ));
+    }
+    out.push_str("// Returns the value.\n");
+    out
+}
+
+/// The rows of a language's helper table that `wanted` names or that those call (`needs`:
+/// `(helper, helper it calls)`), in table order.
+pub(crate) fn select_helpers(
+    wanted: &std::collections::BTreeSet<String>,
+    table: &[(&'static str, &'static str)],
+    needs: &[(&str, &str)],
+) -> Vec<(&'static str, &'static str)> {
+    let mut wanted = wanted.clone();
+    for (helper, needed) in needs {
+        if wanted.contains(*helper) {
+            wanted.insert(needed.to_string());
+        }
+    }
+    table.iter().filter(|(name, _)| wanted.contains(*name)).copied().collect()
+}
+
 /// `[a, b, c]` of the input variables' names.
 pub(crate) fn list(names: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_string()).collect();

@@ -4,11 +4,10 @@
 
 use super::emit::{Expr, Power, Syntax, ATOM, POWER};
 use super::names::Namer;
-use super::{header, list, Language, Unit};
+use super::{header, list, select_helpers, Language, Unit};
 use crate::error::Result;
 use crate::graph::Func;
 use crate::operators::Constant;
-use std::collections::BTreeSet;
 
 pub(crate) struct Python;
 
@@ -192,7 +191,8 @@ fn write(unit: &Unit) -> String {
         out.push_str(&format!(",\n# hess[i][j] = d2/d(grad i)d(grad j), {n} x {n}"));
     }
     out.push('\n');
-    let helpers = helpers(&p.helpers);
+    let helpers: Vec<&str> =
+        select_helpers(&p.helpers, HELPERS, NEEDS).into_iter().map(|(_, code)| code).collect();
     if helpers.iter().any(|code| code.contains("math.")) {
         out.push_str("import math\n\n");
     }
@@ -249,14 +249,4 @@ fn write(unit: &Unit) -> String {
         out.push_str("    return value, grad\n");
     }
     out
-}
-
-fn helpers(wanted: &BTreeSet<String>) -> Vec<&'static str> {
-    let mut wanted = wanted.clone();
-    for (helper, needs) in NEEDS {
-        if wanted.contains(*helper) {
-            wanted.insert(needs.to_string());
-        }
-    }
-    HELPERS.iter().filter(|(name, _)| wanted.contains(*name)).map(|(_, code)| *code).collect()
 }

@@ -4,9 +4,9 @@
 //! files can share a module; so are erf and erfc (ported from the libm crate, as the
 //! evaluator computes them), which the standard library lacks.
 
-use super::emit::{Expr, Power, Program, Syntax, ATOM};
+use super::emit::{Expr, Power, Syntax, ATOM};
 use super::names::Namer;
-use super::{header, list, Language, Unit};
+use super::{select_helpers, slice_header, Language, Unit};
 use crate::error::Result;
 use crate::graph::Func;
 use crate::operators::Constant;
@@ -461,22 +461,7 @@ impl Language for Rust {
 fn write(unit: &Unit) -> String {
     let p = &unit.program;
     let n = unit.wrt.len();
-    let mut out = String::new();
-    for line in header(unit) {
-        out.push_str(&format!("// {line}\n"));
-    }
-    let inputs = list(unit.inputs.iter().map(|(name, _)| name));
-    let grad = list(unit.wrt.iter().map(|v| format!("d/d{v}")));
-    out.push_str(&format!(
-        "// input: {inputs} (the free variables, in order of first appearance)\n"
-    ));
-    out.push_str(&format!("// grad:  {grad}\n"));
-    if unit.options.hessian {
-        out.push_str(&format!(
-            "// hess:  {n} x {n}, row-major: hess[i*{n} + j] = d2/d(grad i)d(grad j)\n"
-        ));
-    }
-    out.push_str("// Returns the value.\n");
+    let mut out = slice_header(unit);
     let snake = |s: &str| !s.bytes().any(|b| b.is_ascii_uppercase());
     let names = p.inputs.iter().map(|(_, id)| id).chain(p.locals.iter().map(|(id, _)| id));
     if !snake(&unit.options.name) || !names.into_iter().all(|id| snake(id)) {
@@ -487,7 +472,7 @@ fn write(unit: &Unit) -> String {
         "pub fn {}(input: &[f64], grad: &mut [f64]{hess}) -> f64 {{\n",
         unit.options.name
     ));
-    for helper in helpers(p) {
+    for (_, helper) in select_helpers(&p.helpers, HELPERS, NEEDS) {
         for line in helper.lines() {
             out.push_str(&format!("    {line}\n"));
         }
@@ -524,15 +509,4 @@ fn write(unit: &Unit) -> String {
     }
     out.push_str(&format!("    {}\n}}\n", p.outputs[0].text));
     out
-}
-
-/// The helpers' source, with the helpers they call, in table order.
-fn helpers(p: &Program) -> Vec<&'static str> {
-    let mut wanted = p.helpers.clone();
-    for (helper, needs) in NEEDS {
-        if wanted.contains(*helper) {
-            wanted.insert(needs.to_string());
-        }
-    }
-    HELPERS.iter().filter(|(name, _)| wanted.contains(*name)).map(|(_, code)| *code).collect()
 }
