@@ -29,7 +29,11 @@ fn read_source(args: &InputArgs) -> Result<String, Failure> {
 /// or a note (when it does), never a silent switch of meaning.
 pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
     let source = read_source(args)?;
-    let options = ParseOptions { max_depth: args.max_depth, max_bytes: args.max_bytes };
+    let options = ParseOptions {
+        max_depth: args.max_depth,
+        max_bytes: args.max_bytes,
+        max_elements: args.max_elements,
+    };
     let parsed = Formula::parse_with(&source, options);
     let mut formula = match (parsed, named_file(args)) {
         (Ok(formula), None) => formula,
@@ -63,33 +67,87 @@ pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
     Failure::from_error(&error, formula.source())
 }
 
-/// Checks `--wrt` names (see [`check_vars`]).
-pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<(), Failure> {
-    check_vars(formula, wrt.iter().map(String::as_str), "--wrt")
+/// Checks `--wrt` names (see [`check_vars`]) and gives the variables they mean: an array's
+/// name stands for its elements, row by row.
+pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<Vec<String>, Failure> {
+    let wrt: Vec<String> = wrt.iter().map(|n| normalize(n)).collect();
+    check_vars(formula, wrt.iter().map(String::as_str), "--wrt")?;
+    Ok(formula.expand_names(&wrt))
 }
 
-/// Checks `--at` names (see [`check_vars`]).
-pub(crate) fn check_at(formula: &Formula, point: &[(String, f64)]) -> Result<(), Failure> {
-    check_vars(formula, point.iter().map(|(name, _)| name.as_str()), "--at")
+/// A name as the formula spells it: `W[1, 2]` is `W[1,2]`.
+pub(crate) fn normalize(name: &str) -> String {
+    name.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The values of `given` (from --at or a parameters file) for each variable, arrays given
+/// whole checked against their declared shapes and spread over their elements.
+pub(crate) fn check_at(formula: &Formula, given: &[Given]) -> Result<Vec<(String, f64)>, Failure> {
+    check_vars(formula, given.iter().map(|g| g.name.as_str()), "--at")?;
+    flatten(formula, given)
+}
+
+/// The --at point of `text`, checked against `formula` (see [`check_at`]).
+pub(crate) fn read_point(formula: &Formula, text: &str) -> Result<Vec<(String, f64)>, Failure> {
+    check_at(formula, &parse_point(text)?)
+}
+
+/// `given` one value per variable: an array declared in `formula` spread over its elements
+/// (its shape checked), any other array over elements named by its own shape.
+pub(crate) fn flatten(formula: &Formula, given: &[Given]) -> Result<Vec<(String, f64)>, Failure> {
+    let mut point = Vec::new();
+    for g in given {
+        match formula.array(&g.name) {
+            Some(array) if array.shape != g.shape => {
+                return Err(usage(format!(
+                    "`{}` is declared {} but given {}",
+                    g.name,
+                    chainrule::graph::lower::shape_text(&array.shape),
+                    chainrule::graph::lower::describe(&g.shape)
+                )))
+            }
+            Some(array) => point.extend(
+                formula.expand_names(&[&array.name]).into_iter().zip(g.values.iter().copied()),
+            ),
+            None if !g.shape.is_empty() && formula.position(&g.name).is_some() => {
+                return Err(usage(format!(
+                    "`{}` is a scalar but is given {}",
+                    g.name,
+                    chainrule::graph::lower::describe(&g.shape)
+                )))
+            }
+            None => {
+                point.extend(g.values.iter().enumerate().map(|(k, &v)| {
+                    (chainrule::graph::lower::element_name(&g.name, &g.shape, k), v)
+                }))
+            }
+        }
+    }
+    Ok(point)
 }
 
 /// Checks names the command line gives for variables (in `option`): each must be a variable
-/// of the formula, a name its text uses and does not assign, so that a slip is an error
-/// rather than a silent derivative of 0 or an ignored value.
+/// of the formula (an array, or one element `W[1,2]`), a name its text uses and does not
+/// assign, so that a slip is an error rather than a silent derivative of 0 or an ignored
+/// value.
 pub(crate) fn check_vars<'a>(
     formula: &Formula,
     names: impl IntoIterator<Item = &'a str>,
     option: &str,
 ) -> Result<(), Failure> {
-    let names_of_vars = formula.var_names();
+    let names_of_vars = formula.names();
     let vars = if names_of_vars.is_empty() {
         "the formula has no variables".to_string()
     } else {
         format!("its variables are: {}", names_of_vars.join(", "))
     };
     for name in names {
-        let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if formula.array(name).is_some() || formula.position(name).is_some() {
+            continue;
+        }
+        let base = name.split('[').next().unwrap_or(name);
+        let valid = base.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && base.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid || name == "pi" || name == "e" {
             return Err(usage(format!("`{name}` in {option} is not a variable name")));
         }
@@ -98,37 +156,101 @@ pub(crate) fn check_vars<'a>(
                 "`{name}` in {option} is defined in the program, not a variable; {vars}"
             )));
         }
-        if formula.position(name).is_none() {
-            let message = format!("`{name}` in {option} is not a variable of the formula; {vars}");
-            let error = Error::new(ErrorKind::Usage(message));
-            let error = match chainrule::error::closest(name, names_of_vars.iter().copied()) {
-                Some(best) => error.with_hint(format!("did you mean `{best}`?")),
-                None => error,
-            };
-            return Err(Failure::from_error(&error, ""));
-        }
+        let message = format!("`{name}` in {option} is not a variable of the formula; {vars}");
+        let error = Error::new(ErrorKind::Usage(message));
+        let error = match chainrule::error::closest(name, names_of_vars.iter().map(String::as_str))
+        {
+            Some(best) => error.with_hint(format!("did you mean `{best}`?")),
+            None => error,
+        };
+        return Err(Failure::from_error(&error, ""));
     }
     Ok(())
 }
 
-/// Parses `x=1.5,y=-2` into (name, value) pairs.
-pub(crate) fn parse_point(text: &str) -> Result<Vec<(String, f64)>, Failure> {
-    text.split(',')
+/// A value the command line gives a name: a number, or an array (`[1, 2]`,
+/// `[[1, 2], [3, 4]]`) with its shape and elements row by row.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Given {
+    pub(crate) name: String,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) values: Vec<f64>,
+}
+
+/// Parses `x=1.5,y=-2,v=[1,2],W=[[1,2],[3,4]]`.
+pub(crate) fn parse_point(text: &str) -> Result<Vec<Given>, Failure> {
+    top_level_pieces(text)
+        .into_iter()
         .filter(|s| !s.trim().is_empty())
         .map(|pair| {
             let (name, value) = pair
                 .split_once('=')
                 .ok_or_else(|| usage(format!("--at takes name=value pairs, got `{pair}`")))?;
-            let value: f64 = value.trim().parse().map_err(|_| {
-                usage(format!("--at: `{}` is not a number (for `{}`)", value.trim(), name.trim()))
+            let name = normalize(name);
+            let json: serde_json::Value = serde_json::from_str(value.trim()).map_err(|_| {
+                usage(format!(
+                    "--at: `{}` is not a number or an array of numbers (for `{name}`)",
+                    value.trim()
+                ))
             })?;
-            Ok((name.trim().to_string(), value))
+            given(&name, &json).map_err(|what| usage(format!("--at: `{name}`: {what}")))
         })
         .collect()
 }
 
-/// Reads a JSON object of parameter values (`{"w": 0.5, ...}`), as `train --save` writes it.
-pub(crate) fn read_params(path: &std::path::Path) -> Result<Vec<(String, f64)>, Failure> {
+/// `text` split at the commas outside brackets.
+fn top_level_pieces(text: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut pieces) = (0i32, 0, Vec::new());
+    for (i, c) in text.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth -= 1,
+            ',' if depth == 0 => {
+                pieces.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    pieces.push(&text[start..]);
+    pieces
+}
+
+/// A JSON number or nested list of numbers (`"NaN"`, `"inf"`, `"-inf"` allowed) as a
+/// [`Given`]; rows of a matrix must have one length.
+fn given(name: &str, value: &serde_json::Value) -> Result<Given, String> {
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => match s.as_str() {
+            "NaN" => Some(f64::NAN),
+            "inf" => Some(f64::INFINITY),
+            "-inf" => Some(f64::NEG_INFINITY),
+            _ => None,
+        },
+        _ => None,
+    };
+    let row = |v: &serde_json::Value| -> Option<Vec<f64>> {
+        v.as_array()?.iter().map(scalar).collect::<Option<Vec<f64>>>().filter(|r| !r.is_empty())
+    };
+    let name = name.to_string();
+    if let Some(x) = scalar(value) {
+        return Ok(Given { name, shape: Vec::new(), values: vec![x] });
+    }
+    if let Some(r) = row(value) {
+        return Ok(Given { name, shape: vec![r.len()], values: r });
+    }
+    let rows: Option<Vec<Vec<f64>>> = value.as_array().and_then(|rs| rs.iter().map(row).collect());
+    match rows {
+        Some(rows) if !rows.is_empty() && rows.iter().all(|r| r.len() == rows[0].len()) => {
+            Ok(Given { name, shape: vec![rows.len(), rows[0].len()], values: rows.concat() })
+        }
+        _ => Err("not a number, a list of numbers, or a list of rows of one length".into()),
+    }
+}
+
+/// Reads a JSON object of parameter values (`{"w": 0.5, "W": [[1, 2], [3, 4]], ...}`), as
+/// `train --save` writes it.
+pub(crate) fn read_params(path: &std::path::Path) -> Result<Vec<Given>, Failure> {
     let io = |what: String| Failure::from_error(&Error::new(ErrorKind::Io(what)), "");
     let text = std::fs::read_to_string(path)
         .map_err(|e| io(format!("cannot read {}: {e}", path.display())))?;
@@ -140,19 +262,20 @@ pub(crate) fn read_params(path: &std::path::Path) -> Result<Vec<(String, f64)>, 
     object
         .iter()
         .map(|(name, v)| {
-            let number = match v {
-                serde_json::Value::Number(n) => n.as_f64(),
-                serde_json::Value::String(s) => match s.as_str() {
-                    "NaN" => Some(f64::NAN),
-                    "inf" => Some(f64::INFINITY),
-                    "-inf" => Some(f64::NEG_INFINITY),
-                    _ => None,
-                },
-                _ => None,
-            };
-            number
-                .map(|x| (name.clone(), x))
-                .ok_or_else(|| io(format!("{}: `{name}` is not a number", path.display())))
+            given(name, v).map_err(|what| io(format!("{}: `{name}`: {what}", path.display())))
         })
         .collect()
+}
+
+/// Refuses a formula whose result is an array, for `command`, which needs a scalar.
+pub(crate) fn scalar_result(formula: &Formula, command: &str) -> Result<(), Failure> {
+    if formula.is_scalar() {
+        return Ok(());
+    }
+    let message = format!(
+        "`{command}` needs a scalar result; this formula's result is {}",
+        chainrule::graph::lower::describe(formula.shape())
+    );
+    let hint = "reduce it (`sum(...)`, a loss), or pick one element (`out[1]`)";
+    Err(Failure::from_error(&Error::new(ErrorKind::Usage(message)).with_hint(hint), ""))
 }

@@ -105,6 +105,9 @@ pub(crate) struct InputArgs {
     /// The longest formula accepted, in bytes.
     #[arg(long, value_name = "N", default_value_t = chainrule::syntax::DEFAULT_MAX_BYTES)]
     max_bytes: usize,
+    /// The most array elements and indexed terms a formula may build.
+    #[arg(long, value_name = "N", default_value_t = chainrule::syntax::DEFAULT_MAX_ELEMENTS)]
+    max_elements: usize,
     /// The most nodes the graph may grow to while differentiating and simplifying.
     #[arg(long, value_name = "N", default_value_t = chainrule::graph::DEFAULT_NODE_LIMIT)]
     node_limit: usize,

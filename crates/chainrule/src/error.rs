@@ -59,6 +59,21 @@ pub enum ErrorKind {
     /// A list where a number is needed, or a number where a list is needed.
     #[error("{0}")]
     List(String),
+    /// Arrays whose shapes do not fit the operation (`[2, 2] * [2]`, `@` with a scalar).
+    #[error("shape error: {0}")]
+    Shape(String),
+    /// An index or range bound out of range, not a whole number, or not a constant.
+    #[error("index error: {0}")]
+    Index(String),
+    /// A function that calls itself (directly or through another).
+    #[error("`{0}` calls itself; functions cannot be recursive")]
+    Recursion(String),
+    /// More array elements and indexed terms than the limit.
+    #[error("the formula builds more than the limit of {limit} array elements and indexed terms")]
+    TooManyElements {
+        /// The limit in force.
+        limit: usize,
+    },
     /// A name assigned twice in one program.
     #[error("`{0}` is already defined; a name is defined once")]
     Redefined(String),

@@ -4,7 +4,8 @@
 use crate::diff::point::Backprop;
 use crate::error::{Result, Span};
 use crate::eval::{self, Tape};
-use crate::graph::{self, Graph, NodeId, VarId, Variable};
+use crate::graph::lower::{self, ArrayVar};
+use crate::graph::{Graph, NodeId, VarId, Variable};
 use crate::print::{self, Notation};
 use crate::request::{self, Derived, Request, Simplify};
 use crate::syntax::{self, ParseOptions};
@@ -23,6 +24,11 @@ use rustc_hash::FxHashMap as HashMap;
 pub struct Formula {
     graph: Graph,
     root: NodeId,
+    /// The result's shape (`[]` for a scalar) and its elements, row by row.
+    shape: Vec<usize>,
+    outputs: Vec<NodeId>,
+    result_name: Option<String>,
+    arrays: Vec<ArrayVar>,
     /// Free variables in order of first appearance in the text.
     vars: Vec<VarId>,
     /// For each variable id of the graph when parsed, its position in `vars`.
@@ -43,7 +49,7 @@ impl Formula {
     pub fn parse_with(source: &str, options: ParseOptions) -> Result<Formula> {
         let program = syntax::parse_with(source, options)?;
         let mut graph = Graph::new();
-        let lowered = graph::lower::lower(&mut graph, &program)?;
+        let lowered = lower::lower_limited(&mut graph, &program, &[], options.max_elements)?;
         let mut positions = vec![None; graph.variables().len()];
         for (i, v) in lowered.vars.iter().enumerate() {
             positions[v.index()] = Some(i);
@@ -51,6 +57,10 @@ impl Formula {
         Ok(Formula {
             graph,
             root: lowered.root,
+            shape: lowered.result.shape,
+            outputs: lowered.result.elems,
+            result_name: lowered.result_name,
+            arrays: lowered.arrays,
             vars: lowered.vars,
             positions,
             assigned: lowered.assigned,
@@ -70,9 +80,57 @@ impl Formula {
         &mut self.graph
     }
 
-    /// The formula's result.
+    /// The formula's result (when it is an array, its first element: see
+    /// [`Formula::outputs`]).
     pub fn root(&self) -> NodeId {
         self.root
+    }
+
+    /// The shape of the result: `[]` for a scalar, `[n]` or `[m, n]` for an array.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Whether the result is a scalar.
+    pub fn is_scalar(&self) -> bool {
+        self.shape.is_empty()
+    }
+
+    /// The result's elements, row by row (one, the root, for a scalar).
+    pub fn outputs(&self) -> &[NodeId] {
+        &self.outputs
+    }
+
+    /// The name of element `k` of the result as `d out[2]/dx` prints it: the assigned
+    /// name of the last statement (or `f`) with its subscripts.
+    pub fn output_name(&self, k: usize) -> String {
+        let name = self.result_name.as_deref().unwrap_or("f");
+        lower::element_name(name, &self.shape, k)
+    }
+
+    /// The declared array variables, in program order.
+    pub fn arrays(&self) -> &[ArrayVar] {
+        &self.arrays
+    }
+
+    /// The declared array variable `name`.
+    pub fn array(&self, name: &str) -> Option<&ArrayVar> {
+        self.arrays.iter().find(|a| a.name == name)
+    }
+
+    /// `names` with each array variable replaced by its elements' names, row by row
+    /// (`W` is `W[1,1], W[1,2], ...`); other names as they are.
+    pub fn expand_names(&self, names: &[impl AsRef<str>]) -> Vec<String> {
+        let mut out = Vec::new();
+        for name in names {
+            match self.array(name.as_ref()) {
+                Some(a) => {
+                    out.extend(a.elements.iter().map(|&v| self.graph.variable(v).name.clone()))
+                }
+                None => out.push(name.as_ref().to_string()),
+            }
+        }
+        out
     }
 
     /// The free variables, in order of first appearance in the text.
@@ -88,6 +146,21 @@ impl Formula {
     /// Their names, in the same order.
     pub fn var_names(&self) -> Vec<&str> {
         self.vars().map(|v| v.name.as_str()).collect()
+    }
+
+    /// The variables as the user names them, in order of first appearance: each declared
+    /// array once by its name (`W`), scalars by theirs.
+    pub fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        for v in self.vars() {
+            let array = self.arrays.iter().find(|a| a.elements.contains(&v.id));
+            match array {
+                Some(a) if a.elements[0] != v.id => {}
+                Some(a) => names.push(a.name.clone()),
+                None => names.push(v.name.clone()),
+            }
+        }
+        names
     }
 
     /// The position of `name` among [`Formula::vars`], if it is one of them.
@@ -136,6 +209,35 @@ impl Formula {
     /// What `request` asks for: the one way every command derives (see [`Request`]).
     pub fn derive(&mut self, request: &Request) -> Result<Derived> {
         request::derive(&mut self.graph, self.root, request)
+    }
+
+    /// What `request` asks of element `k` of the result (of an array result: one row of
+    /// its Jacobian, labelled `d out[2]/dx`).
+    pub fn derive_output(&mut self, k: usize, request: &Request) -> Result<Derived> {
+        let mut derived = request::derive(&mut self.graph, self.outputs[k], request)?;
+        if !self.is_scalar() {
+            derived.of = Some(self.output_name(k));
+        }
+        Ok(derived)
+    }
+
+    /// The Jacobian with respect to `wrt`, simplified as printed: `j[k][i]` is the
+    /// derivative of result element `k` (row by row) in `wrt[i]`. For a scalar result, the
+    /// one row is the gradient.
+    pub fn jacobian(&mut self, wrt: &[impl AsRef<str>]) -> Result<Vec<Vec<NodeId>>> {
+        let request = Request::new(self.ids(wrt));
+        (0..self.outputs.len()).map(|k| Ok(self.derive_output(k, &request)?.derivatives)).collect()
+    }
+
+    /// The simplified result's text: the scalar's, or a nested list of its elements'
+    /// (`[[a, b], [c, d]]`), which parses back in a program with the formula's declarations.
+    pub fn result_text(&mut self) -> Result<String> {
+        let simplified = match self.is_scalar() {
+            true => vec![self.simplified()?],
+            false => simplify::simplify(&mut self.graph, &self.outputs.clone())?,
+        };
+        let texts: Vec<String> = simplified.iter().map(|&id| self.text(id)).collect();
+        Ok(nested_text(&self.shape, &texts))
     }
 
     /// The simplified `order`-th derivative with respect to `wrt`. Higher orders
@@ -223,5 +325,19 @@ impl Formula {
     /// Where in the source `id` was written, if it was.
     pub fn origin(&self, id: NodeId) -> Option<Span> {
         self.origins.get(&id).copied()
+    }
+}
+
+/// `items` (row by row) as a nested list of `shape`: `a`, `[a, b]`, `[[a, b], [c, d]]`.
+pub fn nested_text(shape: &[usize], items: &[String]) -> String {
+    match shape {
+        [] => items[0].clone(),
+        [_] => format!("[{}]", items.join(", ")),
+        [_, cols] => {
+            let rows: Vec<String> =
+                items.chunks(*cols).map(|row| format!("[{}]", row.join(", "))).collect();
+            format!("[{}]", rows.join(", "))
+        }
+        _ => unreachable!("arrays have at most two dimensions"),
     }
 }

@@ -6,7 +6,7 @@ pub mod codegen;
 pub mod diff;
 pub mod error;
 pub mod eval;
-mod formula;
+pub mod formula;
 pub mod graph;
 pub mod operators;
 pub mod print;

@@ -76,6 +76,9 @@ pub struct Derived {
     pub wrt: Vec<VarId>,
     /// The order of `derivatives`.
     pub order: usize,
+    /// What is differentiated, when it is one element of an array result (`out[2]`): the
+    /// labels say `d out[2]/dx`.
+    pub of: Option<String>,
 }
 
 /// [`simplify::simplify_for_print`] of `roots`, each distinct node once (the Hessian's
@@ -114,6 +117,7 @@ fn raw(g: &mut Graph, root: NodeId, request: &Request) -> Result<Derived> {
         hessian,
         wrt: request.wrt.clone(),
         order: request.order,
+        of: None,
     })
 }
 
@@ -149,7 +153,11 @@ impl Derived {
 
     /// The labels of the derivatives: `d/dx`, `d2/dx2`, ...
     pub fn derivative_labels(&self, g: &Graph) -> Vec<String> {
-        self.wrt.iter().map(|&v| print::derivative_label(&g.variable(v).name, self.order)).collect()
+        let of = self.of.as_deref();
+        self.wrt
+            .iter()
+            .map(|&v| print::derivative_label_of(of, &g.variable(v).name, self.order))
+            .collect()
     }
 
     /// The labels of the Hessian entries, row by row: `d2/dxdx`, `d2/dxdy`, ...
@@ -178,11 +186,12 @@ impl Derived {
     /// The derivatives, each with its label: `d/dx` (LaTeX `\frac{\partial f}{\partial x}`),
     /// `d2/dx2` for the second order.
     pub fn derivative_entries(&self, g: &Graph, notation: Notation) -> Vec<(String, NodeId)> {
+        let of = self.of.as_deref();
         let label = |v: VarId| {
             let name = &g.variable(v).name;
             match notation {
-                Notation::Latex => latex_label(name, self.order),
-                Notation::Text => print::derivative_label(name, self.order),
+                Notation::Latex => latex_label(of, name, self.order),
+                Notation::Text => print::derivative_label_of(of, name, self.order),
             }
         };
         self.wrt.iter().zip(&self.derivatives).map(|(&v, &d)| (label(v), d)).collect()
@@ -216,7 +225,7 @@ impl Derived {
                 let label = match (notation, i == j) {
                     (Notation::Text, true) => print::derivative_label(&a, 2),
                     (Notation::Text, false) => format!("d2/d{a}d{b}"),
-                    (Notation::Latex, true) => latex_label(&a, 2),
+                    (Notation::Latex, true) => latex_label(None, &a, 2),
                     (Notation::Latex, false) => format!(
                         "\\frac{{\\partial^{{2}} f}}{{\\partial {} \\partial {}}}",
                         print::latex_name(&a),
@@ -237,11 +246,12 @@ impl Derived {
     }
 }
 
-fn latex_label(v: &str, order: usize) -> String {
+fn latex_label(of: Option<&str>, v: &str, order: usize) -> String {
     let name = print::latex_name(v);
+    let f = of.map_or("f".to_string(), print::latex_name);
     if order == 1 {
-        format!("\\frac{{\\partial f}}{{\\partial {name}}}")
+        format!("\\frac{{\\partial {f}}}{{\\partial {name}}}")
     } else {
-        format!("\\frac{{\\partial^{{{order}}} f}}{{\\partial {name}^{{{order}}}}}")
+        format!("\\frac{{\\partial^{{{order}}} {f}}}{{\\partial {name}^{{{order}}}}}")
     }
 }

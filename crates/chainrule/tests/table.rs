@@ -5,7 +5,7 @@
 //! argument. The rows are the only list: a new row is tested without editing this file.
 
 use chainrule::graph::lower::lower;
-use chainrule::operators::callables::{self, Args, Callable, CALLABLES};
+use chainrule::operators::callables::{self, Args, ArrayFn, Callable, CALLABLES};
 use chainrule::operators::Func;
 use chainrule::{eval, syntax, Formula};
 use std::collections::BTreeSet;
@@ -97,9 +97,15 @@ fn rows_are_in_variant_order_with_unique_names_and_a_doc() {
     }
     let mut all = BTreeSet::new();
     for c in CALLABLES.iter() {
-        assert!(all.insert(c.name), "callable {} twice", c.name);
+        // a name has one row per number of arguments (`max(a, b)` and `max(A)`)
+        for n in 0..4 {
+            if c.args.accepts(n) {
+                assert!(all.insert((c.name, n)), "callable {} with {n} arguments twice", c.name);
+            }
+        }
         assert!(callables::is_reserved(c.name));
     }
+    let all: BTreeSet<&str> = all.into_iter().map(|(name, _)| name).collect();
     for c in callables::Constant::ALL {
         assert!(!all.contains(c.name()), "{} is a constant and a callable", c.name());
     }
@@ -114,12 +120,16 @@ fn calls(c: &callables::CallRow) -> Vec<String> {
 /// items) taken from `args`.
 fn calls_with(c: &callables::CallRow, args: [&str; 3]) -> Vec<String> {
     let numbers = |n: usize| format!("{}({})", c.name, args[..n].join(", "));
-    match c.args {
-        Args::Numbers(n) => vec![numbers(n)],
-        Args::OneOrTwoNumbers => vec![numbers(1), numbers(2)],
-        Args::List => vec![format!("{}([{}])", c.name, args.join(", "))],
-        Args::TwoLists { numbers_ok } => {
-            let [a, b, d] = args;
+    let [a, b, d] = args;
+    match (c.args, c.callable) {
+        (_, Callable::Array(ArrayFn::Transpose | ArrayFn::Rows | ArrayFn::Cols)) => {
+            vec![format!("{}([[{a}, {b}], [{d}, {a}]])", c.name)]
+        }
+        (Args::Numbers(n), _) => vec![numbers(n)],
+        (Args::OneOrTwoNumbers, _) => vec![numbers(1), numbers(2)],
+        (Args::List, _) => vec![format!("{}([{}])", c.name, args.join(", "))],
+        (Args::TwoArrays, _) => vec![format!("{}([{a}, {b}], [{d}, {a}])", c.name)],
+        (Args::TwoLists { numbers_ok }, _) => {
             let mut v = vec![format!("{}([{a}, {b}], [{d}, {a}])", c.name)];
             if numbers_ok {
                 v.push(numbers(2));

@@ -28,8 +28,8 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
     let start = Instant::now();
     let mut formula = read_formula(&args.input)?;
     let parse = start.elapsed();
-    check_wrt(&formula, &args.wrt)?;
-    let wrt = if args.wrt.is_empty() { formula.var_ids().to_vec() } else { formula.ids(&args.wrt) };
+    let wrt = check_wrt(&formula, &args.wrt)?;
+    let wrt = if wrt.is_empty() { formula.var_ids().to_vec() } else { formula.ids(&wrt) };
     let start = Instant::now();
     let request = Request::new(wrt).simplify(Simplify::Raw);
     let raw = formula.derive(&request).map_err(|e| failure(&formula, e))?;

@@ -1,6 +1,6 @@
 //! `chainrule check`: symbolic derivatives against finite differences.
 
-use crate::cli::input::{check_at, failure, parse_point, read_formula, usage};
+use crate::cli::input::{failure, read_formula, read_point, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::check::{self, Comparison};
 use chainrule::{print, Derived, Formula, Request};
@@ -94,8 +94,7 @@ fn describe_point(formula: &Formula, point: &[f64]) -> String {
 /// The --at point, or random points where the formula has a finite value.
 fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure> {
     if let Some(at) = &args.at {
-        let given = parse_point(at)?;
-        check_at(formula, &given)?;
+        let given = read_point(formula, at)?;
         let given: HashMap<String, f64> = given.into_iter().collect();
         let point = formula
             .vars()

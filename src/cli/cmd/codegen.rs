@@ -1,7 +1,7 @@
 //! `chainrule codegen`: the value and gradient (and Hessian) of a formula as the source of
 //! one function in Rust, C, Python (NumPy) or SQL.
 
-use crate::cli::input::{check_at, check_wrt, failure, parse_point, read_formula, usage};
+use crate::cli::input::{check_wrt, failure, read_formula, read_point, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::codegen::{self, Dialect, Lang, Options, Reduce};
 use clap::{Args, ValueEnum};
@@ -66,11 +66,8 @@ enum ReduceArg {
 
 pub(crate) fn run(args: &CodegenArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let at = parse_point(args.at.as_deref().unwrap_or(""))?;
-    check_at(&formula, &at)?;
-    if !args.wrt.is_empty() {
-        check_wrt(&formula, &args.wrt)?;
-    }
+    let at = read_point(&formula, args.at.as_deref().unwrap_or(""))?;
+    let wrt = check_wrt(&formula, &args.wrt)?;
     let options = Options {
         lang: match args.lang {
             LangArg::Rust => Lang::Rust,
@@ -79,7 +76,7 @@ pub(crate) fn run(args: &CodegenArgs, out: &mut impl Write) -> Result<i32, Failu
             LangArg::Sql => Lang::Sql,
         },
         name: args.name.clone(),
-        wrt: (!args.wrt.is_empty()).then(|| args.wrt.clone()),
+        wrt: (!wrt.is_empty()).then_some(wrt),
         hessian: args.hessian,
         at,
         dialect: match args.dialect {

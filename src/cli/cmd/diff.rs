@@ -1,6 +1,6 @@
 //! `chainrule diff` and `chainrule grad`.
 
-use crate::cli::input::{check_wrt, failure, read_formula};
+use crate::cli::input::{check_wrt, failure, normalize, read_formula};
 use crate::cli::{json, Failure, Format, InputArgs};
 use chainrule::print::{self, Notation};
 use chainrule::{Derived, Formula, NodeId, Request};
@@ -34,12 +34,13 @@ pub(crate) struct GradArgs {
 }
 
 impl GradArgs {
-    /// The `--wrt` names, or every free variable of `formula` when there are none.
+    /// The `--wrt` names, or every free variable of `formula` when there are none (each
+    /// array by its name).
     pub(crate) fn wrt_or_every_variable(&self, formula: &Formula) -> Vec<String> {
         if self.wrt.is_empty() {
-            formula.var_names().into_iter().map(str::to_string).collect()
+            formula.names()
         } else {
-            self.wrt.clone()
+            self.wrt.iter().map(|n| normalize(n)).collect()
         }
     }
 }
@@ -70,7 +71,8 @@ impl OutputArgs {
 
 pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let formula = read_formula(&args.input)?;
-    emit(formula, &args.wrt, args.order as usize, &args.output, out)
+    let names: Vec<String> = args.wrt.iter().map(|n| normalize(n)).collect();
+    emit(formula, &names, args.order as usize, &args.output, out)
 }
 
 pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
@@ -79,34 +81,44 @@ pub(crate) fn run_grad(args: &GradArgs, out: &mut impl Write) -> Result<i32, Fai
     emit(formula, &wrt, 1, &args.output, out)
 }
 
+/// The derivatives with respect to `names` (arrays by their names), of every element of
+/// the result: its gradient, or the rows of its Jacobian.
 fn emit(
     mut formula: Formula,
-    wrt: &[String],
+    names: &[String],
     order: usize,
     output: &OutputArgs,
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
-    check_wrt(&formula, wrt)?;
-    let ids = formula.ids(wrt);
-    let derived =
-        formula.derive(&Request::new(ids).order(order)).map_err(|e| failure(&formula, e))?;
+    let wrt = check_wrt(&formula, names)?;
+    let request = Request::new(formula.ids(&wrt)).order(order);
+    let derived = (0..formula.outputs().len())
+        .map(|k| formula.derive_output(k, &request))
+        .collect::<chainrule::Result<Vec<Derived>>>()
+        .map_err(|e| failure(&formula, e))?;
     let text = match output.format() {
         Format::Json => {
             let g = formula.graph();
-            let by_name: Vec<(String, NodeId)> =
-                wrt.iter().cloned().zip(derived.derivatives.iter().copied()).collect();
-            if !output.cse {
-                derived.check_text_size(g).map_err(|e| failure(&formula, e))?;
+            let mut entries: Vec<(String, NodeId)> = Vec::new();
+            for d in &derived {
+                if !output.cse {
+                    d.check_text_size(g).map_err(|e| failure(&formula, e))?;
+                }
+                entries.extend(d.derivative_labels(g).into_iter().zip(d.derivatives.clone()));
             }
-            let (assignments, texts) = output.json_texts(&formula, &by_name);
+            let (assignments, texts) = output.json_texts(&formula, &entries);
+            let texts = texts.into_iter().map(serde_json::Value::from).collect();
             let mut value = serde_json::json!({
                 "expr": expr_text(&mut formula)?,
-                "order": derived.order,
+                "order": order,
             });
             if let Some(assignments) = assignments {
                 value["assignments"] = assignments;
             }
-            value["derivatives"] = json::object(wrt.iter().cloned().zip(texts));
+            match formula.is_scalar() {
+                true => value["derivatives"] = json::by_name(&formula, names, texts),
+                false => value["jacobian"] = json::jacobian(&formula, names, texts),
+            }
             format!("{value}\n")
         }
         Format::Text => output.lines(&formula, &derived, Notation::Text)?,
@@ -122,14 +134,17 @@ impl OutputArgs {
     fn lines(
         &self,
         formula: &Formula,
-        derived: &Derived,
+        derived: &[Derived],
         notation: Notation,
     ) -> Result<String, Failure> {
         let g = formula.graph();
         if self.cse {
-            Ok(cse_lines(formula, &derived.derivative_entries(g, notation), notation))
+            let entries: Vec<(String, NodeId)> =
+                derived.iter().flat_map(|d| d.derivative_entries(g, notation)).collect();
+            Ok(cse_lines(formula, &entries, notation))
         } else {
-            derived.lines(g, notation).map_err(|e| failure(formula, e))
+            let lines = derived.iter().map(|d| d.lines(g, notation));
+            lines.collect::<chainrule::Result<String>>().map_err(|e| failure(formula, e))
         }
     }
 
@@ -168,8 +183,7 @@ pub(crate) fn cse_lines(
     lines.into_iter().map(|(name, body)| format!("{name} = {body}\n")).collect()
 }
 
-/// The formula's own text, canonical.
+/// The formula's own text, canonical (a nested list for an array result).
 pub(crate) fn expr_text(formula: &mut Formula) -> Result<String, Failure> {
-    let simplified = formula.simplified().map_err(|e| failure(formula, e))?;
-    Ok(formula.text(simplified))
+    formula.result_text().map_err(|e| failure(formula, e))
 }

@@ -1,7 +1,8 @@
 //! `chainrule eval`: the value, gradient and Hessian at a point or over the rows of a CSV file.
 
 use crate::cli::input::{
-    check_at, check_wrt, failure, parse_point, read_formula, read_params, usage,
+    check_wrt, failure, flatten, normalize, read_formula, read_params, read_point, scalar_result,
+    usage,
 };
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
@@ -57,44 +58,49 @@ enum ReduceArg {
 struct Request {
     roots: Vec<NodeId>,
     labels: Vec<String>,
+    /// The variables, one per array element.
     wrt: Vec<String>,
+    /// The same as the user names them (an array by its name).
+    names: Vec<String>,
+    /// The number of result elements (the first roots).
+    outputs: usize,
     grad: bool,
     hessian: bool,
 }
 
 pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let at = parse_point(args.at.as_deref().unwrap_or(""))?;
-    check_at(&formula, &at)?;
+    let at = read_point(&formula, args.at.as_deref().unwrap_or(""))?;
     let table = match &args.data {
         Some(path) => Some(eval::data::read_csv(path).map_err(|e| failure(&formula, e))?),
         None => None,
     };
     let mut point = match &args.params {
-        Some(path) => read_params(path)?,
+        Some(path) => flatten(&formula, &read_params(path)?)?,
         None => Vec::new(),
     };
     if let Some(table) = &table {
         check_not_columns(table, &point, args.params.as_deref(), &at)?;
     }
     point.extend(at);
-    let wrt = wrt(&formula, &args.wrt, table.as_ref())?;
-    let request = request(&mut formula, wrt, args.grad, args.hessian)?;
+    let names = wrt(&formula, &args.wrt, table.as_ref())?;
+    let request = request(&mut formula, names, args.grad, args.hessian)?;
     match &table {
         None => at_point(&formula, &request, &point, args.json, out),
         Some(table) => over_rows(&formula, &request, &point, table, args, out),
     }
 }
 
-/// The variables to differentiate with respect to: --wrt, or every variable that is not a
-/// data column.
+/// The variables to differentiate with respect to, as the user names them: --wrt, or every
+/// variable that is not a data column (an array when none of its elements is).
 fn wrt(formula: &Formula, given: &[String], table: Option<&Table>) -> Result<Vec<String>, Failure> {
     if !given.is_empty() {
         check_wrt(formula, given)?;
-        return Ok(given.to_vec());
+        return Ok(given.iter().map(|n| normalize(n)).collect());
     }
-    let is_column = |v: &str| table.is_some_and(|t| t.column(v).is_some());
-    Ok(formula.var_names().into_iter().filter(|v| !is_column(v)).map(String::from).collect())
+    let is_column = |v: &String| table.is_some_and(|t| t.column(v).is_some());
+    let names = formula.names().into_iter();
+    Ok(names.filter(|n| !formula.expand_names(&[n]).iter().any(is_column)).collect())
 }
 
 /// A variable takes its values from one place: a value from --at or --params for a data
@@ -122,22 +128,41 @@ fn check_not_columns(
     Ok(())
 }
 
-/// The value as written, and the gradient and Hessian as `diff` prints them.
+/// The value as written, and the gradient (of an array result, the Jacobian) and Hessian
+/// as `diff` prints them.
 fn request(
     formula: &mut Formula,
-    wrt: Vec<String>,
+    names: Vec<String>,
     grad: bool,
     hessian: bool,
 ) -> Result<Request, Failure> {
+    if hessian {
+        scalar_result(formula, "eval --hessian")?;
+    }
+    let wrt = formula.expand_names(&names);
     let ids = formula.ids(&wrt);
     let asked =
         chainrule::Request { order: usize::from(grad), hessian, ..chainrule::Request::new(ids) };
-    let derived = formula.derive(&asked).map_err(|e| failure(formula, e))?;
+    let outputs = formula.outputs().len();
+    let derived = (0..outputs)
+        .map(|k| formula.derive_output(k, &asked))
+        .collect::<chainrule::Result<Vec<_>>>()
+        .map_err(|e| failure(formula, e))?;
     let g = formula.graph();
-    let mut labels = vec!["the value".to_string()];
-    labels.extend(derived.derivative_labels(g));
-    labels.extend(derived.hessian_labels(g));
-    Ok(Request { roots: derived.roots(), labels, wrt, grad, hessian })
+    let mut roots: Vec<NodeId> = derived.iter().map(|d| d.value).collect();
+    let mut labels: Vec<String> = match formula.is_scalar() {
+        true => vec!["the value".to_string()],
+        false => (0..outputs).map(|k| format!("the value of {}", formula.output_name(k))).collect(),
+    };
+    for d in &derived {
+        roots.extend(&d.derivatives);
+        labels.extend(d.derivative_labels(g));
+    }
+    for d in &derived {
+        roots.extend(d.hessian.concat());
+        labels.extend(d.hessian_labels(g));
+    }
+    Ok(Request { roots, labels, wrt, names, outputs, grad, hessian })
 }
 
 fn at_point(
@@ -151,9 +176,9 @@ fn at_point(
     let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
     let results = tape.run(&values, &mut Vec::new());
     let text = if as_json {
-        format!("{}\n", result_object(request, &results))
+        format!("{}\n", result_object(formula, request, &results))
     } else {
-        plain_text(request, &results)
+        plain_text(formula, request, &results)
     };
     write(out, &text)?;
     match results.iter().position(|v| !v.is_finite()) {
@@ -225,12 +250,12 @@ fn over_rows(
     let text = match (reduce, args.json) {
         (Reduce::None, true) => {
             let list: Vec<Value> =
-                results.chunks(width).map(|r| result_object(request, r)).collect();
+                results.chunks(width).map(|r| result_object(formula, request, r)).collect();
             format!("{}\n", serde_json::json!({ "rows": list }))
         }
-        (Reduce::None, false) => table_text(request, &results),
-        (_, true) => format!("{}\n", result_object(request, &results)),
-        (_, false) => plain_text(request, &results),
+        (Reduce::None, false) => table_text(formula, request, &results),
+        (_, true) => format!("{}\n", result_object(formula, request, &results)),
+        (_, false) => plain_text(formula, request, &results),
     };
     write(out, &text)?;
     match results.iter().position(|v| !v.is_finite()) {
@@ -287,17 +312,23 @@ fn write(out: &mut impl Write, text: &str) -> Result<(), Failure> {
     out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))
 }
 
-/// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results.
-fn result_object(request: &Request, results: &[f64]) -> Value {
+/// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results (for an array
+/// result, the value a nested list and `"jacobian"` instead of `"gradient"`).
+fn result_object(formula: &Formula, request: &Request, results: &[f64]) -> Value {
     let n = request.wrt.len();
     let names = || request.wrt.iter().cloned();
+    let numbers = |values: &[f64]| values.iter().map(|&v| json::number(v)).collect::<Vec<_>>();
     let mut object = serde_json::Map::new();
-    object.insert("value".into(), json::number(results[0]));
-    let mut rest = &results[1..];
+    let (values, mut rest) = results.split_at(request.outputs);
+    object.insert("value".into(), json::nest(formula.shape(), numbers(values)));
     if request.grad {
-        let entries = names().zip(rest[..n].iter().map(|&v| json::number(v)));
-        object.insert("gradient".into(), json::object(entries));
-        rest = &rest[n..];
+        let (derivatives, after) = rest.split_at(n * request.outputs);
+        let (key, value) = match formula.is_scalar() {
+            true => ("gradient", json::by_name(formula, &request.names, numbers(derivatives))),
+            false => ("jacobian", json::jacobian(formula, &request.names, numbers(derivatives))),
+        };
+        object.insert(key.into(), value);
+        rest = after;
     }
     if request.hessian {
         let rows = names().enumerate().map(|(i, a)| {
@@ -309,18 +340,24 @@ fn result_object(request: &Request, results: &[f64]) -> Value {
     Value::Object(object)
 }
 
-fn plain_text(request: &Request, results: &[f64]) -> String {
-    let mut s = format!("value = {}\n", print::format_float(results[0]));
-    for (label, v) in request.labels.iter().zip(results).skip(1) {
+fn plain_text(formula: &Formula, request: &Request, results: &[f64]) -> String {
+    let values: Vec<String> =
+        results[..request.outputs].iter().map(|&v| print::format_float(v)).collect();
+    let mut s = format!("value = {}\n", chainrule::formula::nested_text(formula.shape(), &values));
+    for (label, v) in request.labels.iter().zip(results).skip(request.outputs) {
         s.push_str(&format!("{label} = {}\n", print::format_float(*v)));
     }
     s
 }
 
 /// Every row's results as CSV with a header.
-fn table_text(request: &Request, results: &[f64]) -> String {
-    let header: Vec<&str> =
-        std::iter::once("value").chain(request.labels.iter().skip(1).map(String::as_str)).collect();
+fn table_text(formula: &Formula, request: &Request, results: &[f64]) -> String {
+    let values: Vec<String> = match formula.is_scalar() {
+        true => vec!["value".into()],
+        false => (0..request.outputs).map(|k| format!("\"{}\"", formula.output_name(k))).collect(),
+    };
+    let derivatives = request.labels.iter().skip(request.outputs).cloned();
+    let header: Vec<String> = values.into_iter().chain(derivatives).collect();
     let mut s = header.join(",") + "\n";
     for row in results.chunks(request.roots.len()) {
         let cells: Vec<String> = row.iter().map(|&v| print::format_float(v)).collect();

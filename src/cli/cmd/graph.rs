@@ -1,7 +1,7 @@
 //! `chainrule graph`: the DAG of a formula and its derivatives as DOT, SVG or JSON.
 
 use crate::cli::cmd::eval::bind_point;
-use crate::cli::input::{check_at, check_wrt, failure, parse_point, read_formula, usage};
+use crate::cli::input::{check_wrt, failure, read_formula, read_point, usage};
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
 use chainrule::print::graph::{summary_svg, GraphView};
@@ -49,16 +49,13 @@ enum GraphFormat {
 
 pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    check_wrt(&formula, &args.wrt)?;
+    let wrt = check_wrt(&formula, &args.wrt)?;
     let at = match &args.at {
-        Some(text) => Some(parse_point(text)?),
+        Some(text) => Some(read_point(&formula, text)?),
         None => None,
     };
-    if let Some(point) = &at {
-        check_at(&formula, point)?;
-    }
     let mut view =
-        formula.graph_view(&args.wrt, args.order as usize).map_err(|e| failure(&formula, e))?;
+        formula.graph_view(&wrt, args.order as usize).map_err(|e| failure(&formula, e))?;
     if let Some(point) = &at {
         annotate(&mut formula, &mut view, point)?;
     }

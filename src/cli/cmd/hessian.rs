@@ -1,7 +1,7 @@
 //! `chainrule hessian`: every second partial derivative, the mixed ones included.
 
 use super::diff::{cse_lines, expr_text, GradArgs};
-use crate::cli::input::{check_wrt, failure, read_formula};
+use crate::cli::input::{check_wrt, failure, read_formula, scalar_result};
 use crate::cli::{json, Failure, Format};
 use chainrule::print::Notation;
 use chainrule::NodeId;
@@ -11,8 +11,8 @@ use std::io::Write;
 /// `hessian` takes what `grad` takes.
 pub(crate) fn run(args: &GradArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let wrt = args.wrt_or_every_variable(&formula);
-    check_wrt(&formula, &wrt)?;
+    let wrt = check_wrt(&formula, &args.wrt_or_every_variable(&formula))?;
+    scalar_result(&formula, "hessian")?;
     let ids = formula.ids(&wrt);
     let request = chainrule::Request::new(ids).with_hessian();
     let derived = formula.derive(&request).map_err(|e| failure(&formula, e))?;

@@ -2,7 +2,7 @@
 //! for people or JSON for tools.
 
 use crate::cli::cmd::eval::bind_point;
-use crate::cli::input::{check_at, check_wrt, failure, parse_point, read_formula, usage};
+use crate::cli::input::{check_wrt, failure, read_formula, read_point, usage};
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::print::trace::{trace, Trace};
 use clap::Args;
@@ -27,16 +27,15 @@ pub(crate) struct TraceArgs {
 
 pub(crate) fn run(args: &TraceArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let point = parse_point(&args.at)?;
-    check_at(&formula, &point)?;
-    check_wrt(&formula, &args.wrt)?;
+    let point = read_point(&formula, &args.at)?;
+    let wrt = check_wrt(&formula, &args.wrt)?;
     let root = formula.root();
     let values = bind_point(&formula, &[root], &point)?;
     let sweep = formula.backprop(root, &[], &values).map_err(|e| failure(&formula, e))?;
     let wrt = if args.wrt.is_empty() {
         formula.var_nodes()
     } else {
-        args.wrt.iter().map(|name| formula.var(name)).collect()
+        wrt.iter().map(|name| formula.var(name)).collect()
     };
     let steps = trace(formula.graph(), &sweep, formula.definitions(), &wrt);
     let text = if args.json { format!("{}\n", to_json(&steps)) } else { steps.text() };

@@ -1,6 +1,6 @@
 //! `chainrule train`: gradient descent on a model written as a formula.
 
-use crate::cli::input::{check_vars, failure, read_formula, read_params, usage};
+use crate::cli::input::{check_vars, failure, flatten, read_formula, read_params, usage};
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
@@ -65,7 +65,7 @@ pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure
     let model = Model::new(&mut formula, &params, &data)
         .map_err(|e| failure(&formula, naming_params(e, false)))?;
     let start = match &args.init {
-        Some(path) => starting_values(path, &params)?,
+        Some(path) => starting_values(&formula, path, &params)?,
         None => train::initial_params(&formula, &params, args.seed),
     };
     let options = TrainOptions {
@@ -131,8 +131,13 @@ fn naming_params(mut error: Error, selecting: bool) -> Error {
     error
 }
 
-fn starting_values(path: &std::path::Path, params: &[String]) -> Result<Vec<f64>, Failure> {
-    let values: std::collections::HashMap<String, f64> = read_params(path)?.into_iter().collect();
+fn starting_values(
+    formula: &chainrule::Formula,
+    path: &std::path::Path,
+    params: &[String],
+) -> Result<Vec<f64>, Failure> {
+    let values: std::collections::HashMap<String, f64> =
+        flatten(formula, &read_params(path)?)?.into_iter().collect();
     params
         .iter()
         .map(|p| {

@@ -40,7 +40,23 @@ pub fn expand(g: &mut Graph, r: Reducer, a: &[NodeId], b: &[NodeId]) -> NodeId {
             let second = dot(g, b, a);
             g.sub(first, second)
         }
+        Reducer::Prod => {
+            let one = g.constant(1.0);
+            a.iter().fold(one, |acc, &x| g.mul(acc, x))
+        }
+        Reducer::Max => fold_pairs(g, Func::Max, a),
+        Reducer::Min => fold_pairs(g, Func::Min, a),
+        Reducer::Norm => {
+            let squares = dot(g, a, a);
+            g.func(Func::Sqrt, &[squares])
+        }
     }
+}
+
+/// `f(f(a0, a1), a2) ...` over at least one item.
+fn fold_pairs(g: &mut Graph, f: Func, a: &[NodeId]) -> NodeId {
+    let (&first, rest) = a.split_first().expect("a reduction has at least one item");
+    rest.iter().fold(first, |acc, &x| g.func(f, &[acc, x]))
 }
 
 fn sum(g: &mut Graph, items: impl Iterator<Item = NodeId>) -> NodeId {

@@ -24,6 +24,31 @@ pub enum Reducer {
     Bce,
     /// `softmax_cross_entropy(logits, y)`, computed stably
     SoftmaxCrossEntropy,
+    /// `prod(A)`: the product of the elements
+    Prod,
+    /// `max(A)`: the largest element
+    Max,
+    /// `min(A)`: the smallest element
+    Min,
+    /// `norm(A)`: the Euclidean (Frobenius) norm
+    Norm,
+}
+
+/// Functions of whole arrays that give arrays or shape facts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArrayFn {
+    /// `transpose(A)`
+    Transpose,
+    /// `outer(a, b)`: the matrix `a[i]*b[j]`
+    Outer,
+    /// `softmax(v)`, computed stably
+    Softmax,
+    /// `len(v)`: a vector's length
+    Len,
+    /// `rows(A)`
+    Rows,
+    /// `cols(A)`
+    Cols,
 }
 
 /// What a called name means.
@@ -37,6 +62,8 @@ pub enum Callable {
     Pow,
     /// A reducer or loss over lists.
     Reduce(Reducer),
+    /// A function of whole arrays.
+    Array(ArrayFn),
 }
 
 /// The arguments a callable takes.
@@ -53,6 +80,8 @@ pub enum Args {
         /// Two plain numbers are accepted as one-item lists.
         numbers_ok: bool,
     },
+    /// Two arrays of any shapes.
+    TwoArrays,
 }
 
 impl Args {
@@ -63,7 +92,7 @@ impl Args {
             Args::Numbers(n) => format!("{n} arguments"),
             Args::OneOrTwoNumbers => "1 or 2 arguments".into(),
             Args::List => "1 list".into(),
-            Args::TwoLists { .. } => "2 lists".into(),
+            Args::TwoLists { .. } | Args::TwoArrays => "2 lists".into(),
         }
     }
 
@@ -73,7 +102,7 @@ impl Args {
             Args::Numbers(k) => n == k,
             Args::OneOrTwoNumbers => (1..=2).contains(&n),
             Args::List => n == 1,
-            Args::TwoLists { .. } => n == 2,
+            Args::TwoLists { .. } | Args::TwoArrays => n == 2,
         }
     }
 }
@@ -89,8 +118,9 @@ pub struct CallRow {
     pub args: Args,
 }
 
-/// The callables that are not plain function rows (aliases, `log`, `pow`, reducers, losses).
-const EXTRA: [CallRow; 11] = [
+/// The callables that are not plain function rows (aliases, `log`, `pow`, reducers, losses,
+/// functions of arrays). `max` and `min` of one array follow their two-argument rows.
+const EXTRA: [CallRow; 21] = [
     extra("swish", Callable::Func(Func::Silu), Args::Numbers(1)),
     extra("log", Callable::Log, Args::OneOrTwoNumbers),
     extra("pow", Callable::Pow, Args::Numbers(2)),
@@ -110,6 +140,16 @@ const EXTRA: [CallRow; 11] = [
         Callable::Reduce(Reducer::SoftmaxCrossEntropy),
         Args::TwoLists { numbers_ok: false },
     ),
+    extra("prod", Callable::Reduce(Reducer::Prod), Args::List),
+    extra("max", Callable::Reduce(Reducer::Max), Args::List),
+    extra("min", Callable::Reduce(Reducer::Min), Args::List),
+    extra("norm", Callable::Reduce(Reducer::Norm), Args::List),
+    extra("transpose", Callable::Array(ArrayFn::Transpose), Args::List),
+    extra("outer", Callable::Array(ArrayFn::Outer), Args::TwoArrays),
+    extra("softmax", Callable::Array(ArrayFn::Softmax), Args::List),
+    extra("len", Callable::Array(ArrayFn::Len), Args::List),
+    extra("rows", Callable::Array(ArrayFn::Rows), Args::List),
+    extra("cols", Callable::Array(ArrayFn::Cols), Args::List),
 ];
 
 const fn extra(name: &'static str, callable: Callable, args: Args) -> CallRow {
@@ -175,6 +215,24 @@ pub static CALLABLES: LazyLock<Vec<CallRow>> = LazyLock::new(|| {
 /// The callable named `name`.
 pub fn lookup(name: &str) -> Option<CallRow> {
     CALLABLES.iter().find(|c| c.name == name).copied()
+}
+
+/// The callable named `name` that takes `n` arguments (`max(a, b)` or `max(A)`), else the
+/// first of that name (whose arity error the caller reports).
+pub fn lookup_call(name: &str, n: usize) -> Option<CallRow> {
+    let rows = || CALLABLES.iter().filter(|c| c.name == name);
+    rows().find(|c| c.args.accepts(n)).or_else(|| rows().next()).copied()
+}
+
+/// Every callable name once, in table order (`max` and `min` have two rows).
+pub fn names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for row in CALLABLES.iter() {
+        if !names.contains(&row.name) {
+            names.push(row.name);
+        }
+    }
+    names
 }
 
 /// Names a program cannot assign: callables and constants.

@@ -63,6 +63,8 @@ pub enum Operator {
     Pos,
     /// `a ^ b` (also written `**`)
     Pow,
+    /// `A @ B`, the matrix product (of arrays; it never reaches the scalar graph)
+    MatMul,
 }
 
 /// One row of the operator table.
@@ -81,12 +83,13 @@ pub struct OperatorRow {
 }
 
 /// Every arithmetic operator, loosest first.
-pub const OPERATORS: [OperatorRow; 7] = [
+pub const OPERATORS: [OperatorRow; 8] = [
     row(Operator::Add, " + ", " + ", Precedence::Sum, Fixity::InfixLeft),
     row(Operator::Sub, " - ", " - ", Precedence::Sum, Fixity::InfixLeft),
     // LaTeX: a space between factors; the printer writes `\\cdot` before a number.
     row(Operator::Mul, "*", " ", Precedence::Product, Fixity::InfixLeft),
     row(Operator::Div, "/", "/", Precedence::Product, Fixity::InfixLeft),
+    row(Operator::MatMul, " @ ", " ", Precedence::Product, Fixity::InfixLeft),
     row(Operator::Neg, "-", "-", Precedence::Prefix, Fixity::Prefix),
     row(Operator::Pos, "+", "+", Precedence::Prefix, Fixity::Prefix),
     row(Operator::Pow, "^", "^", Precedence::Power, Fixity::InfixRight),

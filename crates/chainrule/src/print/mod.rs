@@ -54,11 +54,15 @@ enum Piece {
 
 /// The name of a derivative: `d/dx` for the first order, `d2/dx2` for the second, ...
 pub fn derivative_label(var: &str, order: usize) -> String {
-    if order == 1 {
-        format!("d/d{var}")
-    } else {
-        format!("d{order}/d{var}{order}")
-    }
+    derivative_label_of(None, var, order)
+}
+
+/// [`derivative_label`] of one element of an array result: `d out[2]/dx`, `d2 out[2]/dx2`.
+pub fn derivative_label_of(of: Option<&str>, var: &str, order: usize) -> String {
+    let d = if order == 1 { "d".to_string() } else { format!("d{order}") };
+    let of = of.map_or(String::new(), |o| format!(" {o}"));
+    let power = if order == 1 { String::new() } else { order.to_string() };
+    format!("{d}{of}/d{var}{power}")
 }
 
 /// About how many bytes the text of `id` takes: the subexpressions a DAG shares are

@@ -79,6 +79,15 @@ const GREEK: [&str; 24] = [
 
 /// A variable name in LaTeX: `theta` as `\theta`, `x_2` and `w1` with subscripts.
 pub fn latex_name(name: &str) -> String {
+    // An array element `W[1,2]`: its subscripts below the array's name.
+    if let Some((array, rest)) = name.split_once('[') {
+        let indices = rest.trim_end_matches(']');
+        let base = latex_name(array);
+        return match base.contains('_') {
+            true => format!("{{{base}}}_{{{indices}}}"),
+            false => format!("{base}_{{{indices}}}"),
+        };
+    }
     let (base, sub) = match name.split_once('_') {
         Some((b, s)) if !b.is_empty() && !s.is_empty() => (b, Some(s)),
         _ => {

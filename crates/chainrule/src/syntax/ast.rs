@@ -13,13 +13,50 @@ pub struct Program {
     pub statements: Vec<Statement>,
 }
 
-/// `name = expr` or a bare `expr`.
+/// `name = expr`, a bare `expr`, a declaration `name: [dims]` or a function definition
+/// `name(params) = expr`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// The assigned name and its span, for an assignment.
+    /// The assigned, declared or defined name and its span (none for a bare expression).
     pub target: Option<(String, Span)>,
-    /// The right-hand side (or the whole statement).
+    /// The right-hand side, the whole statement, a declaration's `[dims]` list or a
+    /// function's body.
     pub expr: Expr,
+    /// Which of the four it is.
+    pub form: Form,
+}
+
+/// What a statement does with its name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Form {
+    /// A bare expression, or `name = expr`.
+    Value,
+    /// `name: [dims]`: `expr` is the list of dimensions.
+    Declaration,
+    /// `name(params) = body`: `expr` is the body.
+    Function(Vec<(String, Span)>),
+}
+
+/// `i = lo..hi` in an indexed form or an array builder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Range {
+    /// The index name.
+    pub name: String,
+    /// Its span.
+    pub name_span: Span,
+    /// The first value.
+    pub lo: Expr,
+    /// The last value (inclusive).
+    pub hi: Expr,
+}
+
+/// One subscript of `a[...]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Subscript {
+    /// `:`, a whole row or column.
+    All(Span),
+    /// A whole-number constant expression.
+    At(Expr),
 }
 
 /// An expression with the span of its text.
@@ -42,6 +79,8 @@ pub enum ChainOp {
     Mul,
     /// `/`
     Div,
+    /// `@`, the matrix product
+    MatMul,
 }
 
 /// The shapes of expression.
@@ -60,8 +99,28 @@ pub enum ExprKind {
         /// Arguments in order.
         args: Vec<Expr>,
     },
-    /// `[a, b, c]`: only valid as an argument of a reducer or loss.
+    /// `[a, b, c]`: a vector, or a matrix when the items are vectors.
     List(Vec<Expr>),
+    /// `name(i = 1..n, body)`: an indexed `sum`, `prod`, `max` or `min`.
+    Indexed {
+        /// The reducer's name.
+        name: String,
+        /// Its span.
+        name_span: Span,
+        /// The index ranges, outermost first.
+        ranges: Vec<Range>,
+        /// The expression reduced.
+        body: Box<Expr>,
+    },
+    /// `[body for i = 1..m, j = 1..n]`.
+    Builder {
+        /// One element (or one row, when it is a vector).
+        body: Box<Expr>,
+        /// The index ranges, one per dimension.
+        ranges: Vec<Range>,
+    },
+    /// `base[subscripts]`.
+    Index(Box<Expr>, Vec<Subscript>),
     /// `-a` (or `+a`, which is `a`).
     Neg(Box<Expr>),
     /// `first op1 e1 op2 e2 ...` folded left to right; all ops of one precedence level.

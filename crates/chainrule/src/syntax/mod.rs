@@ -12,7 +12,7 @@ mod grammar;
 
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::operators::{self, Fixity, Operator};
-use ast::{ChainOp, Expr, ExprKind, Program, Statement};
+use ast::{ChainOp, Expr, ExprKind, Form, Program, Range, Statement, Subscript};
 use grammar::{FormulaParser, Rule};
 use pest::iterators::{Pair, Pairs};
 use pest::pratt_parser::{Assoc, Op as PrattOp, PrattParser};
@@ -37,6 +37,7 @@ fn rule_of(op: Operator) -> Rule {
         Operator::Neg => Rule::neg,
         Operator::Pos => Rule::pos,
         Operator::Pow => Rule::pow,
+        Operator::MatMul => Rule::matmul,
     }
 }
 
@@ -56,13 +57,22 @@ pub struct ParseOptions {
     pub max_depth: usize,
     /// The longest formula accepted, in bytes.
     pub max_bytes: usize,
+    /// The most array elements and indexed terms a formula may build (SPEC "Arrays").
+    pub max_elements: usize,
 }
 
 impl Default for ParseOptions {
     fn default() -> Self {
-        ParseOptions { max_depth: depth::DEFAULT_MAX_DEPTH, max_bytes: DEFAULT_MAX_BYTES }
+        ParseOptions {
+            max_depth: depth::DEFAULT_MAX_DEPTH,
+            max_bytes: DEFAULT_MAX_BYTES,
+            max_elements: DEFAULT_MAX_ELEMENTS,
+        }
     }
 }
+
+/// Default limit on the array elements and indexed terms a formula builds: 10 million.
+pub const DEFAULT_MAX_ELEMENTS: usize = 10_000_000;
 
 /// Default limit on the size of a formula: 64 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 64 << 20;
@@ -165,15 +175,27 @@ fn span_of(pair: &Pair<Rule>) -> Span {
 }
 
 fn build_statement(pair: Pair<Rule>) -> Result<Statement> {
-    match pair.as_rule() {
-        Rule::assignment => {
-            let mut inner = pair.into_inner();
-            let name = inner.next().expect("assignment has a name");
-            let expr = build_expr(inner.next().expect("assignment has a value"))?;
-            Ok(Statement { target: Some((name.as_str().to_string(), span_of(&name))), expr })
-        }
-        _ => Ok(Statement { target: None, expr: build_expr(pair)? }),
+    let rule = pair.as_rule();
+    if rule == Rule::expr {
+        return Ok(Statement { target: None, expr: build_expr(pair)?, form: Form::Value });
     }
+    let mut inner = pair.into_inner();
+    let name = inner.next().expect("a statement has a name");
+    let target = Some((name.as_str().to_string(), span_of(&name)));
+    let mut rest: Vec<Pair<Rule>> = inner.collect();
+    let last = rest.pop().expect("a statement has a right-hand side");
+    let form = match rule {
+        Rule::declaration => Form::Declaration,
+        Rule::definition => {
+            Form::Function(rest.iter().map(|p| (p.as_str().to_string(), span_of(p))).collect())
+        }
+        _ => Form::Value,
+    };
+    let expr = match last.as_rule() {
+        Rule::list => build_operand(last)?,
+        _ => build_expr(last)?,
+    };
+    Ok(Statement { target, expr, form })
 }
 
 fn build_expr(pair: Pair<Rule>) -> Result<Expr> {
@@ -203,6 +225,7 @@ fn combine(lhs: Expr, op: Rule, rhs: Expr) -> Expr {
         Rule::sub => ChainOp::Sub,
         Rule::mul => ChainOp::Mul,
         Rule::div => ChainOp::Div,
+        Rule::matmul => ChainOp::MatMul,
         _ => return Expr { kind: ExprKind::Pow(Box::new(lhs), Box::new(rhs)), span },
     };
     let additive = |o: ChainOp| matches!(o, ChainOp::Add | ChainOp::Sub);
@@ -227,16 +250,88 @@ fn build_operand(pair: Pair<Rule>) -> Result<Expr> {
             let inner = build_expr(pair.into_inner().next().expect("paren holds an expr"))?;
             return Ok(Expr { kind: inner.kind, span });
         }
-        Rule::list => ExprKind::List(pair.into_inner().map(build_expr).collect::<Result<_>>()?),
-        Rule::call => {
-            let mut inner = pair.into_inner();
-            let name = inner.next().expect("call has a name");
-            let args = inner.map(build_expr).collect::<Result<_>>()?;
-            ExprKind::Call { name: name.as_str().to_string(), name_span: span_of(&name), args }
-        }
+        Rule::list => build_list(pair)?,
+        Rule::call => build_call(pair)?,
+        Rule::indexed => return build_indexed(pair),
         rule => unreachable!("the grammar has no operand {rule:?}"),
     };
     Ok(Expr { kind, span })
+}
+
+/// A call, or an indexed form when its leading arguments are ranges (`sum(i = 1..n, x[i])`).
+fn build_call(pair: Pair<Rule>) -> Result<ExprKind> {
+    let mut inner = pair.into_inner();
+    let name = inner.next().expect("call has a name");
+    let (name, name_span) = (name.as_str().to_string(), span_of(&name));
+    let args: Vec<Pair<Rule>> = inner.collect();
+    let ranges = args.iter().take_while(|a| a.as_rule() == Rule::range).count();
+    if ranges == 0 {
+        if let Some(stray) = args.iter().find(|a| a.as_rule() == Rule::range) {
+            return Err(range_out_of_place(span_of(stray)));
+        }
+        let args = args.into_iter().map(build_expr).collect::<Result<_>>()?;
+        return Ok(ExprKind::Call { name, name_span, args });
+    }
+    let mut args = args.into_iter();
+    let ranges = args.by_ref().take(ranges).map(build_range).collect::<Result<Vec<_>>>()?;
+    let rest: Vec<Pair<Rule>> = args.collect();
+    match rest.as_slice() {
+        [body] if body.as_rule() != Rule::range => {
+            let body = Box::new(build_expr(body.clone())?);
+            Ok(ExprKind::Indexed { name, name_span, ranges, body })
+        }
+        _ => Err(Error::at(
+            ErrorKind::Syntax(format!(
+                "`{name}(i = lo..hi, ...)` takes its ranges, then one expression"
+            )),
+            name_span,
+        )
+        .with_hint(format!("write `{name}(i = 1..n, x[i])`"))),
+    }
+}
+
+/// `[a, b, c]`, or a builder `[body for i = 1..n]` when the first item is followed by ranges.
+fn build_list(pair: Pair<Rule>) -> Result<ExprKind> {
+    let items: Vec<Pair<Rule>> = pair.into_inner().collect();
+    match items.as_slice() {
+        [body, ranges] if ranges.as_rule() == Rule::ranges => {
+            let body = Box::new(build_expr(body.clone())?);
+            let ranges = ranges.clone().into_inner().filter(|p| p.as_rule() == Rule::range);
+            Ok(ExprKind::Builder { body, ranges: ranges.map(build_range).collect::<Result<_>>()? })
+        }
+        _ => Ok(ExprKind::List(items.into_iter().map(build_expr).collect::<Result<_>>()?)),
+    }
+}
+
+fn range_out_of_place(span: Span) -> Error {
+    Error::at(ErrorKind::Syntax("a range `i = lo..hi` must come first in the call".into()), span)
+        .with_hint("write `sum(i = 1..n, x[i])`: the ranges, then the expression")
+}
+
+fn build_range(pair: Pair<Rule>) -> Result<Range> {
+    let mut inner = pair.into_inner();
+    let name = inner.next().expect("a range has a name");
+    let lo = build_expr(inner.next().expect("a range has a first value"))?;
+    let hi = build_expr(inner.next().expect("a range has a last value"))?;
+    Ok(Range { name: name.as_str().to_string(), name_span: span_of(&name), lo, hi })
+}
+
+/// `base[...][...]`: each bracket indexes the value before it.
+fn build_indexed(pair: Pair<Rule>) -> Result<Expr> {
+    let mut inner = pair.into_inner();
+    let mut expr = build_operand(inner.next().expect("an indexed operand has a base"))?;
+    for subscripts in inner {
+        let span = Span::new(expr.span.start, span_of(&subscripts).end);
+        let subs = subscripts
+            .into_inner()
+            .map(|s| match s.as_rule() {
+                Rule::all => Ok(Subscript::All(span_of(&s))),
+                _ => build_expr(s).map(Subscript::At),
+            })
+            .collect::<Result<_>>()?;
+        expr = Expr { kind: ExprKind::Index(Box::new(expr), subs), span };
+    }
+    Ok(expr)
 }
 
 fn parse_number(text: &str, span: Span) -> Result<f64> {
@@ -291,7 +386,9 @@ fn describe_expected(rules: &[Rule]) -> Option<String> {
                 "a number, a name or `(`"
             }
             Rule::neg | Rule::pos => "a number, a name or `(`",
-            Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow => "an operator",
+            Rule::add | Rule::sub | Rule::mul | Rule::div | Rule::pow | Rule::matmul => {
+                "an operator"
+            }
             Rule::EOI => "the end of the formula",
             _ => continue,
         };
@@ -352,9 +449,9 @@ fn hint_for(src: &str, pos: usize) -> Option<String> {
     if let Some(ascii) = ascii_lookalike(next) {
         return Some(format!("only ASCII is allowed here; did you mean `{ascii}`?"));
     }
-    if "&|%!<>~@$?\\'\"{}".contains(next) {
+    if "&|%!<>~$?\\'\"{}".contains(next) {
         return Some(format!(
-            "`{next}` is not an operator here; the operators are + - * / ^ (or **)"
+            "`{next}` is not an operator here; the operators are + - * / ^ (or **) and @"
         ));
     }
     if next == '.' {

@@ -1,0 +1,275 @@
+//! Whole-number constants and what is built from them: declared dimensions, subscripts
+//! (`x[i]`, `W[i, :]`), ranges (`i = 1..n`), the indexed forms `sum`/`prod`/`max`/`min`
+//! and array builders. A [`Budget`] counts the elements and terms built against the limit.
+
+use super::value::{shape_error, Value};
+use super::Lowering;
+use crate::error::{Error, ErrorKind, Result, Span};
+use crate::graph::reduce;
+use crate::operators::callables::Reducer;
+use crate::syntax::ast::{Expr, ExprKind, Range, Subscript};
+
+/// The elements and terms a formula has built, against its limit. Inside ranges, a cost is
+/// counted as often as the enclosing ranges will repeat it, so that a formula past the
+/// limit is refused at its first term, not after building ten million.
+pub(super) struct Budget {
+    used: u64,
+    limit: usize,
+    /// Iterations left (this one included) of each enclosing range, outermost first.
+    repeat: Vec<u64>,
+}
+
+impl Budget {
+    pub(super) fn new(limit: usize) -> Budget {
+        Budget { used: 0, limit, repeat: Vec::new() }
+    }
+
+    /// Counts `n` elements or terms built at `span`.
+    pub(super) fn spend(&mut self, n: u64, span: Span) -> Result<()> {
+        let repeat = self.repeat.iter().fold(1u64, |acc, &r| acc.saturating_mul(r));
+        let projected = self.used.saturating_add(n.saturating_mul(repeat));
+        if projected > self.limit as u64 {
+            return Err(Error::at(ErrorKind::TooManyElements { limit: self.limit }, span)
+                .with_hint("check the bounds and shapes, or raise the limit (--max-elements N)"));
+        }
+        self.used += n;
+        Ok(())
+    }
+}
+
+impl Lowering<'_, '_> {
+    /// The value of a whole-number constant expression (`3`, `n`, `i + 1`, `len(x)`).
+    pub(super) fn whole(&mut self, e: &Expr, what: &str) -> Result<i64> {
+        let value = self.expr(e)?;
+        let index_error = |message: String| Err(Error::at(ErrorKind::Index(message), e.span));
+        let Some(node) = value.as_scalar() else {
+            return index_error(format!("{what} must be a whole number, not {}", value.describe()));
+        };
+        let Some(number) = self.g.number_of(node) else {
+            return index_error(format!(
+                "{what} must be a constant whole number (numbers, index names, len(v), \
+                 rows(A), cols(A), names assigned a whole number, and + - * of those)"
+            ));
+        };
+        let v = number.to_f64();
+        if v.fract() != 0.0 || v.abs() > 1e15 {
+            return index_error(format!("{what} must be a whole number; got {v}"));
+        }
+        Ok(v as i64)
+    }
+
+    /// The dimensions of a declaration: `[4, 2]`, each at least 1, one or two of them.
+    pub(super) fn dimensions(&mut self, dims: &Expr) -> Result<Vec<usize>> {
+        let ExprKind::List(items) = &dims.kind else {
+            unreachable!("the grammar gives a declaration a list");
+        };
+        if items.is_empty() || items.len() > 2 {
+            return Err(shape_error(
+                format!("a declaration gives one or two dimensions; got {}", items.len()),
+                dims.span,
+            )
+            .with_hint(
+                "a vector is `x: [3]`, a matrix `W: [4, 2]`; an undeclared name is a scalar",
+            ));
+        }
+        items
+            .iter()
+            .map(|item| match self.whole(item, "a dimension")? {
+                n if n >= 1 => Ok(n as usize),
+                n => Err(Error::at(
+                    ErrorKind::Index(format!("a dimension must be at least 1; got {n}")),
+                    item.span,
+                )),
+            })
+            .collect()
+    }
+
+    /// `base[subscripts]`: an element, a row, a column, or the whole array.
+    pub(super) fn index(
+        &mut self,
+        base: &Expr,
+        subscripts: &[Subscript],
+        span: Span,
+    ) -> Result<Value> {
+        let value = self.expr(base)?;
+        if value.is_scalar() {
+            return Err(Error::at(
+                ErrorKind::Index("only an array can be indexed; this is a scalar".into()),
+                base.span,
+            ));
+        }
+        if subscripts.len() != value.shape.len() {
+            return Err(Error::at(
+                ErrorKind::Index(format!(
+                    "{} takes {} subscript{}; got {}",
+                    value.describe(),
+                    value.shape.len(),
+                    if value.shape.len() == 1 { "" } else { "s" },
+                    subscripts.len()
+                )),
+                span,
+            )
+            .with_hint(
+                "write `x[i]` for a vector, `W[i, j]`, `W[i, :]` or `W[:, j]` for a matrix",
+            ));
+        }
+        let mut picks = Vec::with_capacity(subscripts.len());
+        for (subscript, &dim) in subscripts.iter().zip(&value.shape) {
+            picks.push(match subscript {
+                Subscript::All(_) => None,
+                Subscript::At(e) => Some(self.subscript(e, dim, &value)?),
+            });
+        }
+        Ok(match (value.shape.as_slice(), picks.as_slice()) {
+            (_, [Some(i)]) => Value::scalar(value.elems[*i]),
+            ([_, cols], [Some(i), Some(j)]) => Value::scalar(value.elems[i * cols + j]),
+            ([_, _], [Some(i), None]) => Value::array(vec![value.shape[1]], value.row(*i).to_vec()),
+            ([rows, cols], [None, Some(j)]) => {
+                Value::array(vec![*rows], (0..*rows).map(|i| value.elems[i * cols + j]).collect())
+            }
+            _ => value,
+        })
+    }
+
+    /// A subscript's 0-based position in a dimension of `dim`.
+    fn subscript(&mut self, e: &Expr, dim: usize, of: &Value) -> Result<usize> {
+        let k = self.whole(e, "an index")?;
+        if k < 1 || k > dim as i64 {
+            return Err(Error::at(
+                ErrorKind::Index(format!(
+                    "index {k} is out of range for {} (indices 1..{dim})",
+                    of.describe()
+                )),
+                e.span,
+            ));
+        }
+        Ok(k as usize - 1)
+    }
+
+    /// Calls `each` once per value of the ranges (later ranges may use earlier indices),
+    /// with the index names bound to their numbers.
+    fn each_index(
+        &mut self,
+        ranges: &[Range],
+        each: &mut dyn FnMut(&mut Self) -> Result<()>,
+    ) -> Result<()> {
+        let Some((range, inner)) = ranges.split_first() else { return each(self) };
+        if crate::operators::callables::is_reserved(&range.name) {
+            return Err(Error::at(ErrorKind::ReservedName(range.name.clone()), range.name_span)
+                .with_hint("choose another index name"));
+        }
+        let lo = self.whole(&range.lo, "a range bound")?;
+        let hi = self.whole(&range.hi, "a range bound")?;
+        let count = (hi - lo + 1).max(0) as u64;
+        let span = Span::new(range.name_span.start, range.hi.span.end);
+        self.budget.spend(count, span)?;
+        self.budget.repeat.push(count);
+        let mut result = Ok(());
+        for k in lo..=hi {
+            *self.budget.repeat.last_mut().expect("pushed above") = (hi - k + 1) as u64;
+            let number = Value::scalar(self.g.constant(k as f64));
+            self.locals.push((range.name.clone(), number));
+            result = self.each_index(inner, each);
+            self.locals.pop();
+            if result.is_err() {
+                break;
+            }
+        }
+        self.budget.repeat.pop();
+        result
+    }
+
+    /// The body's value at every index of `ranges`, in order.
+    fn collect(&mut self, ranges: &[Range], body: &Expr) -> Result<Vec<Value>> {
+        let mut values = Vec::new();
+        self.each_index(ranges, &mut |cx| {
+            values.push(cx.expr(body)?);
+            Ok(())
+        })?;
+        Ok(values)
+    }
+
+    /// `sum(i = 1..n, body)`, `prod`, `max`, `min`: the terms combined element by element.
+    pub(super) fn indexed(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        ranges: &[Range],
+        body: &Expr,
+    ) -> Result<Value> {
+        let reducer = match name {
+            "sum" => Reducer::Sum,
+            "prod" => Reducer::Prod,
+            "max" => Reducer::Max,
+            "min" => Reducer::Min,
+            _ => {
+                return Err(Error::at(
+                    ErrorKind::Syntax(format!("`{name}` has no indexed form")),
+                    name_span,
+                )
+                .with_hint("the indexed forms are sum, prod, max and min: `sum(i = 1..n, x[i])`"))
+            }
+        };
+        let terms = self.collect(ranges, body)?;
+        let Some(first) = terms.first() else {
+            return match reducer {
+                Reducer::Sum => Ok(Value::scalar(self.g.constant(0.0))),
+                Reducer::Prod => Ok(Value::scalar(self.g.constant(1.0))),
+                _ => Err(empty_range(&format!("`{name}`"), name_span)),
+            };
+        };
+        let shape = first.shape.clone();
+        if let Some(odd) = terms.iter().find(|t| t.shape != shape) {
+            return Err(shape_error(
+                format!(
+                    "the terms of `{name}` must have one shape; got {} and {}",
+                    first.describe(),
+                    odd.describe()
+                ),
+                body.span,
+            ));
+        }
+        let count = shape.iter().product::<usize>();
+        let mut column = Vec::with_capacity(terms.len());
+        let elems = (0..count)
+            .map(|k| {
+                column.clear();
+                column.extend(terms.iter().map(|t| t.elems[k]));
+                reduce::expand(self.g, reducer, &column, &[])
+            })
+            .collect();
+        Ok(Value::array(shape, elems))
+    }
+
+    /// `[body for i = 1..m]` (a vector, or a matrix when the body is a vector) and
+    /// `[body for i = 1..m, j = 1..n]` (a matrix).
+    pub(super) fn builder(&mut self, body: &Expr, ranges: &[Range], span: Span) -> Result<Value> {
+        if ranges.len() > 2 {
+            return Err(shape_error(
+                format!(
+                    "a builder makes a vector or a matrix: one or two ranges, not {}",
+                    ranges.len()
+                ),
+                span,
+            ));
+        }
+        let mut rows = Vec::new();
+        self.each_index(&ranges[..1], &mut |cx| {
+            let row = cx.collect(&ranges[1..], body)?;
+            rows.push(match ranges.len() {
+                1 => row.into_iter().next().expect("one value without inner ranges"),
+                _ => cx.stack(row, span, "the elements of a builder")?,
+            });
+            Ok(())
+        })?;
+        if rows.is_empty() {
+            return Err(empty_range("a builder", span));
+        }
+        self.stack(rows, span, "the rows of a builder")
+    }
+}
+
+fn empty_range(what: &str, span: Span) -> Error {
+    Error::at(ErrorKind::Index(format!("the range of {what} is empty")), span)
+        .with_hint("only `sum` (0) and `prod` (1) have a value over an empty range")
+}
