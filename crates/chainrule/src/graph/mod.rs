@@ -101,7 +101,13 @@ pub const DEFAULT_NODE_LIMIT: usize = 5_000_000;
 #[derive(Clone, Debug)]
 pub struct Graph {
     dag: DiGraph<Node, u32>,
-    intern: HashMap<Node, NodeId>,
+    /// Nodes of at most two operands other than numbers, by [`narrow_key`]: two words, so
+    /// that looking a node up hashes and compares no more than that.
+    intern: HashMap<(u64, u64), NodeId>,
+    /// Numbers, by value.
+    numbers: HashMap<Number, NodeId>,
+    /// Nodes of three operands or more.
+    wide: HashMap<Node, NodeId>,
     meta: Vec<Meta>,
     variables: Vec<Variable>,
     var_ids: HashMap<String, VarId>,
@@ -120,6 +126,8 @@ impl Graph {
         Graph {
             dag: DiGraph::new(),
             intern: HashMap::default(),
+            numbers: HashMap::default(),
+            wide: HashMap::default(),
             meta: Vec::new(),
             variables: Vec::new(),
             var_ids: HashMap::default(),
@@ -214,7 +222,7 @@ impl Graph {
     /// The variable node called `name`, if the graph has one.
     pub fn find_var(&self, name: &str) -> Option<NodeId> {
         let var = self.var_id(name)?;
-        self.intern.get(&Node { op: Op::Var(var.0), args: SmallVec::new() }).copied()
+        self.find(Op::Var(var.0), &[])
     }
 
     /// The name of `id` if it is a variable.
@@ -235,20 +243,34 @@ impl Graph {
         self.meta[id.index()].coef
     }
 
-    /// Adds `node` unless an equal one exists; returns its id.
+    /// The node `op(args)`, if the graph has it.
+    fn find(&self, op: Op, args: &[NodeId]) -> Option<NodeId> {
+        match (op, narrow_key(op, args)) {
+            (Op::Const(n), _) => self.numbers.get(&n),
+            (_, Some(key)) => self.intern.get(&key),
+            _ => self.wide.get(&Node { op, args: SmallVec::from_slice(args) }),
+        }
+        .copied()
+    }
+
+    /// Adds `op(args)` unless an equal node exists; returns its id.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
-        let node = Node { op, args: SmallVec::from_slice(args) };
-        if let Some(&id) = self.intern.get(&node) {
+        if let Some(id) = self.find(op, args) {
             return id;
         }
+        let node = Node { op, args: SmallVec::from_slice(args) };
         let meta = self.compute_meta(&node);
-        let index = self.dag.add_node(node.clone());
+        let id = NodeId(self.meta.len() as u32);
+        match (op, narrow_key(op, args)) {
+            (Op::Const(n), _) => self.numbers.insert(n, id),
+            (_, Some(key)) => self.intern.insert(key, id),
+            _ => self.wide.insert(node.clone(), id),
+        };
+        let index = self.dag.add_node(node);
         for (pos, arg) in args.iter().enumerate() {
             self.dag.add_edge(NodeIndex::new(arg.index()), index, pos as u32);
         }
-        let id = NodeId(index.index() as u32);
         self.meta.push(meta);
-        self.intern.insert(node, id);
         id
     }
 
@@ -371,6 +393,24 @@ impl Graph {
             _ => "",
         }
     }
+}
+
+/// The interning key of `op(args)` for at most two operands and an operation other than a
+/// number: the operation's kind and payload in one word, the operands in the other (an
+/// absent operand as `u32::MAX`, which no node id reaches).
+fn narrow_key(op: Op, args: &[NodeId]) -> Option<(u64, u64)> {
+    let (kind, payload) = match op {
+        Op::Const(_) => return None,
+        Op::Named(c) => (1, c as u32),
+        Op::Var(v) => (2, v),
+        Op::Add => (3, 0),
+        Op::Mul => (4, 0),
+        Op::Pow => (5, 0),
+        Op::Func(f) => (6, f as u32),
+        Op::LogSumExp => (7, 0),
+    };
+    let operand = |i: usize| args.get(i).map_or(u32::MAX, |a| a.0) as u64;
+    (args.len() <= 2).then(|| ((kind << 32) | payload as u64, (operand(0) << 32) | operand(1)))
 }
 
 fn op_hash(g: &Graph, op: Op) -> u64 {
