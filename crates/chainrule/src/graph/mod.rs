@@ -92,6 +92,12 @@ struct Meta {
     depth: u32,
     /// Whether a variable is below the node.
     has_var: bool,
+    /// Whether the node is a number (then `coef` is its value).
+    number: bool,
+    /// [`lead_rank`] of `lead`.
+    lead_rank: u8,
+    /// [`name_rank`] of `lead`'s function, `u16::MAX` when `lead` is no call.
+    lead_func: u16,
 }
 
 /// Default cap on the number of nodes a graph may hold.
@@ -286,7 +292,7 @@ impl Graph {
                 .args
                 .iter()
                 .filter_map(|a| self.meta[a.index()].min_var)
-                .min_by(|&x, &y| natural_cmp(self.var_name(x), self.var_name(y))),
+                .min_by(|&x, &y| self.var_cmp(x, y)),
         };
         let (lead, coef, degree) = match node.op {
             Op::Const(_) => (own, node.op.value().unwrap_or(1.0), 0.0),
@@ -312,7 +318,15 @@ impl Graph {
         let depth = node.args.iter().map(|a| self.meta[a.index()].depth + 1).max().unwrap_or(0);
         let has_var =
             matches!(node.op, Op::Var(_)) || node.args.iter().any(|a| self.meta[a.index()].has_var);
-        Meta { hash, lead, coef, degree, min_var, depth, has_var }
+        let (lead_rank, lead_func) = match lead == own {
+            true => (lead_rank(node.op), lead_func(node.op)),
+            false => {
+                let m = self.meta[lead.index()];
+                (m.lead_rank, m.lead_func)
+            }
+        };
+        let number = matches!(node.op, Op::Const(_));
+        Meta { hash, lead, coef, degree, min_var, depth, has_var, number, lead_rank, lead_func }
     }
 
     /// The canonical order of two operands of `+` or `*`: constants first, then by the
@@ -323,24 +337,21 @@ impl Graph {
         if a == b {
             return Ordering::Equal;
         }
-        let (ma, mb) = (self.meta[a.index()], self.meta[b.index()]);
-        match (self.value(a), self.value(b)) {
-            (Some(x), Some(y)) => return x.total_cmp(&y),
-            (Some(_), None) => return Ordering::Less,
-            (None, Some(_)) => return Ordering::Greater,
+        let (ma, mb) = (&self.meta[a.index()], &self.meta[b.index()]);
+        match (ma.number, mb.number) {
+            (true, true) => return ma.coef.total_cmp(&mb.coef),
+            (true, false) => return Ordering::Less,
+            (false, true) => return Ordering::Greater,
             _ => {}
         }
-        let negative = |m: Meta| m.coef < 0.0;
+        let negative = |m: &Meta| m.coef < 0.0;
         negative(ma)
             .cmp(&negative(mb))
-            .then_with(|| self.lead_rank(ma.lead).cmp(&self.lead_rank(mb.lead)))
-            .then_with(|| self.lead_name_cmp(ma.lead, mb.lead))
-            .then_with(|| {
-                let name = |m: Meta| m.min_var.map(|v| self.var_name(v));
-                match (name(ma), name(mb)) {
-                    (Some(x), Some(y)) => natural_cmp(x, y),
-                    (x, y) => x.cmp(&y),
-                }
+            .then_with(|| ma.lead_rank.cmp(&mb.lead_rank))
+            .then_with(|| self.lead_name_cmp(ma, mb))
+            .then_with(|| match (ma.min_var, mb.min_var) {
+                (Some(x), Some(y)) => self.var_cmp(x, y),
+                (x, y) => x.is_some().cmp(&y.is_some()),
             })
             .then_with(|| ma.degree.total_cmp(&mb.degree))
             .then_with(|| ma.depth.cmp(&mb.depth))
@@ -366,22 +377,24 @@ impl Graph {
         has_var(a).cmp(&has_var(b)).then_with(|| self.canonical_cmp(a, b))
     }
 
-    fn lead_rank(&self, lead: NodeId) -> u8 {
-        match self.op(lead) {
-            Op::Const(_) | Op::Named(_) => 0,
-            Op::Var(_) => 1,
-            Op::Func(_) | Op::LogSumExp => 2,
-            _ => 3,
+    /// Two variables (as `Op::Var` holds them) by [`natural_cmp`] of their names.
+    fn var_cmp(&self, x: u32, y: u32) -> Ordering {
+        if x == y {
+            return Ordering::Equal;
         }
+        natural_cmp(self.var_name(x), self.var_name(y))
     }
 
     /// [`natural_cmp`] of the leads' names; two functions by their rank in name order,
     /// computed once, so that sorting a long product of calls compares no strings.
-    fn lead_name_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
-        match (self.op(a), self.op(b)) {
-            (Op::Func(f), Op::Func(h)) => name_rank(f).cmp(&name_rank(h)),
-            _ => natural_cmp(self.lead_name(a), self.lead_name(b)),
+    fn lead_name_cmp(&self, a: &Meta, b: &Meta) -> Ordering {
+        if a.lead == b.lead {
+            return Ordering::Equal;
         }
+        if a.lead_func != u16::MAX && b.lead_func != u16::MAX {
+            return a.lead_func.cmp(&b.lead_func);
+        }
+        natural_cmp(self.lead_name(a.lead), self.lead_name(b.lead))
     }
 
     fn lead_name(&self, lead: NodeId) -> &str {
@@ -424,6 +437,25 @@ fn op_hash(g: &Graph, op: Op) -> u64 {
         // By name, so that adding a row to the function table never reorders output.
         Op::Func(f) => f.name().bytes().fold(6, |h, b| mix(h, b as u64)),
         Op::LogSumExp => 7,
+    }
+}
+
+/// The kind of a lead for ordering: numbers and named constants, then variables, then
+/// calls, then sums.
+fn lead_rank(op: Op) -> u8 {
+    match op {
+        Op::Const(_) | Op::Named(_) => 0,
+        Op::Var(_) => 1,
+        Op::Func(_) | Op::LogSumExp => 2,
+        _ => 3,
+    }
+}
+
+/// [`name_rank`] of a call's function, `u16::MAX` for any other operation.
+fn lead_func(op: Op) -> u16 {
+    match op {
+        Op::Func(f) => name_rank(f) as u16,
+        _ => u16::MAX,
     }
 }
 
