@@ -92,6 +92,12 @@ struct Meta {
     depth: u32,
     /// Whether a variable is below the node.
     has_var: bool,
+    /// Whether the node is a number (then `coef` is its value).
+    number: bool,
+    /// [`lead_rank`] of `lead`.
+    lead_rank: u8,
+    /// [`name_rank`] of `lead`'s function, `u16::MAX` when `lead` is no call.
+    lead_func: u16,
 }
 
 /// Default cap on the number of nodes a graph may hold.
@@ -101,7 +107,13 @@ pub const DEFAULT_NODE_LIMIT: usize = 5_000_000;
 #[derive(Clone, Debug)]
 pub struct Graph {
     dag: DiGraph<Node, u32>,
-    intern: HashMap<Node, NodeId>,
+    /// Nodes of at most two operands other than numbers, by [`narrow_key`]: two words, so
+    /// that looking a node up hashes and compares no more than that.
+    intern: HashMap<(u64, u64), NodeId>,
+    /// Numbers, by value.
+    numbers: HashMap<Number, NodeId>,
+    /// Nodes of three operands or more.
+    wide: HashMap<Node, NodeId>,
     meta: Vec<Meta>,
     variables: Vec<Variable>,
     var_ids: HashMap<String, VarId>,
@@ -120,6 +132,8 @@ impl Graph {
         Graph {
             dag: DiGraph::new(),
             intern: HashMap::default(),
+            numbers: HashMap::default(),
+            wide: HashMap::default(),
             meta: Vec::new(),
             variables: Vec::new(),
             var_ids: HashMap::default(),
@@ -214,7 +228,7 @@ impl Graph {
     /// The variable node called `name`, if the graph has one.
     pub fn find_var(&self, name: &str) -> Option<NodeId> {
         let var = self.var_id(name)?;
-        self.intern.get(&Node { op: Op::Var(var.0), args: SmallVec::new() }).copied()
+        self.find(Op::Var(var.0), &[])
     }
 
     /// The name of `id` if it is a variable.
@@ -235,20 +249,34 @@ impl Graph {
         self.meta[id.index()].coef
     }
 
-    /// Adds `node` unless an equal one exists; returns its id.
+    /// The node `op(args)`, if the graph has it.
+    fn find(&self, op: Op, args: &[NodeId]) -> Option<NodeId> {
+        match (op, narrow_key(op, args)) {
+            (Op::Const(n), _) => self.numbers.get(&n),
+            (_, Some(key)) => self.intern.get(&key),
+            _ => self.wide.get(&Node { op, args: SmallVec::from_slice(args) }),
+        }
+        .copied()
+    }
+
+    /// Adds `op(args)` unless an equal node exists; returns its id.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
-        let node = Node { op, args: SmallVec::from_slice(args) };
-        if let Some(&id) = self.intern.get(&node) {
+        if let Some(id) = self.find(op, args) {
             return id;
         }
+        let node = Node { op, args: SmallVec::from_slice(args) };
         let meta = self.compute_meta(&node);
-        let index = self.dag.add_node(node.clone());
+        let id = NodeId(self.meta.len() as u32);
+        match (op, narrow_key(op, args)) {
+            (Op::Const(n), _) => self.numbers.insert(n, id),
+            (_, Some(key)) => self.intern.insert(key, id),
+            _ => self.wide.insert(node.clone(), id),
+        };
+        let index = self.dag.add_node(node);
         for (pos, arg) in args.iter().enumerate() {
             self.dag.add_edge(NodeIndex::new(arg.index()), index, pos as u32);
         }
-        let id = NodeId(index.index() as u32);
         self.meta.push(meta);
-        self.intern.insert(node, id);
         id
     }
 
@@ -264,7 +292,7 @@ impl Graph {
                 .args
                 .iter()
                 .filter_map(|a| self.meta[a.index()].min_var)
-                .min_by(|&x, &y| natural_cmp(self.var_name(x), self.var_name(y))),
+                .min_by(|&x, &y| self.var_cmp(x, y)),
         };
         let (lead, coef, degree) = match node.op {
             Op::Const(_) => (own, node.op.value().unwrap_or(1.0), 0.0),
@@ -290,7 +318,15 @@ impl Graph {
         let depth = node.args.iter().map(|a| self.meta[a.index()].depth + 1).max().unwrap_or(0);
         let has_var =
             matches!(node.op, Op::Var(_)) || node.args.iter().any(|a| self.meta[a.index()].has_var);
-        Meta { hash, lead, coef, degree, min_var, depth, has_var }
+        let (lead_rank, lead_func) = match lead == own {
+            true => (lead_rank(node.op), lead_func(node.op)),
+            false => {
+                let m = self.meta[lead.index()];
+                (m.lead_rank, m.lead_func)
+            }
+        };
+        let number = matches!(node.op, Op::Const(_));
+        Meta { hash, lead, coef, degree, min_var, depth, has_var, number, lead_rank, lead_func }
     }
 
     /// The canonical order of two operands of `+` or `*`: constants first, then by the
@@ -301,24 +337,21 @@ impl Graph {
         if a == b {
             return Ordering::Equal;
         }
-        let (ma, mb) = (self.meta[a.index()], self.meta[b.index()]);
-        match (self.value(a), self.value(b)) {
-            (Some(x), Some(y)) => return x.total_cmp(&y),
-            (Some(_), None) => return Ordering::Less,
-            (None, Some(_)) => return Ordering::Greater,
+        let (ma, mb) = (&self.meta[a.index()], &self.meta[b.index()]);
+        match (ma.number, mb.number) {
+            (true, true) => return ma.coef.total_cmp(&mb.coef),
+            (true, false) => return Ordering::Less,
+            (false, true) => return Ordering::Greater,
             _ => {}
         }
-        let negative = |m: Meta| m.coef < 0.0;
+        let negative = |m: &Meta| m.coef < 0.0;
         negative(ma)
             .cmp(&negative(mb))
-            .then_with(|| self.lead_rank(ma.lead).cmp(&self.lead_rank(mb.lead)))
-            .then_with(|| self.lead_name_cmp(ma.lead, mb.lead))
-            .then_with(|| {
-                let name = |m: Meta| m.min_var.map(|v| self.var_name(v));
-                match (name(ma), name(mb)) {
-                    (Some(x), Some(y)) => natural_cmp(x, y),
-                    (x, y) => x.cmp(&y),
-                }
+            .then_with(|| ma.lead_rank.cmp(&mb.lead_rank))
+            .then_with(|| self.lead_name_cmp(ma, mb))
+            .then_with(|| match (ma.min_var, mb.min_var) {
+                (Some(x), Some(y)) => self.var_cmp(x, y),
+                (x, y) => x.is_some().cmp(&y.is_some()),
             })
             .then_with(|| ma.degree.total_cmp(&mb.degree))
             .then_with(|| ma.depth.cmp(&mb.depth))
@@ -344,22 +377,24 @@ impl Graph {
         has_var(a).cmp(&has_var(b)).then_with(|| self.canonical_cmp(a, b))
     }
 
-    fn lead_rank(&self, lead: NodeId) -> u8 {
-        match self.op(lead) {
-            Op::Const(_) | Op::Named(_) => 0,
-            Op::Var(_) => 1,
-            Op::Func(_) | Op::LogSumExp => 2,
-            _ => 3,
+    /// Two variables (as `Op::Var` holds them) by [`natural_cmp`] of their names.
+    fn var_cmp(&self, x: u32, y: u32) -> Ordering {
+        if x == y {
+            return Ordering::Equal;
         }
+        natural_cmp(self.var_name(x), self.var_name(y))
     }
 
     /// [`natural_cmp`] of the leads' names; two functions by their rank in name order,
     /// computed once, so that sorting a long product of calls compares no strings.
-    fn lead_name_cmp(&self, a: NodeId, b: NodeId) -> Ordering {
-        match (self.op(a), self.op(b)) {
-            (Op::Func(f), Op::Func(h)) => name_rank(f).cmp(&name_rank(h)),
-            _ => natural_cmp(self.lead_name(a), self.lead_name(b)),
+    fn lead_name_cmp(&self, a: &Meta, b: &Meta) -> Ordering {
+        if a.lead == b.lead {
+            return Ordering::Equal;
         }
+        if a.lead_func != u16::MAX && b.lead_func != u16::MAX {
+            return a.lead_func.cmp(&b.lead_func);
+        }
+        natural_cmp(self.lead_name(a.lead), self.lead_name(b.lead))
     }
 
     fn lead_name(&self, lead: NodeId) -> &str {
@@ -373,6 +408,24 @@ impl Graph {
     }
 }
 
+/// The interning key of `op(args)` for at most two operands and an operation other than a
+/// number: the operation's kind and payload in one word, the operands in the other (an
+/// absent operand as `u32::MAX`, which no node id reaches).
+fn narrow_key(op: Op, args: &[NodeId]) -> Option<(u64, u64)> {
+    let (kind, payload) = match op {
+        Op::Const(_) => return None,
+        Op::Named(c) => (1, c as u32),
+        Op::Var(v) => (2, v),
+        Op::Add => (3, 0),
+        Op::Mul => (4, 0),
+        Op::Pow => (5, 0),
+        Op::Func(f) => (6, f as u32),
+        Op::LogSumExp => (7, 0),
+    };
+    let operand = |i: usize| args.get(i).map_or(u32::MAX, |a| a.0) as u64;
+    (args.len() <= 2).then(|| ((kind << 32) | payload as u64, (operand(0) << 32) | operand(1)))
+}
+
 fn op_hash(g: &Graph, op: Op) -> u64 {
     match op {
         Op::Const(n) => mix(1, n.to_f64().to_bits()),
@@ -384,6 +437,25 @@ fn op_hash(g: &Graph, op: Op) -> u64 {
         // By name, so that adding a row to the function table never reorders output.
         Op::Func(f) => f.name().bytes().fold(6, |h, b| mix(h, b as u64)),
         Op::LogSumExp => 7,
+    }
+}
+
+/// The kind of a lead for ordering: numbers and named constants, then variables, then
+/// calls, then sums.
+fn lead_rank(op: Op) -> u8 {
+    match op {
+        Op::Const(_) | Op::Named(_) => 0,
+        Op::Var(_) => 1,
+        Op::Func(_) | Op::LogSumExp => 2,
+        _ => 3,
+    }
+}
+
+/// [`name_rank`] of a call's function, `u16::MAX` for any other operation.
+fn lead_func(op: Op) -> u16 {
+    match op {
+        Op::Func(f) => name_rank(f) as u16,
+        _ => u16::MAX,
     }
 }
 

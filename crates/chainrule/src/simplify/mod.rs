@@ -43,8 +43,9 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, roots);
     let uses = walk::use_counts(g, &order, roots);
     let absorbed = absorbed_nodes(g, &order, &uses);
-    let mut new: HashMap<NodeId, NodeId> =
-        HashMap::with_capacity_and_hasher(order.len(), Default::default());
+    // The rebuilt form of each node in `order`, by index (every node in `order` was there
+    // before the pass, so the table need not grow).
+    let mut new: Vec<NodeId> = vec![NodeId::from_index(u32::MAX as usize); g.len()];
     let mut shared: HashSet<NodeId> = HashSet::default();
     for &n in &order {
         if absorbed[n.index()] {
@@ -61,7 +62,7 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
                 rebuild_product(g, &leaves, &shared)
             }
             Op::Pow => {
-                let (a, b) = (new[&g.args(n)[0]], new[&g.args(n)[1]]);
+                let (a, b) = (new[g.args(n)[0].index()], new[g.args(n)[1].index()]);
                 // `Graph::pow` over the same operands gives `n` again; only a product's
                 // power opens here.
                 if [a, b] == g.args(n)[..] && g.op(a) != Op::Mul {
@@ -71,7 +72,7 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
                 }
             }
             Op::Func(f) => {
-                let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
+                let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a.index()]).collect();
                 // Every call node comes from `Graph::func`, so over the same operands it
                 // would give `n` again.
                 if args[..] == g.args(n)[..] {
@@ -81,11 +82,11 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
                 }
             }
             Op::LogSumExp => {
-                let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a]).collect();
+                let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a.index()]).collect();
                 g.logsumexp(&args)
             }
         };
-        new.insert(n, rebuilt);
+        new[n.index()] = rebuilt;
         if uses[n.index()] > 1 {
             shared.insert(rebuilt);
         }
@@ -93,7 +94,7 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             return Err(Error::new(ErrorKind::TooManyNodes { limit: g.node_limit() }));
         }
     }
-    Ok(roots.iter().map(|r| new[r]).collect())
+    Ok(roots.iter().map(|r| new[r.index()]).collect())
 }
 
 /// A sum inside a sum (a product inside a product) with no other user: its parent
@@ -122,20 +123,14 @@ fn is_small(g: &Graph, n: NodeId) -> bool {
 }
 
 /// The operands of the `op`-tree rooted at `n`, through absorbed and small nodes, rebuilt.
-fn leaves(
-    g: &Graph,
-    n: NodeId,
-    op: Op,
-    absorbed: &[bool],
-    new: &HashMap<NodeId, NodeId>,
-) -> Vec<NodeId> {
+fn leaves(g: &Graph, n: NodeId, op: Op, absorbed: &[bool], new: &[NodeId]) -> Vec<NodeId> {
     let mut out = Vec::new();
     let mut stack: Vec<NodeId> = g.args(n).iter().rev().copied().collect();
     while let Some(a) = stack.pop() {
         if g.op(a) == op && (absorbed[a.index()] || is_small(g, a)) {
             stack.extend(g.args(a).iter().rev());
         } else {
-            out.push(new[&a]);
+            out.push(new[a.index()]);
         }
     }
     out
