@@ -2,7 +2,7 @@
 //! `len`/`rows`/`cols`, the reductions and the losses. Each checks its shapes first, then
 //! builds scalar nodes (the reductions and losses through [`super::super::reduce`]).
 
-use super::value::{describe, shape_error, Value};
+use super::value::{named_shape, shape_error, Value};
 use super::Lowering;
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::graph::{reduce, Func, NodeId};
@@ -15,7 +15,11 @@ impl Lowering<'_, '_> {
         let (m, n, p) = match (a.shape.as_slice(), b.shape.as_slice()) {
             ([], _) | (_, []) => {
                 return Err(shape_error(
-                    format!("`@` multiplies arrays; got {} and {}", a.describe(), b.describe()),
+                    format!(
+                        "`@` multiplies arrays; got {} and {}",
+                        named_shape(&a.shape),
+                        named_shape(&b.shape)
+                    ),
                     span,
                 )
                 .with_hint("multiply by a scalar with `*`"))
@@ -28,8 +32,8 @@ impl Lowering<'_, '_> {
                 return Err(shape_error(
                     format!(
                         "`@` needs the inner dimensions to agree; got {} @ {}",
-                        a.describe(),
-                        b.describe()
+                        named_shape(&a.shape),
+                        named_shape(&b.shape)
                     ),
                     span,
                 ))
@@ -61,6 +65,7 @@ impl Lowering<'_, '_> {
         args: &[Expr],
         span: Span,
     ) -> Result<Value> {
+        self.budget.work(values.iter().map(|v| v.elems.len() as u64).sum(), span)?;
         let node = match r {
             Reducer::Sum
             | Reducer::Mean
@@ -115,6 +120,9 @@ impl Lowering<'_, '_> {
         span: Span,
     ) -> Result<Value> {
         let at = args[0].span;
+        if matches!(f, ArrayFn::Transpose | ArrayFn::Softmax) {
+            self.budget.work(values[0].elems.len() as u64, span)?;
+        }
         match f {
             ArrayFn::Transpose => {
                 let a = self.matrix(name, &values[0], at)?;
@@ -127,8 +135,8 @@ impl Lowering<'_, '_> {
                 let b = self.vector(name, &values[1], args[1].span)?.clone();
                 self.budget.spend((a.elems.len() * b.elems.len()) as u64, span)?;
                 let mut elems = Vec::with_capacity(a.elems.len() * b.elems.len());
-                for &x in &a.elems {
-                    for &y in &b.elems {
+                for &x in a.elems.iter() {
+                    for &y in b.elems.iter() {
                         elems.push(self.g.mul(x, y));
                     }
                 }
@@ -214,8 +222,8 @@ fn same_shape(name: &str, a: &Value, b: &Value, span: Span) -> Result<()> {
     Err(shape_error(
         format!(
             "`{name}` needs two arrays of one shape; got {} and {}",
-            describe(&a.shape),
-            describe(&b.shape)
+            named_shape(&a.shape),
+            named_shape(&b.shape)
         ),
         span,
     ))

@@ -12,27 +12,87 @@ use crate::syntax::ast::{Expr, ExprKind, Range, Subscript};
 /// The elements and terms a formula has built, against its limit. Inside ranges, a cost is
 /// counted as often as the enclosing ranges will repeat it, so that a formula past the
 /// limit is refused at its first term, not after building ten million.
+///
+/// Beside the elements and terms (the count SPEC "Arrays" documents), the budget counts the
+/// work of lowering that the count does not see: each expression evaluated inside a range
+/// or a function body, each element a reduction reads or a row copies, each call of a user
+/// function. Its limit is
+/// [`WORK_PER_ELEMENT`] times the element limit (and at least [`MIN_WORK`]), so that a
+/// small body repeated ten million times, or a row of a large matrix taken in every term,
+/// is refused at once rather than running for minutes.
 pub(super) struct Budget {
     used: u64,
     limit: usize,
+    work: u64,
+    work_limit: u64,
     /// Iterations left (this one included) of each enclosing range, outermost first.
-    repeat: Vec<u64>,
+    pub(super) repeat: Vec<u64>,
 }
+
+/// The work of lowering allowed per element of the limit.
+pub(super) const WORK_PER_ELEMENT: u64 = 4;
+
+/// The least work allowed, whatever the element limit: a small `--max-elements` limits
+/// arrays, not the scalar formulas around them.
+pub(super) const MIN_WORK: u64 = 10_000_000;
 
 impl Budget {
     pub(super) fn new(limit: usize) -> Budget {
-        Budget { used: 0, limit, repeat: Vec::new() }
+        let work_limit = (limit as u64).saturating_mul(WORK_PER_ELEMENT).max(MIN_WORK);
+        Budget { used: 0, limit, work: 0, work_limit, repeat: Vec::new() }
     }
 
-    /// Counts `n` elements or terms built at `span`.
+    /// How many times a cost counted now will be repeated by the enclosing ranges.
+    fn repeats(&self) -> u64 {
+        self.repeat.iter().fold(1u64, |acc, &r| acc.saturating_mul(r))
+    }
+
+    fn refuse(&self, span: Span) -> Error {
+        Error::at(ErrorKind::TooManyElements { limit: self.limit }, span)
+            .with_hint("check the bounds and shapes, or raise the limit (--max-elements N)")
+    }
+
+    fn refuse_work(&self, span: Span) -> Error {
+        Error::at(ErrorKind::TooManyElements { limit: self.limit }, span).with_hint(
+            "this is repeated too often (by ranges whose terms read or copy whole arrays, or by \
+             calls of functions with ever new arguments): check the bounds, or raise the limit \
+             (--max-elements N)",
+        )
+    }
+
+    /// Counts `n` elements or terms built at `span` (work too).
     pub(super) fn spend(&mut self, n: u64, span: Span) -> Result<()> {
-        let repeat = self.repeat.iter().fold(1u64, |acc, &r| acc.saturating_mul(r));
+        let repeat = self.repeats();
         let projected = self.used.saturating_add(n.saturating_mul(repeat));
         if projected > self.limit as u64 {
-            return Err(Error::at(ErrorKind::TooManyElements { limit: self.limit }, span)
-                .with_hint("check the bounds and shapes, or raise the limit (--max-elements N)"));
+            return Err(self.refuse(span));
         }
         self.used += n;
+        self.work(n, span)
+    }
+
+    /// The work counted so far.
+    pub(super) fn work_done(&self) -> u64 {
+        self.work
+    }
+
+    /// Refuses at `span` when the work of one iteration, `each`, repeated for every
+    /// iteration left of the enclosing ranges (the current one done), passes the limit.
+    pub(super) fn project(&self, each: u64, span: Span) -> Result<()> {
+        let left = self.repeats().saturating_sub(1);
+        match self.work.saturating_add(each.saturating_mul(left)) > self.work_limit {
+            true => Err(self.refuse_work(span)),
+            false => Ok(()),
+        }
+    }
+
+    /// Counts `n` units of work at `span`: elements read or copied, expressions evaluated.
+    pub(super) fn work(&mut self, n: u64, span: Span) -> Result<()> {
+        let projected = self.work.saturating_add(n.saturating_mul(self.repeats()));
+        if projected > self.work_limit {
+            return Err(self.refuse_work(span));
+        }
+        self.work += n;
         Ok(())
     }
 }
@@ -46,16 +106,57 @@ impl Lowering<'_, '_> {
             return index_error(format!("{what} must be a whole number, not {}", value.describe()));
         };
         let Some(number) = self.g.number_of(node) else {
-            return index_error(format!(
-                "{what} must be a constant whole number (numbers, index names, len(v), \
-                 rows(A), cols(A), names assigned a whole number, and + - * of those)"
-            ));
+            return Err(self.not_constant(what, node, e.span));
         };
         let v = number.to_f64();
-        if v.fract() != 0.0 || v.abs() > 1e15 {
+        if v.fract() != 0.0 {
             return index_error(format!("{what} must be a whole number; got {v}"));
         }
+        if v.abs() > 1e15 {
+            return index_error(format!(
+                "{what} must be a whole number of at most 1e15; got {v:e}"
+            ));
+        }
         Ok(v as i64)
+    }
+
+    /// The error for an index, bound or dimension that is not a constant: it names the
+    /// variable it depends on (an unknown index name is such a variable) and the index
+    /// names in scope.
+    fn not_constant(&self, what: &str, node: crate::graph::NodeId, span: Span) -> Error {
+        use crate::graph::Op;
+        let variable = crate::graph::walk::reachable(self.g, &[node]).into_iter().find_map(|n| {
+            match self.g.op(n) {
+                Op::Var(v) => Some(self.g.var_name(v).to_string()),
+                _ => None,
+            }
+        });
+        let message = match &variable {
+            Some(name) => format!(
+                "{what} must be a constant whole number, but it depends on the variable `{name}`"
+            ),
+            None => format!("{what} must be a constant whole number"),
+        };
+        let indices: Vec<&str> = self
+            .locals
+            .iter()
+            .filter(|(_, v)| v.as_scalar().is_some_and(|n| self.g.number_of(n).is_some()))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let hint = match (variable, indices.as_slice()) {
+            (Some(name), []) if !name.contains('[') => format!(
+                "`{name}` is not an index name here: index names are those of the enclosing \
+                 `sum(i = 1..n, ...)` or `[... for i = 1..n]`"
+            ),
+            (Some(name), names) if !name.contains('[') => format!(
+                "`{name}` is not an index name here; the index names here are {}",
+                names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+            ),
+            _ => "it may use numbers, index names, len(v), rows(A), cols(A), names assigned a \
+                  whole number, and + - * of those"
+                .to_string(),
+        };
+        Error::at(ErrorKind::Index(message), span).with_hint(hint)
     }
 
     /// The dimensions of a declaration: `[4, 2]`, each at least 1, one or two of them.
@@ -120,6 +221,10 @@ impl Lowering<'_, '_> {
                 Subscript::At(e) => Some(self.subscript(e, dim, &value)?),
             });
         }
+        if picks.len() == 2 && picks.iter().any(Option::is_none) {
+            // a row or a column: a copy of its elements
+            self.budget.work(value.shape.iter().max().copied().unwrap_or(0) as u64, span)?;
+        }
         Ok(match (value.shape.as_slice(), picks.as_slice()) {
             (_, [Some(i)]) => Value::scalar(value.elems[*i]),
             ([_, cols], [Some(i), Some(j)]) => Value::scalar(value.elems[i * cols + j]),
@@ -154,6 +259,13 @@ impl Lowering<'_, '_> {
         each: &mut dyn FnMut(&mut Self) -> Result<()>,
     ) -> Result<()> {
         let Some((range, inner)) = ranges.split_first() else { return each(self) };
+        if let Some(again) = inner.iter().find(|r| r.name == range.name) {
+            return Err(Error::at(
+                ErrorKind::Index(format!("the index `{}` is named twice", range.name)),
+                again.name_span,
+            )
+            .with_hint("give each range of one form its own index name"));
+        }
         if crate::operators::callables::is_reserved(&range.name) {
             return Err(Error::at(ErrorKind::ReservedName(range.name.clone()), range.name_span)
                 .with_hint("choose another index name"));
@@ -165,12 +277,18 @@ impl Lowering<'_, '_> {
         self.budget.spend(count, span)?;
         self.budget.repeat.push(count);
         let mut result = Ok(());
+        let before = self.budget.work_done();
         for k in lo..=hi {
             *self.budget.repeat.last_mut().expect("pushed above") = (hi - k + 1) as u64;
             let number = Value::scalar(self.g.constant(k as f64));
             self.locals.push((range.name.clone(), number));
             result = self.each_index(inner, each);
             self.locals.pop();
+            if result.is_ok() && k == lo {
+                // The first iteration's work, as often as the ranges will repeat it.
+                let first = self.budget.work_done() - before;
+                result = self.budget.project(first, span);
+            }
             if result.is_err() {
                 break;
             }
@@ -223,8 +341,8 @@ impl Lowering<'_, '_> {
             return Err(shape_error(
                 format!(
                     "the terms of `{name}` must have one shape; got {} and {}",
-                    first.describe(),
-                    odd.describe()
+                    super::value::named_shape(&first.shape),
+                    super::value::named_shape(&odd.shape)
                 ),
                 body.span,
             ));

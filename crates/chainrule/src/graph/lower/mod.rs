@@ -159,6 +159,40 @@ struct Named {
     order: usize,
 }
 
+/// An argument of a call as the memo of calls knows it: a scalar by its node; an array by
+/// its shared elements (the memo keeps them, so that the address names them alone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ArgKey {
+    Scalar(NodeId),
+    /// The address of the elements, and the dimensions.
+    Array(usize, usize, usize),
+}
+
+impl ArgKey {
+    fn of(v: &Value) -> ArgKey {
+        match v.as_scalar() {
+            Some(id) => ArgKey::Scalar(id),
+            None => ArgKey::Array(
+                v.elems.as_ptr() as usize,
+                v.shape[0],
+                v.shape.get(1).copied().unwrap_or(0),
+            ),
+        }
+    }
+}
+
+/// The work a call of a user function counts (beside the expressions of its body): its
+/// frame and its memo. A tree of calls whose arguments all differ (`f(sin(a)) + f(cos(a))`
+/// nested 40 deep) is refused after some hundred thousand calls, in seconds.
+const CALL_WORK: u64 = 64;
+
+/// A call's value, with the arguments its key points at, kept alive.
+#[derive(Debug)]
+struct Memo {
+    value: Value,
+    _args: Vec<Value>,
+}
+
 /// A user function: its parameters and body, and its place in the program.
 #[derive(Clone, Copy, Debug)]
 struct Function<'p> {
@@ -184,6 +218,10 @@ struct Lowering<'g, 'p> {
     order: usize,
     /// The functions being called, outermost first.
     calling: Vec<String>,
+    /// The value of each call made, by function and arguments: a call again with the same
+    /// arguments (as in `g(a) = f(a) + f(a)`, nested) is the same nodes, found, not built
+    /// again, so that nested calls take time linear in the text, not exponential.
+    memo: HashMap<(usize, smallvec::SmallVec<[ArgKey; 4]>), Memo>,
     /// Free names used so far, with their first use.
     free: HashMap<String, Span>,
     vars: Vec<VarId>,
@@ -204,6 +242,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
             visible: usize::MAX,
             order: 0,
             calling: Vec::new(),
+            memo: HashMap::default(),
             free: HashMap::default(),
             vars: Vec::new(),
             arrays: Vec::new(),
@@ -258,7 +297,9 @@ impl<'g, 'p> Lowering<'g, 'p> {
                 .with_hint("a name is declared once"));
         }
         let shape = self.dimensions(dims)?;
-        self.budget.spend(shape.iter().product::<usize>() as u64, dims.span)?;
+        // (saturating: `[1e15, 1e15]` must be refused, not wrap round to a small count)
+        let size = shape.iter().fold(1u64, |acc, &d| acc.saturating_mul(d as u64));
+        self.budget.spend(size, dims.span)?;
         if assigned_later {
             self.pending.insert(name.to_string(), shape);
             return Ok(());
@@ -267,7 +308,10 @@ impl<'g, 'p> Lowering<'g, 'p> {
         let elements: Vec<VarId> =
             (0..count).map(|k| self.g.intern_var(&element_name(name, &shape, k))).collect();
         self.vars.extend(&elements);
-        let nodes = elements.iter().map(|&v| self.g.var_node(v)).collect();
+        let nodes: Vec<NodeId> = elements.iter().map(|&v| self.g.var_node(v)).collect();
+        for &node in &nodes {
+            self.origins.entry(node).or_insert(span);
+        }
         self.arrays.push(ArrayVar { name: name.to_string(), shape: shape.clone(), elements });
         self.defined.insert(
             name.to_string(),
@@ -301,7 +345,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
     }
 
     fn note(&mut self, value: &Value, span: Span) {
-        for &id in &value.elems {
+        for &id in value.elems.iter() {
             self.origins.entry(id).or_insert(span);
         }
     }
@@ -311,6 +355,11 @@ impl<'g, 'p> Lowering<'g, 'p> {
     }
 
     fn expr_unguarded(&mut self, e: &Expr) -> Result<Value> {
+        if !self.budget.repeat.is_empty() || !self.calling.is_empty() {
+            // Repeated work: each evaluation counts (outside ranges and functions, the
+            // text's own size bounds it).
+            self.budget.work(1, e.span)?;
+        }
         let value = match &e.kind {
             ExprKind::Number(v) => Value::scalar(self.g.constant(*v)),
             ExprKind::Name(name) => self.name(name, e.span)?,
@@ -333,7 +382,10 @@ impl<'g, 'p> Lowering<'g, 'p> {
             ExprKind::Builder { body, ranges } => self.builder(body, ranges, e.span)?,
             ExprKind::Index(base, subscripts) => self.index(base, subscripts, e.span)?,
         };
-        self.note(&value, e.span);
+        // A name or an element stands for nodes made (and noted) where they were defined.
+        if value.is_scalar() || !matches!(e.kind, ExprKind::Name(_) | ExprKind::Index(..)) {
+            self.note(&value, e.span);
+        }
         Ok(value)
     }
 
@@ -400,8 +452,8 @@ impl<'g, 'p> Lowering<'g, 'p> {
             shape_error(
                 format!(
                     "`{what}` needs arrays of one shape, or an array and a scalar; got {} and {}",
-                    value::describe(&a),
-                    value::describe(&b)
+                    value::named_shape(&a),
+                    value::named_shape(&b)
                 ),
                 span,
             )
@@ -496,7 +548,13 @@ impl<'g, 'p> Lowering<'g, 'p> {
             return Err(Error::at(kind, span));
         }
         let values = self.values(args)?;
+        let key = (function.order, values.iter().map(ArgKey::of).collect());
+        if let Some(memo) = self.memo.get(&key) {
+            return Ok(memo.value.clone());
+        }
         self.budget.spend(1, span)?;
+        self.budget.work(CALL_WORK, span)?;
+        let args = values.clone();
         let params = function.params.iter().map(|(p, _)| p.clone()).zip(values).collect();
         let locals = std::mem::replace(&mut self.locals, params);
         let visible = std::mem::replace(&mut self.visible, function.order);
@@ -505,6 +563,9 @@ impl<'g, 'p> Lowering<'g, 'p> {
         self.calling.pop();
         self.visible = visible;
         self.locals = locals;
+        if let Ok(value) = &result {
+            self.memo.insert(key, Memo { value: value.clone(), _args: args });
+        }
         result
     }
 
@@ -524,8 +585,8 @@ impl<'g, 'p> Lowering<'g, 'p> {
             return Err(shape_error(
                 format!(
                     "{what} must have one shape; got {} and {}",
-                    first.describe(),
-                    odd.describe()
+                    value::named_shape(&first.shape),
+                    value::named_shape(&odd.shape)
                 ),
                 span,
             ));
@@ -539,7 +600,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
         self.budget.spend((values.len() * first.elems.len()) as u64, span)?;
         let mut dims = vec![values.len()];
         dims.extend(shape);
-        let elems = values.into_iter().flat_map(|v| v.elems).collect();
+        let elems = values.iter().flat_map(|v| v.elems.iter().copied()).collect();
         Ok(Value::array(dims, elems))
     }
 }

@@ -3,27 +3,29 @@
 
 use crate::error::{Error, ErrorKind, Span};
 use crate::graph::NodeId;
+use std::sync::Arc;
 
 /// A lowered value: its shape (`[]` a scalar, `[n]` a vector, `[m, n]` a matrix) and its
-/// elements in row-major order.
+/// elements in row-major order. The elements are shared: a name read, an argument bound or
+/// a value memoized costs no copy, however large the array.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Value {
     /// The dimensions, outermost first.
     pub shape: Vec<usize>,
     /// The elements, row by row.
-    pub elems: Vec<NodeId>,
+    pub elems: Arc<[NodeId]>,
 }
 
 impl Value {
     /// A scalar.
     pub fn scalar(id: NodeId) -> Value {
-        Value { shape: Vec::new(), elems: vec![id] }
+        Value { shape: Vec::new(), elems: Arc::new([id]) }
     }
 
     /// A value of `shape` with `elems` (row-major).
     pub fn array(shape: Vec<usize>, elems: Vec<NodeId>) -> Value {
         debug_assert_eq!(shape.iter().product::<usize>(), elems.len());
-        Value { shape, elems }
+        Value { shape, elems: elems.into() }
     }
 
     /// The node of a scalar.
@@ -57,6 +59,15 @@ pub fn describe(shape: &[usize]) -> String {
             let dims: Vec<String> = dims.iter().map(usize::to_string).collect();
             format!("a {} matrix", dims.join("x"))
         }
+    }
+}
+
+/// A shape in both spellings, for the errors that compare two: `[4, 2] (a 4x2 matrix)`,
+/// `a scalar`.
+pub fn named_shape(shape: &[usize]) -> String {
+    match shape {
+        [] => "a scalar".into(),
+        _ => format!("{} ({})", shape_text(shape), describe(shape)),
     }
 }
 
