@@ -242,6 +242,9 @@ impl Printer<'_> {
                     ATOM
                 }
             }
+            // LaTeX writes exp(u) as a power, `e^{u}`: a power's base, it takes parentheses
+            // (`e^{u}^{2}` is a double superscript, which LaTeX refuses).
+            Op::Func(Func::Exp) if self.latex() && !negate => POWER,
             Op::Var(_) | Op::Named(_) | Op::Func(_) | Op::LogSumExp => {
                 if negate {
                     UNARY
