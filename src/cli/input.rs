@@ -75,6 +75,17 @@ pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<Vec<String>
     Ok(formula.expand_names(&wrt))
 }
 
+/// The names of `--wrt` options, each split at its commas outside brackets (`x,W[1,2]` is
+/// `x` and `W[1,2]`) and normalized.
+pub(crate) fn split_names(given: &[String]) -> Vec<String> {
+    given
+        .iter()
+        .flat_map(|g| top_level_pieces(g))
+        .filter(|n| !n.trim().is_empty())
+        .map(normalize)
+        .collect()
+}
+
 /// A name as the formula spells it: `W[1, 2]` is `W[1,2]`.
 pub(crate) fn normalize(name: &str) -> String {
     name.chars().filter(|c| !c.is_whitespace()).collect()

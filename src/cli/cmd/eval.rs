@@ -1,7 +1,7 @@
 //! `chainrule eval`: the value, gradient and Hessian at a point or over the rows of a CSV file.
 
 use crate::cli::input::{
-    check_wrt, failure, flatten, normalize, read_formula, read_params, read_point, scalar_result,
+    check_wrt, failure, flatten, read_formula, read_params, read_point, scalar_result, split_names,
     usage,
 };
 use crate::cli::{json, Failure, InputArgs};
@@ -32,8 +32,9 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_enum, default_value_t = ReduceArg::Mean)]
     reduce: ReduceArg,
     /// The variables of --grad and --hessian, comma-separated (default: every variable, or
-    /// with --data every variable that is not a column: the parameters).
-    #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
+    /// with --data every variable that is not a column: the parameters; an element is
+    /// `W[1,2]`).
+    #[arg(long, value_name = "x[,y...]")]
     wrt: Vec<String>,
     /// Also print the gradient.
     #[arg(long)]
@@ -95,8 +96,9 @@ pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure>
 /// variable that is not a data column (an array when none of its elements is).
 fn wrt(formula: &Formula, given: &[String], table: Option<&Table>) -> Result<Vec<String>, Failure> {
     if !given.is_empty() {
-        check_wrt(formula, given)?;
-        return Ok(given.iter().map(|n| normalize(n)).collect());
+        let given = split_names(given);
+        check_wrt(formula, &given)?;
+        return Ok(given);
     }
     let is_column = |v: &String| table.is_some_and(|t| t.column(v).is_some());
     let names = formula.names().into_iter();
@@ -221,7 +223,20 @@ fn needed_vars(formula: &Formula, roots: &[NodeId]) -> Vec<bool> {
 }
 
 fn unbound(formula: &Formula, name: &str, data_hint: &str) -> Failure {
-    let example = formula.vars().map(|v| format!("{}=1", v.name)).collect::<Vec<_>>().join(",");
+    // each array whole (`W=[[1,1],[1,1]]`), each scalar by its name
+    let example = formula
+        .names()
+        .iter()
+        .map(|name| match formula.array(name) {
+            Some(a) => {
+                let ones = vec!["1".to_string(); a.elements.len()];
+                format!("{name}={}", chainrule::formula::nested_text(&a.shape, &ones))
+            }
+            None => format!("{name}=1"),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+        .replace(", ", ",");
     failure(
         formula,
         Error::new(ErrorKind::Unbound(name.to_string()))
