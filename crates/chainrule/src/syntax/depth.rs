@@ -1,5 +1,6 @@
 //! A one-pass nesting scan that runs before pest. pest and the Pratt parser recurse once per
-//! bracket, per right-associative `^` and per prefix sign, so a hostile input such as 100,000
+//! bracket, per right-associative `^`, per prefix sign and per subscript of a chain
+//! (`x[1][1]...`), so a hostile input such as 100,000
 //! open parentheses would overflow the stack. This scan counts those levels and reports the
 //! first place that goes past the limit, with a caret, before any recursion starts.
 
@@ -34,6 +35,12 @@ pub fn check(src: &str, limit: usize) -> Result<usize> {
         match c {
             b'#' => in_comment = true,
             b'(' | b'[' => {
+                if c == b'[' && after_operand {
+                    // A subscript, `x[1][2]...`: each one nests the operand before it (the
+                    // syntax tree is `Index(Index(x, 1), 2)`), as a chain of `^` does.
+                    *pending.last_mut().unwrap() += 1;
+                    depth += 1;
+                }
                 pending.push(0);
                 deeper = true;
                 after_operand = false;
@@ -60,7 +67,7 @@ pub fn check(src: &str, limit: usize) -> Result<usize> {
                 *pending.last_mut().unwrap() += 1;
                 deeper = true;
             }
-            b'+' | b'-' | b'*' | b'/' | b',' | b';' | b'\n' | b'=' => {
+            b'+' | b'-' | b'*' | b'/' | b',' | b';' | b'\n' | b'=' | b'@' => {
                 let top = pending.last_mut().unwrap();
                 depth -= *top;
                 *top = 0;
@@ -116,6 +123,18 @@ mod tests {
         assert_eq!(check("--x", 10).unwrap(), 2);
         assert_eq!(check("1e-3 + x", 10).unwrap(), 0);
         assert_eq!(check("sin(cos(x))^2", 10).unwrap(), 2);
+        assert_eq!(check("x[1]", 10).unwrap(), 2);
+        assert_eq!(check("x[1][2][3]", 10).unwrap(), 4);
+        assert_eq!(check("x[1] @ W[1, :] @ y[2]", 10).unwrap(), 2);
+        assert_eq!(check("[x[1], x[2]]", 10).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_chain_of_subscripts_is_nesting() {
+        let src = format!("x[1]{}", "[1]".repeat(100_000));
+        assert!(check(&src, 1000).is_err());
+        let src = format!("x[1]{}", " @ x[1]".repeat(100_000));
+        assert_eq!(check(&src, 1000).unwrap(), 2);
     }
 
     #[test]
