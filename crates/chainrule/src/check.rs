@@ -120,22 +120,35 @@ fn difference(tape: &Tape, point: &[f64], i: usize, k: usize) -> f64 {
 /// and the text of its derivative in `x` parse back to the very same graph nodes, and
 /// reusing registers changes no bit of the tape's results at two points. `Err` says what
 /// broke (a formula that does not parse is an error too); a formula whose graph grows past
-/// `node_limit` has nothing more to check.
+/// `node_limit` has nothing more to check. In an array program (SPEC "Arrays") the
+/// derivative is in `x[1]` when `x` is a declared vector (`x[1,1]` for a matrix), and the
+/// texts, which name elements `x[2]`, are read back after the program's declarations.
 pub fn round_trip(src: &str, node_limit: usize) -> std::result::Result<(), String> {
     use crate::error::ErrorKind;
     use crate::eval::{compile_with, CompileOptions};
     use crate::graph::lower::lower;
     let mut f = crate::Formula::parse(src).map_err(|e| format!("{src} does not parse: {e}"))?;
     f.graph_mut().set_node_limit(node_limit);
+    // An array program: the derivative in its first element, the printed texts read back
+    // after its declarations (where `x[2]` means an element).
+    let wrt = match f.array("x") {
+        Some(x) => f.graph().variable(x.elements[0]).name.clone(),
+        None => "x".to_string(),
+    };
+    let declarations: String = f
+        .arrays()
+        .iter()
+        .map(|a| format!("{}: {}; ", a.name, crate::graph::lower::shape_text(&a.shape)))
+        .collect();
     let mut simplified =
-        || -> Result<(NodeId, NodeId)> { Ok((f.simplified()?, f.derivative("x", 1)?)) };
+        || -> Result<(NodeId, NodeId)> { Ok((f.simplified()?, f.derivative(&wrt, 1)?)) };
     let (canonical, derivative) = match simplified() {
         Ok(pair) => pair,
         Err(e) if matches!(e.kind, ErrorKind::TooManyNodes { .. }) => return Ok(()),
         Err(e) => return Err(format!("{src}: {e}")),
     };
     for (what, node) in [("the formula", canonical), ("its derivative in x", derivative)] {
-        let text = f.text(node);
+        let text = format!("{declarations}{}", f.text(node));
         let program = crate::syntax::parse(&text)
             .map_err(|e| format!("{src}: {what} printed as {text} does not parse: {e}"))?;
         let again = lower(f.graph_mut(), &program).map_err(|e| format!("{src}: {text}: {e}"))?.root;
