@@ -13,6 +13,61 @@ pub struct Program {
     pub statements: Vec<Statement>,
 }
 
+impl Drop for Program {
+    /// Takes the trees apart one node at a time: a tree nested as deep as the parser allows
+    /// (`x[1][1]...`, `-(-(...))`) would otherwise be dropped by a recursion as deep, which
+    /// can overflow a small stack after parsing on a grown one.
+    fn drop(&mut self) {
+        let mut stack: Vec<Expr> = Vec::new();
+        for statement in &mut self.statements {
+            stack.push(std::mem::replace(&mut statement.expr, Expr::leaf()));
+        }
+        while let Some(mut e) = stack.pop() {
+            e.take_children(&mut stack);
+        }
+    }
+}
+
+impl Expr {
+    /// A placeholder without children.
+    fn leaf() -> Expr {
+        Expr { kind: ExprKind::Number(0.0), span: Span::new(0, 0) }
+    }
+
+    /// Moves this expression's children onto `out`, leaving it childless.
+    fn take_children(&mut self, out: &mut Vec<Expr>) {
+        let mut take = |e: &mut Expr| out.push(std::mem::replace(e, Expr::leaf()));
+        match &mut self.kind {
+            ExprKind::Number(_) | ExprKind::Name(_) => {}
+            ExprKind::Call { args, .. } | ExprKind::List(args) => args.iter_mut().for_each(take),
+            ExprKind::Indexed { ranges, body, .. } | ExprKind::Builder { body, ranges } => {
+                take(body);
+                for range in ranges {
+                    take(&mut range.lo);
+                    take(&mut range.hi);
+                }
+            }
+            ExprKind::Index(base, subscripts) => {
+                take(base);
+                for subscript in subscripts {
+                    if let Subscript::At(e) = subscript {
+                        take(e);
+                    }
+                }
+            }
+            ExprKind::Neg(a) => take(a),
+            ExprKind::Chain(first, rest) => {
+                take(first);
+                rest.iter_mut().for_each(|(_, e)| take(e));
+            }
+            ExprKind::Pow(a, b) => {
+                take(a);
+                take(b);
+            }
+        }
+    }
+}
+
 /// `name = expr`, a bare `expr`, a declaration `name: [dims]` or a function definition
 /// `name(params) = expr`.
 #[derive(Debug, Clone, PartialEq)]
