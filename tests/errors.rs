@@ -166,7 +166,80 @@ proptest! {
     fn formula_like_text_never_panics(src in "[-+*/^(),;= \n\\[\\]xye0-9.a-z#]{0,60}") {
         let _ = pipeline(&src);
     }
+
+    #[test]
+    fn array_like_text_never_panics(
+        tokens in prop::collection::vec(prop::sample::select(ARRAY_TOKENS.to_vec()), 0..24)
+    ) {
+        let src = tokens.concat();
+        let options = chainrule::ParseOptions { max_elements: 100_000, ..Default::default() };
+        if let Ok(mut f) = Formula::parse_with(&src, options) {
+            let names: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+            f.graph_mut().set_node_limit(200_000);
+            if f.outputs().len() <= 32 {
+                let _ = f.jacobian(&names);
+                let _ = f.result_text();
+            }
+            if let Ok(gradient) = f.gradient(&names) {
+                for d in gradient {
+                    let _ = (f.text(d), f.latex(d));
+                }
+            }
+        }
+    }
 }
+
+/// Pieces of array programs (SPEC "Arrays"), good and bad, for random concatenation.
+const ARRAY_TOKENS: [&str; 48] = [
+    "x: [3]; ",
+    "W: [2, 3]; ",
+    "A: [2, 2]; ",
+    "n = 3; ",
+    "f(a, b) = ",
+    "g(v) = ",
+    "; ",
+    "\n",
+    "x",
+    "W",
+    "A",
+    "y",
+    "i",
+    "j",
+    "n",
+    "f(",
+    "g(",
+    "sum(",
+    "prod(",
+    "max(",
+    "softmax(",
+    "transpose(",
+    "len(",
+    "rows(",
+    "dot(",
+    "outer(",
+    "i = 1..n, ",
+    "j = i..3, ",
+    "[",
+    "]",
+    "(",
+    ")",
+    ", ",
+    ":",
+    "..",
+    " for i = 1..3",
+    " @ ",
+    " + ",
+    "*",
+    "^",
+    "-",
+    "1",
+    "2",
+    "0",
+    "0.5",
+    "1000000",
+    "x[i]",
+    "W[i, :]",
+];
 
 #[test]
 fn an_expression_in_the_middle_of_a_program_is_refused_by_the_library() {

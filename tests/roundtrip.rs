@@ -162,3 +162,106 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// array programs (SPEC "Arrays")
+
+/// What every random array program starts with: its arrays and its functions.
+const PRELUDE: &str = "u: [3]; A: [3, 3]; W: [2, 3]\n\
+                       g(a) = sin(a) + a*a/4\n\
+                       h(s, a) = s*sum(a) + dot(a, u)\n";
+
+/// Random array programs with matching shapes: vectors of 3 built from the declared
+/// arrays, rows, columns, literals, builders, `@` both ways, elementwise functions, a user
+/// function, `outer` and `transpose`; reduced to scalars by reductions, elements, `dot`,
+/// quadratic forms, an indexed double sum, losses and a user function of a scalar and a
+/// vector. Every function is smooth, for the finite-difference property.
+fn array_program() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        Just("u"),
+        Just("A[:, 2]"),
+        Just("W[2, :]"),
+        Just("[x, y, 0.5]"),
+        Just("softmax(u)"),
+        Just("[sin(u[i])*i for i = 1..3]"),
+        Just("A[1, :]*x"),
+    ]
+    .prop_map(String::from);
+    let vector = leaf.prop_recursive(3, 12, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} + {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a}*{b})")),
+            inner.clone().prop_map(|a| format!("tanh({a})")),
+            inner.clone().prop_map(|a| format!("sigmoid(2*{a} - 1)")),
+            inner.clone().prop_map(|a| format!("(A @ {a})")),
+            inner.clone().prop_map(|a| format!("({a} @ A)")),
+            inner.clone().prop_map(|a| format!("softmax({a})")),
+            inner.clone().prop_map(|a| format!("g({a})")),
+            (inner.clone(), inner.clone())
+                .prop_map(|(a, b)| format!("(transpose(outer({a}, {b})) @ u)")),
+            inner.clone().prop_map(|a| format!("[({a})[4 - i] for i = 1..3]")),
+            inner.clone().prop_map(|a| format!("(x*{a} - y)")),
+            inner.clone().prop_map(|a| format!("(W @ {a} @ W)")),
+        ]
+    });
+    let v = || vector.clone();
+    let scalar = prop_oneof![
+        v().prop_map(|a| format!("sum({a})")),
+        v().prop_map(|a| format!("logsumexp({a})")),
+        v().prop_map(|a| format!("norm({a}*0 + [1, 2, 2] + 0.1*{a})")),
+        (v(), v()).prop_map(|(a, b)| format!("dot({a}, {b})")),
+        v().prop_map(|a| format!("({a} @ A @ {a})")),
+        (v(), 1u32..4).prop_map(|(a, k)| format!("({a})[{k}]")),
+        (v(), v()).prop_map(|(a, b)| format!("sum(i = 1..3, j = i..3, ({a})[i]*({b})[j])")),
+        (v(), v()).prop_map(|(a, b)| format!("(h(x, {a}) + mean({b}))")),
+        v().prop_map(|a| format!("prod(0.5*{a} + 2)")),
+        v().prop_map(|a| format!("mse({a}, u)")),
+        v().prop_map(|a| format!("softmax_cross_entropy({a}, softmax(u))")),
+    ];
+    (scalar.clone(), scalar).prop_map(|(a, b)| format!("{PRELUDE}{a} + {b}*y"))
+}
+
+/// The declarations of the prelude, for reading printed texts back.
+const DECLARATIONS: &str = "u: [3]; A: [3, 3]; W: [2, 3]; ";
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 150,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0xa77a),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn array_programs_print_derivatives_that_read_back(src in array_program()) {
+        let mut f = Formula::parse(&src).unwrap_or_else(|e| panic!("{src}: {}", e.render(&src)));
+        let names: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+        let gradient = f.gradient(&names).unwrap();
+        for (name, &d) in names.iter().zip(&gradient) {
+            let text = format!("{DECLARATIONS}{}", f.text(d));
+            let program = syntax::parse(&text).unwrap();
+            let again = lower(f.graph_mut(), &program).unwrap().root;
+            prop_assert_eq!(again, d, "d/d{} of {} printed as {}", name, src, text);
+        }
+    }
+
+    #[test]
+    fn array_program_gradients_match_finite_differences(src in array_program(), seed in 0u64..1000) {
+        let mut f = Formula::parse(&src).unwrap();
+        let names: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+        let at: Vec<f64> =
+            (0..names.len()).map(|i| ((seed * 31 + i as u64 * 17) % 200) as f64 / 100.0 - 1.0).collect();
+        let gradient = f.gradient(&names).unwrap();
+        let symbolic = common::eval_roots(&f, &gradient, &names, &at);
+        let value = common::eval_roots(&f, &[f.root()], &names, &at)[0];
+        for i in 0..names.len() {
+            let coarse = common::finite_difference_with_step(&f, &names, &at, i, 2e-5);
+            let numeric = common::finite_difference_with_step(&f, &names, &at, i, 1e-5);
+            let truncation = (coarse - numeric).abs();
+            let rounding = 1e-10 * value.abs() / 1e-5;
+            if numeric.is_finite() && numeric.abs() < 1e6 {
+                let allowed = 1e-4 * numeric.abs().max(1.0) + rounding + 2.0 * truncation;
+                prop_assert!((symbolic[i] - numeric).abs() <= allowed, "d/d{} of {} = {}: {} vs {}", names[i], src, f.text(gradient[i]), symbolic[i], numeric);
+            }
+        }
+    }
+}
