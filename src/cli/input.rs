@@ -5,6 +5,7 @@ use super::{Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
 use chainrule::{Formula, ParseOptions};
 use std::io::Read;
+use std::time::{Duration, Instant};
 
 /// The formula text the arguments name.
 fn read_source(args: &InputArgs) -> Result<String, Failure> {
@@ -28,13 +29,33 @@ fn read_source(args: &InputArgs) -> Result<String, Failure> {
 /// with `-f`: a formula argument that also names a file gets a hint (when it does not parse)
 /// or a note (when it does), never a silent switch of meaning.
 pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
+    Ok(read_formula_timed(args)?.0)
+}
+
+/// How long parsing and lowering took.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Timings {
+    pub(crate) parse: Duration,
+    pub(crate) lower: Duration,
+}
+
+/// [`read_formula`], timing parsing and lowering apart (reading the text is in neither).
+pub(crate) fn read_formula_timed(args: &InputArgs) -> Result<(Formula, Timings), Failure> {
     let source = read_source(args)?;
     let options = ParseOptions {
         max_depth: args.max_depth,
         max_bytes: args.max_bytes,
         max_elements: args.max_elements,
     };
-    let parsed = Formula::parse_with(&source, options);
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let parsed = chainrule::syntax::parse_with(&source, options).and_then(|program| {
+        timings.parse = start.elapsed();
+        let start = Instant::now();
+        let formula = Formula::lower(&source, &program, options);
+        timings.lower = start.elapsed();
+        formula
+    });
     let mut formula = match (parsed, named_file(args)) {
         (Ok(formula), None) => formula,
         (Ok(formula), Some(path)) => {
@@ -48,7 +69,7 @@ pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
         (Err(e), None) => return Err(Failure::from_error(&e, &source)),
     };
     formula.graph_mut().set_node_limit(args.node_limit);
-    Ok(formula)
+    Ok((formula, timings))
 }
 
 /// The positional formula argument when it names an existing file.

@@ -45,6 +45,8 @@ pub struct Lowered {
     pub assigned: Vec<String>,
     /// Each name assigned a scalar, with the node of its value, in program order.
     pub definitions: Vec<(String, NodeId)>,
+    /// Each name assigned an array, with its value, in program order.
+    pub array_definitions: Vec<(String, Value)>,
 }
 
 /// A declared array variable: every element is a scalar variable named like `W[1,2]`.
@@ -87,9 +89,23 @@ pub fn lower_limited(
     outer: &[(String, NodeId)],
     max_elements: usize,
 ) -> Result<Lowered> {
+    let outer: Vec<(String, Value)> =
+        outer.iter().map(|(name, id)| (name.clone(), Value::scalar(*id))).collect();
+    lower_scoped(g, program, &outer, max_elements)
+}
+
+/// [`lower_limited`] where the names of `outer` may be arrays too (another program's array
+/// variables and assignments: a claimed derivative may use `W`, `h`).
+pub fn lower_scoped(
+    g: &mut Graph,
+    program: &Program,
+    outer: &[(String, Value)],
+    max_elements: usize,
+) -> Result<Lowered> {
     let mut cx = Lowering::new(g, outer, max_elements);
     let mut result = None;
     let mut definitions = Vec::new();
+    let mut array_definitions = Vec::new();
     for (k, statement) in program.statements.iter().enumerate() {
         result = None;
         let Some((name, span)) = &statement.target else {
@@ -107,8 +123,9 @@ pub fn lower_limited(
             Form::Value => {
                 let value = cx.expr(&statement.expr)?;
                 cx.define(name, *span, value.clone())?;
-                if let Some(id) = value.as_scalar() {
-                    definitions.push((name.clone(), id));
+                match value.as_scalar() {
+                    Some(id) => definitions.push((name.clone(), id)),
+                    None => array_definitions.push((name.clone(), value.clone())),
                 }
                 result = Some(value);
             }
@@ -131,6 +148,7 @@ pub fn lower_limited(
         origins: cx.origins,
         assigned,
         definitions,
+        array_definitions,
     })
 }
 
@@ -169,8 +187,8 @@ struct Function<'p> {
 
 struct Lowering<'g, 'p> {
     g: &'g mut Graph,
-    /// Names defined outside the program (see [`lower_with`]).
-    outer: HashMap<String, NodeId>,
+    /// Names defined outside the program (see [`lower_with`], [`lower_scoped`]).
+    outer: HashMap<String, Value>,
     /// Assigned names and declared variables.
     defined: HashMap<String, Named>,
     functions: HashMap<String, Function<'p>>,
@@ -193,7 +211,7 @@ struct Lowering<'g, 'p> {
 }
 
 impl<'g, 'p> Lowering<'g, 'p> {
-    fn new(g: &'g mut Graph, outer: &[(String, NodeId)], max_elements: usize) -> Self {
+    fn new(g: &'g mut Graph, outer: &[(String, Value)], max_elements: usize) -> Self {
         Lowering {
             g,
             outer: outer.iter().cloned().collect(),
@@ -347,8 +365,8 @@ impl<'g, 'p> Lowering<'g, 'p> {
             }
             return Err(defined_after_function(name, span));
         }
-        if let Some(&id) = self.outer.get(name) {
-            return Ok(Value::scalar(id));
+        if let Some(value) = self.outer.get(name) {
+            return Ok(value.clone());
         }
         if let Some(c) = Constant::from_name(name) {
             return Ok(Value::scalar(self.g.named(c)));
