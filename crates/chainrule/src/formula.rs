@@ -66,7 +66,7 @@ impl Formula {
             graph,
             root: lowered.root,
             shape: lowered.result.shape,
-            outputs: lowered.result.elems,
+            outputs: lowered.result.elems.into_vec(),
             result_name: lowered.result_name,
             arrays: lowered.arrays,
             vars: lowered.vars,

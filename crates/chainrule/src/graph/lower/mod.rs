@@ -436,7 +436,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
                 f(self.g, &args)
             })
             .collect();
-        Ok(Value::array(shape, elems))
+        Ok(Value::of(shape, elems))
     }
 
     fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> Result<Value> {

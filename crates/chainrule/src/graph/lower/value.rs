@@ -4,6 +4,10 @@
 use crate::error::{Error, ErrorKind, Span};
 use crate::graph::NodeId;
 
+/// The elements of a [`Value`]: a scalar's one node is kept inline, so lowering a scalar
+/// formula allocates nothing per node (a `Vec` would, once per operand and result).
+pub type Elements = smallvec::SmallVec<[NodeId; 1]>;
+
 /// A lowered value: its shape (`[]` a scalar, `[n]` a vector, `[m, n]` a matrix) and its
 /// elements in row-major order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -11,17 +15,22 @@ pub struct Value {
     /// The dimensions, outermost first.
     pub shape: Vec<usize>,
     /// The elements, row by row.
-    pub elems: Vec<NodeId>,
+    pub elems: Elements,
 }
 
 impl Value {
     /// A scalar.
     pub fn scalar(id: NodeId) -> Value {
-        Value { shape: Vec::new(), elems: vec![id] }
+        Value { shape: Vec::new(), elems: smallvec::smallvec![id] }
     }
 
     /// A value of `shape` with `elems` (row-major).
     pub fn array(shape: Vec<usize>, elems: Vec<NodeId>) -> Value {
+        Value::of(shape, Elements::from_vec(elems))
+    }
+
+    /// A value of `shape` (`[]` for a scalar) with `elems` (row-major).
+    pub fn of(shape: Vec<usize>, elems: Elements) -> Value {
         debug_assert_eq!(shape.iter().product::<usize>(), elems.len());
         Value { shape, elems }
     }
