@@ -8,7 +8,7 @@ use chainrule::codegen::{generate, Dialect, Lang, Options, Reduce};
 use chainrule::Formula;
 
 const NEURON: &str = "h = sigmoid(w*x + b)\n(h - y)^2";
-const XOR: &str = include_str!("../examples/xor/model.expr");
+const XOR: &str = include_str!("../examples/xor/model-scalar.expr");
 
 fn code(src: &str, options: Options) -> String {
     let mut f = Formula::parse(src).unwrap();
