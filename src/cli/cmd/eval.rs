@@ -1,7 +1,7 @@
 //! `chainrule eval`: the value, gradient and Hessian at a point or over the rows of a CSV file.
 
 use crate::cli::input::{
-    check_wrt, failure, flatten, normalize, read_formula, read_params, read_point, scalar_result,
+    check_wrt, failure, flatten, name_list, read_formula, read_params, read_point, scalar_result,
     usage,
 };
 use crate::cli::{json, Failure, InputArgs};
@@ -96,7 +96,7 @@ pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure>
 fn wrt(formula: &Formula, given: &[String], table: Option<&Table>) -> Result<Vec<String>, Failure> {
     if !given.is_empty() {
         check_wrt(formula, given)?;
-        return Ok(given.iter().map(|n| normalize(n)).collect());
+        return Ok(name_list(given));
     }
     let is_column = |v: &String| table.is_some_and(|t| t.column(v).is_some());
     let names = formula.names().into_iter();

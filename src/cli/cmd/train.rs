@@ -1,7 +1,7 @@
 //! `chainrule train`: gradient descent on a model written as a formula.
 
 use crate::cli::input::{
-    check_vars, failure, flatten, normalize, read_formula, read_params, usage,
+    check_vars, failure, flatten, name_list, read_formula, read_params, usage,
 };
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
@@ -60,7 +60,7 @@ enum OptimizerArg {
 
 pub(crate) fn run(args: &TrainArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
-    let patterns: Vec<String> = args.params.iter().map(|p| normalize(p)).collect();
+    let patterns: Vec<String> = name_list(&args.params);
     let names = patterns.iter().filter(|p| !p.contains('*')).map(String::as_str);
     check_vars(&formula, names, "--params")?;
     let data = read_csv(&args.data).map_err(|e| failure(&formula, e))?;
