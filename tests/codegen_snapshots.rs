@@ -8,7 +8,7 @@ use chainrule::codegen::{generate, Dialect, Lang, Options, Reduce};
 use chainrule::Formula;
 
 const NEURON: &str = "h = sigmoid(w*x + b)\n(h - y)^2";
-const XOR: &str = include_str!("../examples/xor/model.expr");
+const XOR: &str = include_str!("../examples/xor/model-scalar.expr");
 const LAYER: &str = "W: [2, 2]; b: [2]; x: [2]\nh = tanh(W @ x + b)\nsum(h^2)";
 
 fn code(src: &str, options: Options) -> String {

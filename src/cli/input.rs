@@ -91,12 +91,31 @@ pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
 /// Checks `--wrt` names (see [`check_vars`]) and gives the variables they mean: an array's
 /// name stands for its elements, row by row.
 pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<Vec<String>, Failure> {
-    let wrt: Vec<String> = wrt.iter().map(|n| normalize(n)).collect();
+    let wrt = name_list(wrt);
     check_vars(formula, wrt.iter().map(String::as_str), "--wrt")?;
     Ok(formula.expand_names(&wrt))
 }
 
 /// A name as the formula spells it: `W[1, 2]` is `W[1,2]`.
+/// The names of a comma-separated option (`--wrt W1[1,2],c`) as the formula spells them:
+/// the option parser splits `W1[1,2]` at its comma, so pieces are joined again until their
+/// brackets balance, and spaces are dropped.
+pub(crate) fn name_list(pieces: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut open = 0i64;
+    for piece in pieces.iter().map(|p| normalize(p)) {
+        match names.last_mut() {
+            Some(last) if open > 0 => {
+                last.push(',');
+                last.push_str(&piece);
+            }
+            _ => names.push(piece.clone()),
+        }
+        open += piece.matches('[').count() as i64 - piece.matches(']').count() as i64;
+    }
+    names
+}
+
 pub(crate) fn normalize(name: &str) -> String {
     name.chars().filter(|c| !c.is_whitespace()).collect()
 }

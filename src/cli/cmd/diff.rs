@@ -1,6 +1,6 @@
 //! `chainrule diff` and `chainrule grad`.
 
-use crate::cli::input::{check_wrt, failure, normalize, read_formula};
+use crate::cli::input::{check_wrt, failure, name_list, read_formula};
 use crate::cli::{json, Failure, Format, InputArgs};
 use chainrule::print::{self, Notation};
 use chainrule::{Derived, Formula, NodeId, Request};
@@ -40,7 +40,7 @@ impl GradArgs {
         if self.wrt.is_empty() {
             formula.names()
         } else {
-            self.wrt.iter().map(|n| normalize(n)).collect()
+            name_list(&self.wrt)
         }
     }
 }
@@ -71,7 +71,7 @@ impl OutputArgs {
 
 pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let formula = read_formula(&args.input)?;
-    let names: Vec<String> = args.wrt.iter().map(|n| normalize(n)).collect();
+    let names = name_list(&args.wrt);
     emit(formula, &names, args.order as usize, &args.output, out)
 }
 

@@ -333,11 +333,11 @@ impl<'g, 'p> Lowering<'g, 'p> {
             ExprKind::Number(v) => Value::scalar(self.g.constant(*v)),
             ExprKind::Name(name) => self.name(name, e.span)?,
             ExprKind::Neg(inner) => {
-                let a = self.expr(inner)?;
+                let a = self.operand(inner)?;
                 self.zip(&[a], "-", e.span, |g, x| g.neg(x[0]))?
             }
             ExprKind::Pow(base, exponent) => {
-                let values = [self.expr(base)?, self.expr(exponent)?];
+                let values = [self.operand(base)?, self.operand(exponent)?];
                 self.zip(&values, "^", e.span, |g, x| g.pow(x[0], x[1]))?
             }
             ExprKind::Chain(first, rest) => self.chain(first, rest)?,
@@ -387,10 +387,30 @@ impl<'g, 'p> Lowering<'g, 'p> {
         Ok(Value::scalar(self.g.var_node(v)))
     }
 
+    /// An operand of an arithmetic operator. A one-item list literal there is refused: in
+    /// Python `[x]*2` repeats the list, here it would silently be the vector `[2*x]`.
+    fn operand(&mut self, e: &Expr) -> Result<Value> {
+        if let ExprKind::List(items) = &e.kind {
+            if items.len() == 1 {
+                return Err(Error::at(
+                    ErrorKind::List(
+                        "a one-item list `[a]` cannot be an operand of arithmetic".into(),
+                    ),
+                    e.span,
+                )
+                .with_hint(
+                    "for the number, drop the brackets; arithmetic on lists is element by \
+                     element (`[a, b]*2` is `[2*a, 2*b]`), it never repeats a list",
+                ));
+            }
+        }
+        self.expr(e)
+    }
+
     fn chain(&mut self, first: &Expr, rest: &[(ChainOp, Expr)]) -> Result<Value> {
-        let mut acc = self.expr(first)?;
+        let mut acc = self.operand(first)?;
         for (op, e) in rest {
-            let b = self.expr(e)?;
+            let b = self.operand(e)?;
             let span = Span::new(first.span.start, e.span.end);
             let pair = [acc, b];
             acc = match op {
