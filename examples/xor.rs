@@ -1,5 +1,6 @@
-//! The XOR network trained through the library: the forward formula in, the backward pass
-//! derived symbolically, Adam on the mean cross-entropy. `cargo run --example xor`.
+//! The XOR network trained through the library: the forward formula in (written with
+//! arrays, `examples/xor/model.expr`), the backward pass derived symbolically, Adam on the
+//! mean cross-entropy. `cargo run --example xor`.
 
 use chainrule::eval::data::Table;
 use chainrule::train::{self, Model, Optimizer, TrainOptions};
@@ -9,10 +10,11 @@ fn main() {
     let model_text = include_str!("xor/model.expr");
     let mut model = Formula::parse(model_text).unwrap();
     let data = Table {
-        names: vec!["x1".into(), "x2".into(), "y".into()],
+        names: vec!["x[1]".into(), "x[2]".into(), "y".into()],
         columns: vec![vec![0.0, 0.0, 1.0, 1.0], vec![0.0, 1.0, 0.0, 1.0], vec![0.0, 1.0, 1.0, 0.0]],
     };
-    let params = train::select_params(&model.var_names(), &["w*", "b*", "v*", "c"]).unwrap();
+    // the arrays W1, b1, v by name (each stands for its elements), and the scalar c
+    let params = train::select_params(&model.var_names(), &["W1", "b1", "v", "c"]).unwrap();
     let start = train::initial_params(&model, &params, 0);
     let net = Model::new(&mut model, &params, &data).unwrap();
     let options = TrainOptions {
@@ -34,7 +36,7 @@ fn main() {
     let mut inputs: Vec<(String, f64)> =
         params.iter().cloned().zip(trained.params.iter().copied()).collect();
     for row in 0..4 {
-        inputs.retain(|(n, _)| !["x1", "x2", "y"].contains(&n.as_str()));
+        inputs.retain(|(n, _)| !data.names.contains(n));
         inputs.extend(data.names.iter().cloned().zip(data.columns.iter().map(|c| c[row])));
         let values: Vec<f64> =
             predict.vars().map(|v| inputs.iter().find(|(n, _)| *n == v.name).unwrap().1).collect();

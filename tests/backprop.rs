@@ -79,8 +79,15 @@ fn trace_sums_the_two_paths_of_a_shared_node() {
 /// 0.235004, d loss/d w1_1 = -0.449768 * v1 * 0.235004 * x1 = -0.105697.
 #[test]
 fn trace_of_the_xor_network() {
-    let out =
-        run(&["trace", "-f", "examples/xor/model.expr", "--at", XOR_POINT, "--wrt", "w1_1,v1"]);
+    let out = run(&[
+        "trace",
+        "-f",
+        "examples/xor/model-scalar.expr",
+        "--at",
+        XOR_POINT,
+        "--wrt",
+        "w1_1,v1",
+    ]);
     insta::assert_snapshot!("trace_xor", out);
 }
 

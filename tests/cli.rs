@@ -37,6 +37,21 @@ fn diff_prints_one_line_per_variable() {
 }
 
 #[test]
+fn wrt_lists_keep_the_comma_inside_an_element_name() {
+    let formula = "W: [2, 2]; x: [2]; sum(W @ x) + c*x[1]";
+    let r = run(&["diff", formula, "--wrt", "W[1, 2],c,x"]);
+    assert_eq!(
+        r.stdout,
+        "d/dW[1,2] = x[2]\nd/dc = x[1]\nd/dx[1] = W[1,1] + W[2,1] + c\nd/dx[2] = W[1,2] + W[2,2]\n",
+        "{}",
+        r.stderr
+    );
+    let j = json(&["grad", formula, "--wrt", "W[2,1],x", "--json"]);
+    assert_eq!(j["derivatives"]["W[2,1]"], "x[1]");
+    assert_eq!(j["derivatives"]["x"][1], "W[1,2] + W[2,2]");
+}
+
+#[test]
 fn higher_orders_are_labelled() {
     assert_eq!(run(&["diff", "x^3", "--wrt", "x", "--order", "2"]).stdout, "d2/dx2 = 6*x\n");
     assert_eq!(run(&["diff", "sin(x)", "--wrt", "x", "--order", "3"]).stdout, "d3/dx3 = -cos(x)\n");

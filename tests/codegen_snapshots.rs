@@ -8,7 +8,8 @@ use chainrule::codegen::{generate, Dialect, Lang, Options, Reduce};
 use chainrule::Formula;
 
 const NEURON: &str = "h = sigmoid(w*x + b)\n(h - y)^2";
-const XOR: &str = include_str!("../examples/xor/model.expr");
+const XOR: &str = include_str!("../examples/xor/model-scalar.expr");
+const LAYER: &str = "W: [2, 2]; b: [2]; x: [2]\nh = tanh(W @ x + b)\nsum(h^2)";
 
 fn code(src: &str, options: Options) -> String {
     let mut f = Formula::parse(src).unwrap();
@@ -67,6 +68,55 @@ fn snapshots_of_generated_source() {
     for (name, src, options) in cases {
         insta::assert_snapshot!(name, code(src, options));
     }
+}
+
+/// Array variables: one identifier per element (`W_1_2`), or in SQL the column `"W[1,2]"`
+/// and the derivative `d_W_1_2`; `--wrt W` is every element of `W`, row by row.
+#[test]
+fn snapshots_of_generated_source_with_arrays() {
+    let wrt = |lang| Options::new(lang).name("layer").wrt(&["W", "b"]);
+    let mut sql = Options::new(Lang::Sql).wrt(&["W"]).at("x[1]", 0.5).at("x[2]", -1.0);
+    sql.reduce = Reduce::Mean;
+    let cases: Vec<(&str, Options)> = vec![
+        ("layer_rust", wrt(Lang::Rust)),
+        ("layer_c", wrt(Lang::C)),
+        ("layer_python", wrt(Lang::Python)),
+        ("layer_sql_mean", sql),
+    ];
+    for (name, options) in cases {
+        insta::assert_snapshot!(name, code(LAYER, options));
+    }
+}
+
+#[test]
+fn an_array_result_is_refused_with_the_way_out() {
+    let (status, _, stderr) =
+        common::chainrule(&["codegen", "x: [2]; out = softmax(x)", "--lang", "rust"]);
+    assert_eq!(status, 2, "{stderr}");
+    assert!(stderr.contains("this formula's result is a vector of 2"), "{stderr}");
+    assert!(stderr.contains("out[1]"), "{stderr}");
+    let (status, out, _) =
+        common::chainrule(&["codegen", "x: [2]; out = softmax(x); out[1]", "--lang", "rust"]);
+    assert_eq!(status, 0);
+    assert!(out.contains("let x_1 = input[0];"), "{out}");
+}
+
+#[test]
+fn wrt_and_at_take_arrays_on_the_command_line() {
+    let src = "W: [2, 2]; x: [2]; sum(tanh(W @ x))";
+    let args = ["codegen", src, "--lang", "c", "--wrt", "W", "--at", "x=[1,2]"];
+    let (status, out, stderr) = common::chainrule(&args);
+    assert_eq!(status, 0, "{stderr}");
+    assert!(
+        out.contains("//     chainrule codegen --lang c --wrt W --at x[1]=1.0,x[2]=2.0"),
+        "{out}"
+    );
+    assert!(out.contains("// grad:  [d/dW[1,1], ..., d/dW[2,2]]"), "{out}");
+    assert!(out.contains("const double W_2_1 = input[2];"), "{out}");
+    let (status, _, stderr) =
+        common::chainrule(&["codegen", src, "--lang", "c", "--at", "x=[1,2,3]"]);
+    assert_eq!(status, 2);
+    assert!(stderr.contains("`x` is declared [2] but given a vector of 3"), "{stderr}");
 }
 
 #[test]

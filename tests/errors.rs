@@ -49,10 +49,6 @@ fn run_case(case: &serde_json::Value, dir: &std::path::Path) -> (i32, String, St
     )
 }
 
-/// Bad cases of the corpus written before SPEC "Arrays" made them valid: `[x]*2` is a vector
-/// times a scalar. Each is checked for its SPEC value instead.
-const VALID_SINCE_ARRAYS: [(&str, &str); 1] = [("p0290", r#"{"value":[1.0]}"#)];
-
 #[test]
 fn corpus_bad_inputs_get_their_status_and_a_clear_message() {
     let dir = std::env::temp_dir().join(format!("chainrule-errors-{}", std::process::id()));
@@ -60,10 +56,6 @@ fn corpus_bad_inputs_get_their_status_and_a_clear_message() {
     for case in common::cases("bad") {
         let id = case["id"].as_str().unwrap();
         let (status, stdout, stderr) = run_case(&case, &dir);
-        if let Some((_, want)) = VALID_SINCE_ARRAYS.iter().find(|(v, _)| *v == id) {
-            assert_eq!((status, stdout.trim()), (0, *want), "{id}: {stderr}");
-            continue;
-        }
         let allowed: Vec<i64> =
             case["expect_status"].as_array().unwrap().iter().map(|s| s.as_i64().unwrap()).collect();
         assert!(

@@ -117,6 +117,41 @@ fn native_code_agrees_with_the_interpreter_to_the_bit() {
     }
 }
 
+/// Tapes of many thousand instructions are compiled as several functions that pass
+/// registers through memory: the results are still the interpreter's, bit for bit.
+#[cfg(feature = "native")]
+#[test]
+fn long_tapes_run_native_in_several_functions_to_the_bit() {
+    let rosenbrock: Vec<String> =
+        (1..400).map(|i| format!("100*(x{}^2 - x{i})^2 + (x{i} - 1)^2", i + 1)).collect();
+    let waves: Vec<String> = (1..3000).map(|k| format!("sin({k}*x + {k}/7)")).collect();
+    let chain = (0..1500).fold("x".to_string(), |s, i| match i % 3 {
+        0 => format!("sin({s})"),
+        1 => format!("cos({s})"),
+        _ => format!("exp(-{s})"),
+    });
+    for source in [rosenbrock.join(" + "), waves.join(" + "), chain] {
+        let mut f = Formula::parse(&source).unwrap();
+        let names: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+        let tape = f.gradient_tape(&names).unwrap();
+        assert!(
+            tape.len() > 4_000,
+            "{} instructions: too short to need several functions",
+            tape.len()
+        );
+        let native = eval::compile_native(&tape).unwrap();
+        for seed in 0..3 {
+            let values: Vec<f64> =
+                (0..names.len()).map(|i| ((i * 7 + seed * 13) % 11) as f64 / 10.0 - 0.4).collect();
+            let interpreted = tape.run(&values, &mut Vec::new());
+            let mut compiled = vec![0.0; tape.outputs()];
+            native.run_into(&values, &mut compiled);
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&interpreted), bits(&compiled), "{} instructions", tape.len());
+        }
+    }
+}
+
 #[test]
 fn registers_are_reused() {
     let chain = (0..500).fold("x".to_string(), |s, i| {

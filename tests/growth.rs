@@ -100,3 +100,48 @@ fn the_cse_print_of_a_deep_chain_grows_linearly() {
     let d = f.derivative("x", 1).unwrap();
     assert!(f.text(d).len() > 20 * large);
 }
+
+#[path = "common/mlp.rs"]
+mod mlp;
+
+/// The 50x128 network written with arrays in three lines unrolls into the very graph of its
+/// scalar spelling (the benchmark's `mlp_50x128`): the gradient tapes have the same length
+/// and registers, and give the same value and gradient at a point. So it evaluates exactly
+/// as fast (`cargo bench --bench arrays` times both).
+#[test]
+fn the_50x128_network_with_arrays_has_the_tape_of_its_scalar_spelling() {
+    let (scalar_src, scalar_wrt) = mlp::scalar(50, 128);
+    let (array_src, array_wrt) = mlp::arrays(50, 128);
+    let mut scalar = Formula::parse(&scalar_src).unwrap();
+    let mut arrays = Formula::parse(&array_src).unwrap();
+    let array_wrt = arrays.expand_names(&array_wrt);
+    assert_eq!(array_wrt.len(), scalar_wrt.len());
+    let scalar_tape = scalar.gradient_tape(&scalar_wrt).unwrap();
+    let array_tape = arrays.gradient_tape(&array_wrt).unwrap();
+    println!("tape: {} instructions, {} registers", array_tape.len(), array_tape.registers());
+    assert_eq!(array_tape.len(), scalar_tape.len());
+    assert_eq!(array_tape.registers(), scalar_tape.registers());
+    // The same point in both spellings; the gradients in the same order.
+    let value = |name: &str| {
+        0.5 * ((name.len() * 7 + name.bytes().map(usize::from).sum::<usize>()) % 13) as f64 / 13.0
+            - 0.2
+    };
+    let point = |f: &Formula, rename: &dyn Fn(&str) -> String| -> Vec<f64> {
+        f.var_names().iter().map(|n| value(&rename(n))).collect()
+    };
+    let a = array_tape.run(&point(&arrays, &mlp::scalar_name), &mut Vec::new());
+    let s = scalar_tape.run(&point(&scalar, &str::to_string), &mut Vec::new());
+    let position: std::collections::HashMap<&str, usize> =
+        scalar_wrt.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    assert_eq!(a[0].to_bits(), s[0].to_bits(), "value {} vs {}", a[0], s[0]);
+    for (k, name) in array_wrt.iter().enumerate() {
+        let i = position[mlp::scalar_name(name).as_str()];
+        assert_eq!(
+            a[1 + k].to_bits(),
+            s[1 + i].to_bits(),
+            "d/d{name}: {} vs {}",
+            a[1 + k],
+            s[1 + i]
+        );
+    }
+}

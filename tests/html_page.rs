@@ -90,7 +90,7 @@ fn xor_gradient_page_hovers_and_lights_paths_in_chromium() {
     }
     let _one_at_a_time = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let page = tmp("xor.html");
-    let common = ["-f", "examples/xor/model.expr", "--wrt", XOR_PARAMS, "--at", XOR_POINT];
+    let common = ["-f", "examples/xor/model-scalar.expr", "--wrt", XOR_PARAMS, "--at", XOR_POINT];
     let (status, _, err) = chainrule(
         &[&["graph"], &common[..], &["--format", "html", "-o", page.to_str().unwrap()]].concat(),
     );

@@ -43,7 +43,7 @@ fn a_near_miss_fails_with_a_caret() {
 
 #[test]
 fn the_xor_tutorial_bug_is_caught_and_the_fix_holds() {
-    let model = "examples/xor/model.expr";
+    let model = "examples/xor/model-scalar.expr";
     let (status, text) =
         run(&["verify", "-f", model, "--claim-file", "examples/xor/backprop-wrong.claims"]);
     assert_eq!(status, 1);
@@ -54,7 +54,7 @@ fn the_xor_tutorial_bug_is_caught_and_the_fix_holds() {
 
 #[test]
 fn a_grad_cse_program_verifies_against_itself() {
-    let model = "examples/xor/model.expr";
+    let model = "examples/xor/model-scalar.expr";
     let (status, program, _) = chainrule(&["grad", "-f", model, "--cse"]);
     assert_eq!(status, 0);
     let dir = tempfile::tempdir().unwrap();

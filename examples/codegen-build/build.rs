@@ -1,5 +1,5 @@
 //! Generates `xor_loss`, the XOR network's loss and its gradient in the parameters, from
-//! `examples/xor/model.expr`, into `$OUT_DIR/xor.rs`.
+//! `examples/xor/model-scalar.expr`, into `$OUT_DIR/xor.rs`.
 
 use chainrule::codegen::{generate, Lang, Options};
 use chainrule::Formula;
@@ -10,7 +10,7 @@ const PARAMS: [&str; 17] = [
 ];
 
 fn main() {
-    let model = "../xor/model.expr";
+    let model = "../xor/model-scalar.expr";
     println!("cargo::rerun-if-changed={model}");
     let source = std::fs::read_to_string(model).expect("the XOR model");
     let mut formula = Formula::parse(&source).unwrap_or_else(|e| panic!("{}", e.render(&source)));

@@ -5,6 +5,7 @@ use super::{Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
 use chainrule::{Formula, ParseOptions};
 use std::io::Read;
+use std::time::{Duration, Instant};
 
 /// The formula text the arguments name.
 fn read_source(args: &InputArgs) -> Result<String, Failure> {
@@ -28,13 +29,33 @@ fn read_source(args: &InputArgs) -> Result<String, Failure> {
 /// with `-f`: a formula argument that also names a file gets a hint (when it does not parse)
 /// or a note (when it does), never a silent switch of meaning.
 pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
+    Ok(read_formula_timed(args)?.0)
+}
+
+/// How long parsing and lowering took.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Timings {
+    pub(crate) parse: Duration,
+    pub(crate) lower: Duration,
+}
+
+/// [`read_formula`], timing parsing and lowering apart (reading the text is in neither).
+pub(crate) fn read_formula_timed(args: &InputArgs) -> Result<(Formula, Timings), Failure> {
     let source = read_source(args)?;
     let options = ParseOptions {
         max_depth: args.max_depth,
         max_bytes: args.max_bytes,
         max_elements: args.max_elements,
     };
-    let parsed = Formula::parse_with(&source, options);
+    let mut timings = Timings::default();
+    let start = Instant::now();
+    let parsed = chainrule::syntax::parse_with(&source, options).and_then(|program| {
+        timings.parse = start.elapsed();
+        let start = Instant::now();
+        let formula = Formula::lower(&source, &program, options);
+        timings.lower = start.elapsed();
+        formula
+    });
     let mut formula = match (parsed, named_file(args)) {
         (Ok(formula), None) => formula,
         (Ok(formula), Some(path)) => {
@@ -48,7 +69,7 @@ pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
         (Err(e), None) => return Err(Failure::from_error(&e, &source)),
     };
     formula.graph_mut().set_node_limit(args.node_limit);
-    Ok(formula)
+    Ok((formula, timings))
 }
 
 /// The positional formula argument when it names an existing file.
@@ -70,23 +91,31 @@ pub(crate) fn failure(formula: &Formula, error: Error) -> Failure {
 /// Checks `--wrt` names (see [`check_vars`]) and gives the variables they mean: an array's
 /// name stands for its elements, row by row.
 pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<Vec<String>, Failure> {
-    let wrt: Vec<String> = wrt.iter().map(|n| normalize(n)).collect();
+    let wrt = name_list(wrt);
     check_vars(formula, wrt.iter().map(String::as_str), "--wrt")?;
     Ok(formula.expand_names(&wrt))
 }
 
-/// The names of `--wrt` options, each split at its commas outside brackets (`x,W[1,2]` is
-/// `x` and `W[1,2]`) and normalized.
-pub(crate) fn split_names(given: &[String]) -> Vec<String> {
-    given
-        .iter()
-        .flat_map(|g| top_level_pieces(g))
-        .filter(|n| !n.trim().is_empty())
-        .map(normalize)
-        .collect()
+/// A name as the formula spells it: `W[1, 2]` is `W[1,2]`.
+/// The names of a comma-separated option (`--wrt W1[1,2],c`) as the formula spells them:
+/// the option parser splits `W1[1,2]` at its comma, so pieces are joined again until their
+/// brackets balance, and spaces are dropped.
+pub(crate) fn name_list(pieces: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let mut open = 0i64;
+    for piece in pieces.iter().map(|p| normalize(p)) {
+        match names.last_mut() {
+            Some(last) if open > 0 => {
+                last.push(',');
+                last.push_str(&piece);
+            }
+            _ => names.push(piece.clone()),
+        }
+        open += piece.matches('[').count() as i64 - piece.matches(']').count() as i64;
+    }
+    names
 }
 
-/// A name as the formula spells it: `W[1, 2]` is `W[1,2]`.
 pub(crate) fn normalize(name: &str) -> String {
     name.chars().filter(|c| !c.is_whitespace()).collect()
 }

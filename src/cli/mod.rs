@@ -63,8 +63,8 @@ enum Command {
     /// Train the parameters of a model written as a formula on a CSV data set.
     #[command(
         after_help = "Examples:\n  chainrule train -f examples/xor/model.expr --data examples/xor/xor.csv \\\n      \
-                            --params 'w*,b*,v*,c' --optimizer adam --lr 0.1 --epochs 2000 --save xor.json\n  \
-                            chainrule eval -f examples/xor/model.expr --params xor.json --at x1=1,x2=0,y=1"
+                            --params W1,b1,v,c --optimizer adam --lr 0.1 --epochs 2000 --save xor.json\n  \
+                            chainrule eval -f examples/xor/model.expr --params xor.json --at 'x=[1,0],y=1'"
     )]
     Train(cmd::train::TrainArgs),
     /// Compare symbolic derivatives with finite differences.
@@ -75,14 +75,14 @@ enum Command {
     #[command(
         after_help = "Examples:\n  chainrule codegen \"sigmoid(w*x + b)\" --lang rust --wrt w,b\n  \
                             chainrule codegen -f model.cr --lang c --hessian -o model.h\n  \
-                            chainrule codegen -f examples/xor/model.expr --lang sql --reduce mean \\\n      \
-                            --at w11=0.5,w12=-0.5 --table xor"
+                            chainrule codegen -f examples/xor/model-scalar.expr --lang sql --reduce mean \\\n      \
+                            --at w1_1=0.5,w1_2=-0.5 --table xor"
     )]
     Codegen(cmd::codegen::CodegenArgs),
     /// Check a hand-derived derivative: holds (symbolically or at many points) or fails at a point.
     #[command(
         after_help = "Examples:\n  chainrule verify \"x^2*sin(x)\" --wrt x --claim \"2*x*sin(x) + x^2*cos(x)\"\n  \
-                            chainrule verify -f examples/xor/model.expr --claim-file examples/xor/backprop-wrong.claims"
+                            chainrule verify -f examples/xor/model-scalar.expr --claim-file examples/xor/backprop-wrong.claims"
     )]
     Verify(cmd::verify::VerifyArgs),
     /// Sizes and phase timings (parse, diff, simplify, compile, evaluate).

@@ -4,10 +4,11 @@
 use crate::diff::point::Backprop;
 use crate::error::{Result, Span};
 use crate::eval::{self, Tape};
-use crate::graph::lower::{self, ArrayVar};
+use crate::graph::lower::{self, ArrayVar, Value};
 use crate::graph::{Graph, NodeId, VarId, Variable};
 use crate::print::{self, Notation};
 use crate::request::{self, Derived, Request, Simplify};
+use crate::syntax::ast::Program;
 use crate::syntax::{self, ParseOptions};
 use crate::{diff, simplify};
 use rustc_hash::FxHashMap as HashMap;
@@ -35,6 +36,7 @@ pub struct Formula {
     positions: Vec<Option<usize>>,
     assigned: Vec<String>,
     definitions: Vec<(String, NodeId)>,
+    array_definitions: Vec<(String, Value)>,
     source: String,
     origins: HashMap<NodeId, Span>,
 }
@@ -48,8 +50,14 @@ impl Formula {
     /// Parses and lowers `source` with `options`.
     pub fn parse_with(source: &str, options: ParseOptions) -> Result<Formula> {
         let program = syntax::parse_with(source, options)?;
+        Formula::lower(source, &program, options)
+    }
+
+    /// Lowers `program`, parsed from `source` (the second half of [`Formula::parse_with`],
+    /// for timing the two apart).
+    pub fn lower(source: &str, program: &Program, options: ParseOptions) -> Result<Formula> {
         let mut graph = Graph::new();
-        let lowered = lower::lower_limited(&mut graph, &program, &[], options.max_elements)?;
+        let lowered = lower::lower_limited(&mut graph, program, &[], options.max_elements)?;
         let mut positions = vec![None; graph.variables().len()];
         for (i, v) in lowered.vars.iter().enumerate() {
             positions[v.index()] = Some(i);
@@ -58,13 +66,14 @@ impl Formula {
             graph,
             root: lowered.root,
             shape: lowered.result.shape,
-            outputs: lowered.result.elems.to_vec(),
+            outputs: lowered.result.elems.into_vec(),
             result_name: lowered.result_name,
             arrays: lowered.arrays,
             vars: lowered.vars,
             positions,
             assigned: lowered.assigned,
             definitions: lowered.definitions,
+            array_definitions: lowered.array_definitions,
             source: source.to_string(),
             origins: lowered.origins,
         })
@@ -151,10 +160,16 @@ impl Formula {
     /// The variables as the user names them, in order of first appearance: each declared
     /// array once by its name (`W`), scalars by theirs.
     pub fn names(&self) -> Vec<String> {
+        // The array of each element variable (by variable index), and each array's first.
+        let mut array_of = vec![None; self.graph.variables().len()];
+        for (k, a) in self.arrays.iter().enumerate() {
+            for v in &a.elements {
+                array_of[v.index()] = Some(k);
+            }
+        }
         let mut names: Vec<String> = Vec::new();
         for v in self.vars() {
-            let array = self.arrays.iter().find(|a| a.elements.contains(&v.id));
-            match array {
+            match array_of.get(v.id.index()).copied().flatten().map(|k| &self.arrays[k]) {
                 Some(a) if a.elements[0] != v.id => {}
                 Some(a) => names.push(a.name.clone()),
                 None => names.push(v.name.clone()),
@@ -173,6 +188,20 @@ impl Formula {
     /// `--cse` prints these nodes under the user's names.
     pub fn definitions(&self) -> &[(String, NodeId)] {
         &self.definitions
+    }
+
+    /// Every name the program gives a value, with it, as another program lowered in the
+    /// formula's scope sees them: the array variables (`W`), then the assigned names, scalars
+    /// (`out`) and arrays (`h`).
+    pub fn scope(&mut self) -> Vec<(String, Value)> {
+        let mut scope = Vec::new();
+        for a in &self.arrays {
+            let nodes = a.elements.iter().map(|&v| self.graph.var_node(v)).collect();
+            scope.push((a.name.clone(), Value::array(a.shape.clone(), nodes)));
+        }
+        scope.extend(self.definitions.iter().map(|(n, id)| (n.clone(), Value::scalar(*id))));
+        scope.extend(self.array_definitions.iter().cloned());
+        scope
     }
 
     /// The names the program assigns (not variables), in program order.
@@ -287,19 +316,31 @@ impl Formula {
     }
 
     /// A picture of the formula with its `order`-th derivatives with respect to `wrt`
-    /// (none when `wrt` is empty), simplified together so that they share nodes.
+    /// (none when `wrt` is empty), simplified together so that they share nodes. An array
+    /// result shows each element (`f[1]`, `out[2]`) and each row of its Jacobian
+    /// (`d out[2]/dx`).
     pub fn graph_view(
         &mut self,
         wrt: &[impl AsRef<str>],
         order: usize,
     ) -> Result<print::graph::GraphView> {
         let wrt = self.ids(wrt);
-        let derived = self.derive(&Request::new(wrt).order(order).simplify(Simplify::Together))?;
+        let request = Request::new(wrt).order(order).simplify(Simplify::Raw);
+        let raw: Vec<Derived> = (0..self.outputs.len())
+            .map(|k| self.derive_output(k, &request))
+            .collect::<Result<_>>()?;
+        let mut roots: Vec<NodeId> = raw.iter().map(|d| d.value).collect();
+        roots.extend(raw.iter().flat_map(|d| d.derivatives.iter().copied()));
+        let simplified = simplify::simplify(&mut self.graph, &roots)?;
         let output = |label: String, node, primal| print::graph::Output { label, node, primal };
-        let mut outputs = vec![output("f".into(), derived.value, true)];
-        for (label, &node) in
-            derived.derivative_labels(&self.graph).into_iter().zip(&derived.derivatives)
-        {
+        let mut outputs: Vec<print::graph::Output> = (0..self.outputs.len())
+            .map(|k| match self.is_scalar() {
+                true => output("f".into(), simplified[k], true),
+                false => output(self.output_name(k), simplified[k], true),
+            })
+            .collect();
+        let labels = raw.iter().flat_map(|d| d.derivative_labels(&self.graph));
+        for (label, &node) in labels.zip(&simplified[self.outputs.len()..]) {
             outputs.push(output(label, node, false));
         }
         Ok(print::graph::GraphView::new(&self.graph, outputs))

@@ -72,8 +72,10 @@ pub struct Trained {
     pub epochs: usize,
 }
 
-/// The names among `vars` matched by `patterns` (`w1`, or `w*` with `*` matching any run
-/// of characters), in the order of `vars`.
+/// The names among `vars` matched by `patterns`, in the order of `vars`. A pattern is a
+/// name or has `*` matching any run of characters (`w*`); it matches a variable when it
+/// matches the variable's name, or, for an element of an array (`W1[2,1]`), the array's
+/// name: `W1` and `W*` take every element of `W1`, `W1[2,*]` its second row.
 pub fn select_params(
     vars: &[impl AsRef<str>],
     patterns: &[impl AsRef<str>],
@@ -82,12 +84,18 @@ pub fn select_params(
     for pattern in patterns.iter().map(AsRef::as_ref) {
         let mut matched = false;
         for (i, v) in vars.iter().enumerate() {
-            if glob(pattern, v.as_ref()) {
+            let name = v.as_ref();
+            if glob(pattern, name) || glob(pattern, array_name(name)) {
                 (chosen[i], matched) = (true, true);
             }
         }
         if !matched {
-            let all: Vec<&str> = vars.iter().map(AsRef::as_ref).collect();
+            let mut all: Vec<&str> = Vec::new();
+            for v in vars.iter().map(|v| array_name(v.as_ref())) {
+                if !all.contains(&v) {
+                    all.push(v);
+                }
+            }
             return Err(Error::new(ErrorKind::Usage(format!(
                 "`{pattern}` matches no variable of the model (its variables: {})",
                 all.join(", ")
@@ -95,6 +103,11 @@ pub fn select_params(
         }
     }
     Ok(vars.iter().zip(chosen).filter(|(_, c)| *c).map(|(v, _)| v.as_ref().to_string()).collect())
+}
+
+/// The array an element's name belongs to (`W` for `W[1,2]`); a scalar's name itself.
+fn array_name(name: &str) -> &str {
+    name.split_once('[').map_or(name, |(array, _)| array)
 }
 
 fn glob(pattern: &str, name: &str) -> bool {
@@ -109,17 +122,25 @@ fn glob(pattern: &str, name: &str) -> bool {
     }
 }
 
-/// Glorot-style starting values: a parameter that multiplies something (a weight) is drawn
-/// uniformly from `±sqrt(6 / (fan_in + 1))`, where `fan_in` is the number of terms of the
-/// sum it feeds; any other parameter (a bias) starts at 0.
+/// Glorot (Xavier) uniform starting values: a weight, a parameter that multiplies an input
+/// of a sum (`W[i,j]` in `W @ x + b`, or `w1_2` in `w1_1*x1 + w1_2*x2 + b1`), is drawn
+/// uniformly from `±sqrt(6 / (fan_in + fan_out))`, where `fan_in` is the number of weighted
+/// inputs of its sum (the columns of `W`) and `fan_out` the number of products its input
+/// feeds (the rows of `W`); any other parameter (a bias) starts at 0. Both are read off the
+/// formula's graph, so a network written with arrays and the same network with every weight
+/// spelled out start from the same distribution.
 pub fn initial_params(formula: &Formula, params: &[impl AsRef<str>], seed: u64) -> Vec<f64> {
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
     let g = formula.graph();
+    let mut in_formula = vec![false; g.len()];
+    for n in crate::graph::walk::reachable(g, formula.outputs()) {
+        in_formula[n.index()] = true;
+    }
     params
         .iter()
-        .map(|p| match g.find_var(p.as_ref()).and_then(|v| fan_in(g, v)) {
-            Some(n) => {
-                let limit = (6.0 / (n as f64 + 1.0)).sqrt();
+        .map(|p| match g.find_var(p.as_ref()).and_then(|v| fans(g, &in_formula, v)) {
+            Some((fan_in, fan_out)) => {
+                let limit = (6.0 / (fan_in + fan_out) as f64).sqrt();
                 rng.random_range(-limit..limit)
             }
             None => 0.0,
@@ -127,9 +148,11 @@ pub fn initial_params(formula: &Formula, params: &[impl AsRef<str>], seed: u64) 
         .collect()
 }
 
-/// The number of terms of the sum that the product `var * ...` is a term of (1 when the
-/// product is no term of a sum); `None` when `var` multiplies nothing.
-fn fan_in(g: &Graph, var: NodeId) -> Option<usize> {
+/// For a parameter that multiplies something: the number of products among the terms of
+/// the sum its product is a term of (1 when it is no term of a sum), and the number of
+/// products the other factor takes part in. Only the formula's nodes (`in_formula`) count,
+/// not those of its derivatives.
+fn fans(g: &Graph, in_formula: &[bool], var: NodeId) -> Option<(usize, usize)> {
     let users = |n: NodeId| {
         g.dag()
             .neighbors_directed(
@@ -137,22 +160,28 @@ fn fan_in(g: &Graph, var: NodeId) -> Option<usize> {
                 petgraph::Direction::Outgoing,
             )
             .map(|i| NodeId::from_index(i.index()))
+            .filter(|u| in_formula[u.index()])
             .collect::<Vec<_>>()
     };
-    let product = users(var).into_iter().find(|&u| g.op(u) == Op::Mul)?;
+    let products = |n: NodeId| users(n).into_iter().filter(|&u| g.op(u) == Op::Mul);
+    let product = products(var).next()?;
+    let sum_of = |n: NodeId| users(n).into_iter().find(|&u| g.op(u) == Op::Add);
     let mut top = product;
-    while let Some(up) = users(top).into_iter().find(|&u| g.op(u) == Op::Add) {
+    while let Some(up) = sum_of(top) {
         top = up;
     }
-    let mut terms = 0;
+    let mut fan_in = 0;
     let mut stack = vec![top];
     while let Some(n) = stack.pop() {
         match g.op(n) {
             Op::Add => stack.extend(g.args(n)),
-            _ => terms += 1,
+            Op::Mul => fan_in += 1,
+            _ => {}
         }
     }
-    Some(terms)
+    let input = g.args(product).iter().copied().find(|&a| a != var);
+    let fan_out = input.map_or(1, |x| products(x).count());
+    Some((fan_in.max(1), fan_out.max(1)))
 }
 
 /// A model ready to train: its loss-and-gradient tape and where parameters and data go.
@@ -201,12 +230,7 @@ impl Model {
     /// variable must be a column of `data`, and every column a variable.
     pub fn new(formula: &mut Formula, params: &[impl AsRef<str>], data: &Table) -> Result<Model> {
         let params: Vec<String> = params.iter().map(|p| p.as_ref().to_string()).collect();
-        if let Some(stray) = data.names.iter().find(|n| formula.position(n).is_none()) {
-            return Err(Error::new(ErrorKind::Usage(format!(
-                "the data column `{stray}` names no variable of the model (its variables: {})",
-                formula.var_names().join(", ")
-            ))));
-        }
+        crate::eval::data::check_columns(data, formula, "the model")?;
         let columns = first_positions(&data.names);
         if let Some(both) = params.iter().find(|p| columns.contains_key(p.as_str())) {
             return Err(Error::new(ErrorKind::Usage(format!(

@@ -1,6 +1,6 @@
 //! The XOR network's loss and gradient, generated at build time (see `build.rs`), at one
 //! point: the same numbers as
-//! `chainrule eval -f examples/xor/model.expr --at ... --grad`.
+//! `chainrule eval -f examples/xor/model-scalar.expr --at ... --grad`.
 
 include!(concat!(env!("OUT_DIR"), "/xor.rs"));
 

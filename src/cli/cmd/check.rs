@@ -3,6 +3,7 @@
 use crate::cli::input::{failure, read_formula, read_point, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::check::{self, Comparison};
+use chainrule::formula::nested_text;
 use chainrule::{print, Derived, Formula, Request};
 use clap::Args;
 use rand::{Rng, SeedableRng};
@@ -34,17 +35,17 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure
     let mut formula = read_formula(&args.input)?;
     let derived = derive(&mut formula, args.hessian)?;
     let points = points(&formula, args)?;
-    let (g, vars) = (formula.graph(), formula.var_ids());
     let mut text = String::new();
     let (mut failed, mut total) = (0, 0);
     for point in &points {
-        let mut rows = check::gradient(g, derived.value, &derived.derivatives, vars, point)
-            .map_err(|e| failure(&formula, e))?;
-        if args.hessian {
-            rows.extend(
-                check::hessian(g, &derived.derivatives, &derived.hessian, vars, point)
-                    .map_err(|e| failure(&formula, e))?,
-            );
+        let mut rows = Vec::new();
+        for (k, derived) in derived.iter().enumerate() {
+            let compared = compare(&formula, derived, point, args.hessian)?;
+            rows.extend(compared.into_iter().map(|row| match derived.of {
+                // `d/dx` of element k of an array result is `d out[2]/dx`.
+                Some(_) => Comparison { label: of_output(&formula, k, &row.label), ..row },
+                None => row,
+            }));
         }
         text.push_str(&format!("at {}\n", describe_point(&formula, point)));
         for row in &rows {
@@ -64,11 +65,39 @@ pub(crate) fn run(args: &CheckArgs, out: &mut impl Write) -> Result<i32, Failure
     Ok(0)
 }
 
-/// The gradient (and Hessian) in every variable, as `diff` prints them: what is checked.
-fn derive(formula: &mut Formula, hessian: bool) -> Result<Derived, Failure> {
+/// The gradient (and Hessian) in every variable, as `diff` prints them, of each element of
+/// the result (for an array result, the rows of its Jacobian): what is checked.
+fn derive(formula: &mut Formula, hessian: bool) -> Result<Vec<Derived>, Failure> {
     let mut request = Request::new(formula.var_ids().to_vec());
     request.hessian = hessian;
-    formula.derive(&request).map_err(|e| failure(formula, e))
+    (0..formula.outputs().len())
+        .map(|k| formula.derive_output(k, &request).map_err(|e| failure(formula, e)))
+        .collect()
+}
+
+/// The gradient (and Hessian) of one element of the result against finite differences.
+fn compare(
+    formula: &Formula,
+    derived: &Derived,
+    point: &[f64],
+    hessian: bool,
+) -> Result<Vec<Comparison>, Failure> {
+    let (g, vars) = (formula.graph(), formula.var_ids());
+    let mut rows = check::gradient(g, derived.value, &derived.derivatives, vars, point)
+        .map_err(|e| failure(formula, e))?;
+    if hessian {
+        rows.extend(
+            check::hessian(g, &derived.derivatives, &derived.hessian, vars, point)
+                .map_err(|e| failure(formula, e))?,
+        );
+    }
+    Ok(rows)
+}
+
+/// `d/dx` (or `d2/dxdy`) of element `k` of the result: `d out[2]/dx`.
+fn of_output(formula: &Formula, k: usize, label: &str) -> String {
+    let (order, rest) = label.split_once('/').unwrap_or(("d", label));
+    format!("{order} {}/{rest}", formula.output_name(k))
 }
 
 fn line(row: &Comparison, tol: f64) -> String {
@@ -82,11 +111,19 @@ fn line(row: &Comparison, tol: f64) -> String {
     )
 }
 
+/// The point as `--at` takes it: `x=0.5, W=[[1, 2], [3, 4]]`.
 fn describe_point(formula: &Formula, point: &[f64]) -> String {
+    let value = |name: &str| formula.position(name).map_or(f64::NAN, |i| point[i]);
     let pairs: Vec<String> = formula
-        .vars()
-        .zip(point)
-        .map(|(v, x)| format!("{}={}", v.name, print::format_float(*x)))
+        .names()
+        .iter()
+        .map(|name| {
+            let shape = formula.array(name).map_or(&[][..], |a| a.shape.as_slice());
+            let elements = formula.expand_names(&[name]);
+            let texts: Vec<String> =
+                elements.iter().map(|e| print::format_float(value(e))).collect();
+            format!("{name}={}", nested_text(shape, &texts))
+        })
         .collect();
     pairs.join(", ")
 }
@@ -107,12 +144,12 @@ fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure>
             .collect::<Result<Vec<f64>, Failure>>()?;
         return Ok(vec![point]);
     }
-    let tape = formula.compile(&[formula.root()]).map_err(|e| failure(formula, e))?;
+    let tape = formula.compile(formula.outputs()).map_err(|e| failure(formula, e))?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(args.seed);
     let mut found = Vec::new();
     for _ in 0..args.points * 100 {
         let p: Vec<f64> = formula.vars().map(|_| rng.random_range(-2.0..2.0)).collect();
-        if tape.run(&p, &mut Vec::new())[0].is_finite() {
+        if tape.run(&p, &mut Vec::new()).iter().all(|v| v.is_finite()) {
             found.push(p);
             if found.len() == args.points {
                 break;

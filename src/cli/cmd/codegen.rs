@@ -1,7 +1,7 @@
 //! `chainrule codegen`: the value and gradient (and Hessian) of a formula as the source of
 //! one function in Rust, C, Python (NumPy) or SQL.
 
-use crate::cli::input::{check_wrt, failure, read_formula, read_point, usage};
+use crate::cli::input::{check_wrt, failure, normalize, read_formula, read_point, usage};
 use crate::cli::{Failure, InputArgs};
 use chainrule::codegen::{self, Dialect, Lang, Options, Reduce};
 use clap::{Args, ValueEnum};
@@ -67,7 +67,9 @@ enum ReduceArg {
 pub(crate) fn run(args: &CodegenArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
     let at = read_point(&formula, args.at.as_deref().unwrap_or(""))?;
-    let wrt = check_wrt(&formula, &args.wrt)?;
+    // The library spreads an array over its elements; the header shows `--wrt W` as given.
+    check_wrt(&formula, &args.wrt)?;
+    let wrt: Vec<String> = args.wrt.iter().map(|n| normalize(n)).collect();
     let options = Options {
         lang: match args.lang {
             LangArg::Rust => Lang::Rust,

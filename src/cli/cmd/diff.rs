@@ -1,6 +1,6 @@
 //! `chainrule diff` and `chainrule grad`.
 
-use crate::cli::input::{check_wrt, failure, read_formula, split_names};
+use crate::cli::input::{check_wrt, failure, name_list, read_formula};
 use crate::cli::{json, Failure, Format, InputArgs};
 use chainrule::print::{self, Notation};
 use chainrule::{Derived, Formula, NodeId, Request};
@@ -11,9 +11,8 @@ use std::io::Write;
 pub(crate) struct DiffArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// The variables to differentiate with respect to, comma-separated (an element is
-    /// `W[1,2]`).
-    #[arg(long, required = true, value_name = "x[,y...]")]
+    /// The variables to differentiate with respect to, comma-separated.
+    #[arg(long, value_delimiter = ',', required = true, value_name = "x[,y...]")]
     wrt: Vec<String>,
     /// The order of the derivative.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
@@ -27,9 +26,8 @@ pub(crate) struct DiffArgs {
 pub(crate) struct GradArgs {
     #[command(flatten)]
     pub(crate) input: InputArgs,
-    /// The variables, comma-separated (default: every free variable; an element is
-    /// `W[1,2]`).
-    #[arg(long, value_name = "x[,y...]")]
+    /// The variables, comma-separated (default: every free variable).
+    #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
     wrt: Vec<String>,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
@@ -42,7 +40,7 @@ impl GradArgs {
         if self.wrt.is_empty() {
             formula.names()
         } else {
-            split_names(&self.wrt)
+            name_list(&self.wrt)
         }
     }
 }
@@ -73,7 +71,7 @@ impl OutputArgs {
 
 pub(crate) fn run_diff(args: &DiffArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let formula = read_formula(&args.input)?;
-    let names = split_names(&args.wrt);
+    let names = name_list(&args.wrt);
     emit(formula, &names, args.order as usize, &args.output, out)
 }
 

@@ -1,7 +1,7 @@
 //! `chainrule eval`: the value, gradient and Hessian at a point or over the rows of a CSV file.
 
 use crate::cli::input::{
-    check_wrt, failure, flatten, read_formula, read_params, read_point, scalar_result, split_names,
+    check_wrt, failure, flatten, name_list, read_formula, read_params, read_point, scalar_result,
     usage,
 };
 use crate::cli::{json, Failure, InputArgs};
@@ -32,9 +32,8 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_enum, default_value_t = ReduceArg::Mean)]
     reduce: ReduceArg,
     /// The variables of --grad and --hessian, comma-separated (default: every variable, or
-    /// with --data every variable that is not a column: the parameters; an element is
-    /// `W[1,2]`).
-    #[arg(long, value_name = "x[,y...]")]
+    /// with --data every variable that is not a column: the parameters).
+    #[arg(long, value_delimiter = ',', value_name = "x[,y...]")]
     wrt: Vec<String>,
     /// Also print the gradient.
     #[arg(long)]
@@ -96,9 +95,8 @@ pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure>
 /// variable that is not a data column (an array when none of its elements is).
 fn wrt(formula: &Formula, given: &[String], table: Option<&Table>) -> Result<Vec<String>, Failure> {
     if !given.is_empty() {
-        let given = split_names(given);
-        check_wrt(formula, &given)?;
-        return Ok(given);
+        check_wrt(formula, given)?;
+        return Ok(name_list(given));
     }
     let is_column = |v: &String| table.is_some_and(|t| t.column(v).is_some());
     let names = formula.names().into_iter();
@@ -156,7 +154,7 @@ fn request(
         true => vec!["the value".to_string()],
         false => (0..outputs).map(|k| format!("the value of {}", formula.output_name(k))).collect(),
     };
-    for d in &derived {
+    for d in derived.iter().filter(|_| grad) {
         roots.extend(&d.derivatives);
         labels.extend(d.derivative_labels(g));
     }
@@ -298,12 +296,7 @@ fn bind_columns<'t>(
     table: &'t Table,
     point: &[(String, f64)],
 ) -> Result<Vec<Column<'t, f64>>, Failure> {
-    if let Some(stray) = table.names.iter().find(|n| formula.position(n).is_none()) {
-        return Err(usage(format!(
-            "the data column `{stray}` names no variable of the formula (its variables: {})",
-            formula.var_names().join(", ")
-        )));
-    }
+    eval::data::check_columns(table, formula, "the formula").map_err(|e| failure(formula, e))?;
     let needed = needed_vars(formula, roots);
     let given = by_name(point);
     let mut columns: HashMap<&str, &[f64]> = HashMap::with_capacity(table.names.len());

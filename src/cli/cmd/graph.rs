@@ -1,7 +1,7 @@
 //! `chainrule graph`: the DAG of a formula and its derivatives as DOT, SVG or JSON.
 
 use crate::cli::cmd::eval::bind_point;
-use crate::cli::input::{check_wrt, failure, read_formula, read_point, usage};
+use crate::cli::input::{check_wrt, failure, read_formula, read_point, scalar_result, usage};
 use crate::cli::output::write_atomic;
 use crate::cli::{Failure, InputArgs};
 use chainrule::print::graph::{summary_svg, GraphView};
@@ -51,7 +51,11 @@ pub(crate) fn run(args: &GraphArgs, out: &mut impl Write) -> Result<i32, Failure
     let mut formula = read_formula(&args.input)?;
     let wrt = check_wrt(&formula, &args.wrt)?;
     let at = match &args.at {
-        Some(text) => Some(read_point(&formula, text)?),
+        Some(text) => {
+            // Adjoints are derivatives of one number.
+            scalar_result(&formula, "graph --at")?;
+            Some(read_point(&formula, text)?)
+        }
         None => None,
     };
     let mut view =

@@ -2,9 +2,12 @@
 //! for people or JSON for tools.
 
 use crate::cli::cmd::eval::bind_point;
-use crate::cli::input::{check_wrt, failure, read_formula, read_point, usage};
+use crate::cli::input::{
+    check_wrt, failure, normalize, read_formula, read_point, scalar_result, usage,
+};
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::print::trace::{trace, Trace};
+use chainrule::Formula;
 use clap::Args;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -27,6 +30,7 @@ pub(crate) struct TraceArgs {
 
 pub(crate) fn run(args: &TraceArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
+    scalar_result(&formula, "trace")?;
     let point = read_point(&formula, &args.at)?;
     let wrt = check_wrt(&formula, &args.wrt)?;
     let root = formula.root();
@@ -38,13 +42,21 @@ pub(crate) fn run(args: &TraceArgs, out: &mut impl Write) -> Result<i32, Failure
         wrt.iter().map(|name| formula.var(name)).collect()
     };
     let steps = trace(formula.graph(), &sweep, formula.definitions(), &wrt);
-    let text = if args.json { format!("{}\n", to_json(&steps)) } else { steps.text() };
+    let names: Vec<String> = match args.wrt.is_empty() {
+        true => formula.names(),
+        false => args.wrt.iter().map(|n| normalize(n)).collect(),
+    };
+    let text = match args.json {
+        true => format!("{}\n", to_json(&formula, &names, &steps)),
+        false => steps.text(),
+    };
     out.write_all(text.as_bytes()).map_err(|e| usage(e.to_string()))?;
     Ok(0)
 }
 
-/// The `trace --json` shape of SPEC.md (with each row's `name` besides).
-fn to_json(t: &Trace) -> Value {
+/// The `trace --json` shape of SPEC.md (with each row's `name` besides); the gradient in
+/// an array variable is a nested list of its shape, as `eval --grad` gives it.
+fn to_json(formula: &Formula, names: &[String], t: &Trace) -> Value {
     let forward: Vec<Value> = t
         .forward
         .iter()
@@ -77,6 +89,13 @@ fn to_json(t: &Trace) -> Value {
             })
         })
         .collect();
-    let gradient = json::object(t.gradient.iter().map(|(n, v)| (n.clone(), json::number(*v))));
+    let by_element: std::collections::HashMap<&str, f64> =
+        t.gradient.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let values = formula
+        .expand_names(names)
+        .iter()
+        .map(|n| json::number(by_element.get(n.as_str()).copied().unwrap_or(0.0)))
+        .collect();
+    let gradient = json::by_name(formula, names, values);
     json!({"forward": forward, "backward": backward, "gradient": gradient})
 }

@@ -2,7 +2,7 @@
 //! or at so many points within the rounding bound) or fails at a point, with the part of
 //! the claim that differs. Exit status 0 when every claim holds, 1 when one does not.
 
-use crate::cli::input::{check_wrt, failure, read_formula, usage};
+use crate::cli::input::{check_wrt, failure, normalize, read_formula, scalar_result, usage};
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::error::{line_col, Error, ErrorKind, Span};
 use chainrule::print::format_float;
@@ -38,6 +38,7 @@ pub(crate) struct VerifyArgs {
 
 pub(crate) fn run(args: &VerifyArgs, out: &mut impl Write) -> Result<i32, Failure> {
     let mut formula = read_formula(&args.input)?;
+    scalar_result(&formula, "verify")?;
     let sets = claim_sets(args, &mut formula)?;
     let options = Options { points: args.points as usize, seed: args.seed };
     let mut verdicts = Vec::new();
@@ -64,8 +65,8 @@ fn claim_sets(args: &VerifyArgs, formula: &mut Formula) -> Result<Vec<Claims>, F
     match (&args.wrt, &args.claim) {
         (Some(wrt), Some(text)) => {
             check_wrt(formula, std::slice::from_ref(wrt))?;
-            let claims =
-                Claims::one(formula, wrt, text).map_err(|e| in_claim(&e, text, "--claim"))?;
+            let claims = Claims::one(formula, &normalize(wrt), text)
+                .map_err(|e| in_claim(&e, text, "--claim"))?;
             sets.push(claims);
         }
         (None, Some(_)) => {

@@ -15,7 +15,12 @@
 //! (header comment, signature, helpers). Per-function spellings are the `code` templates of
 //! the operator table; the stable forms (sigmoid, softplus, logsumexp, ...) are small
 //! helpers copied from the evaluator's kernels, so generated code gives the evaluator's
-//! numbers. Arrays are not part of the language yet; every argument is a scalar.
+//! numbers.
+//!
+//! Arrays are unrolled before the graph, so every argument is a scalar: an array variable
+//! is its elements, row by row (`W[1,1], W[1,2], ..., W[2,1], ...`), each an identifier
+//! `W_1_2` (in SQL, the column `"W[1,2]"`, as a CSV header names it, and its derivative
+//! `d_W_1_2`). The result must be a scalar.
 
 mod c;
 mod emit;
@@ -187,6 +192,8 @@ pub(crate) struct Unit<'a> {
     pub program: Program,
     /// Names renamed for the language: (formula name, identifier).
     pub renamed: Vec<(String, String)>,
+    /// The declared array variables with their shapes, in program order.
+    pub arrays: Vec<(String, Vec<usize>)>,
 }
 
 /// The source of one function computing what `options` asks of `formula`.
@@ -200,10 +207,19 @@ pub fn generate(formula: &mut Formula, options: &Options) -> Result<String> {
         );
         return Err(Error::new(ErrorKind::Usage(message)));
     }
+    if !formula.is_scalar() {
+        let message = format!(
+            "codegen writes a function of one value and its gradient, but this formula's \
+             result is {}",
+            crate::graph::lower::describe(formula.shape())
+        );
+        let hint = "reduce it (`sum(...)`, a loss), or generate one element (`out[1]`)";
+        return Err(Error::new(ErrorKind::Usage(message)).with_hint(hint));
+    }
     target.check(formula)?;
     let (bindings, inputs) = bind(formula, &options.at)?;
     let wrt: Vec<String> = match &options.wrt {
-        Some(wrt) => wrt.clone(),
+        Some(wrt) => formula.expand_names(wrt),
         None => inputs.iter().map(|&v| formula.graph().variable(v).name.clone()).collect(),
     };
     for name in wrt.iter() {
@@ -235,6 +251,7 @@ pub fn generate(formula: &mut Formula, options: &Options) -> Result<String> {
         wrt,
         renamed: namer.renamed(),
         program,
+        arrays: formula.arrays().iter().map(|a| (a.name.clone(), a.shape.clone())).collect(),
     };
     target.write(&unit)
 }
@@ -307,6 +324,9 @@ pub(crate) fn header(unit: &Unit) -> Vec<String> {
     for (name, value) in &unit.options.at {
         lines.push(format!("Fixed: {name} = {value:?}"));
     }
+    if let Some(line) = elements_line(unit) {
+        lines.push(line);
+    }
     if !unit.renamed.is_empty() {
         let pairs: Vec<String> =
             unit.renamed.iter().map(|(n, id)| format!("{n} is {id}")).collect();
@@ -315,13 +335,32 @@ pub(crate) fn header(unit: &Unit) -> Vec<String> {
     lines
 }
 
+/// How the array variables' elements are spelled, when there are any: their order and,
+/// outside SQL, their identifiers.
+fn elements_line(unit: &Unit) -> Option<String> {
+    let (first, shape) = unit.arrays.first()?;
+    let (at, under) = if shape.len() == 1 { ("[i]", "_i") } else { ("[i,j]", "_i_j") };
+    let shapes: Vec<String> = unit
+        .arrays
+        .iter()
+        .map(|(name, shape)| format!("{name}: {}", crate::graph::lower::shape_text(shape)))
+        .collect();
+    let spelling = match unit.options.lang {
+        Lang::Sql => {
+            format!("{first}{at} is the column \"{first}{at}\", its derivative d_{first}{under}")
+        }
+        _ => format!("{first}{at} is {first}{under}"),
+    };
+    Some(format!("Arrays ({}) are flattened row by row: {spelling}", shapes.join(", ")))
+}
+
 /// The header of the slice calling convention (Rust and C), after [`header`]: the orders
 /// of `input`, `grad` and `hess`, as `//` comments.
 pub(crate) fn slice_header(unit: &Unit) -> String {
     let n = unit.wrt.len();
     let mut out: String = header(unit).into_iter().map(|line| format!("// {line}\n")).collect();
     let inputs = list(unit.inputs.iter().map(|(name, _)| name));
-    let grad = list(unit.wrt.iter().map(|v| format!("d/d{v}")));
+    let grad = list_of(unit.wrt.iter().map(|v| (group(v), format!("d/d{v}"))));
     out.push_str(&format!(
         "// input: {inputs} (the free variables, in order of first appearance)\n"
     ));
@@ -351,8 +390,34 @@ pub(crate) fn select_helpers(
     table.iter().filter(|(name, _)| wanted.contains(*name)).copied().collect()
 }
 
-/// `[a, b, c]` of the input variables' names.
+/// `[a, b, c]` of variables' names; the elements of an array in a row shortened to
+/// `W[1,1], ..., W[4,2]`.
 pub(crate) fn list(names: impl IntoIterator<Item = impl AsRef<str>>) -> String {
-    let names: Vec<String> = names.into_iter().map(|n| n.as_ref().to_string()).collect();
-    format!("[{}]", names.join(", "))
+    list_of(names.into_iter().map(|n| (group(n.as_ref()), n.as_ref().to_string())))
+}
+
+/// The array an element name belongs to (`W` of `W[1,2]`).
+pub(crate) fn group(name: &str) -> Option<String> {
+    name.split_once('[').map(|(base, _)| base.to_string())
+}
+
+/// `[a, b, c]` of `items` (group, text): a run of four or more items of one array is
+/// shortened to its first, `...` and its last.
+pub(crate) fn list_of(items: impl IntoIterator<Item = (Option<String>, String)>) -> String {
+    let items: Vec<(Option<String>, String)> = items.into_iter().collect();
+    let mut out: Vec<&str> = Vec::new();
+    let mut i = 0;
+    while i < items.len() {
+        let mut end = i + 1;
+        while items[i].0.is_some() && end < items.len() && items[end].0 == items[i].0 {
+            end += 1;
+        }
+        if end - i >= 4 {
+            out.extend([items[i].1.as_str(), "...", items[end - 1].1.as_str()]);
+        } else {
+            out.extend(items[i..end].iter().map(|(_, t)| t.as_str()));
+        }
+        i = end;
+    }
+    format!("[{}]", out.join(", "))
 }

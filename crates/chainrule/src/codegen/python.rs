@@ -4,7 +4,7 @@
 
 use super::emit::{Expr, Power, Syntax, ATOM, POWER};
 use super::names::Namer;
-use super::{header, list, select_helpers, Language, Unit};
+use super::{group, header, list_of, select_helpers, Language, Unit};
 use crate::error::Result;
 use crate::graph::Func;
 use crate::operators::Constant;
@@ -177,12 +177,12 @@ fn write(unit: &Unit) -> String {
         out.push_str(&format!("# {line}\n"));
     }
     let params: Vec<&str> = unit.inputs.iter().map(|(_, id)| id.as_str()).collect();
+    let arguments = list_of(unit.inputs.iter().map(|(name, id)| (group(name), id.clone())));
     out.push_str(&format!(
-        "# Arguments: {} (the free variables, in order of first appearance), each a float\n\
-         # or a NumPy array; arrays broadcast, so one call evaluates many rows.\n",
-        list(&params)
+        "# Arguments: {arguments} (the free variables, in order of first appearance), each a float\n\
+         # or a NumPy array; arrays broadcast, so one call evaluates many rows.\n"
     ));
-    let grad = list(unit.wrt.iter().map(|v| format!("d/d{v}")));
+    let grad = list_of(unit.wrt.iter().map(|v| (group(v), format!("d/d{v}"))));
     let hess = if unit.options.hessian { ", hess" } else { "" };
     out.push_str(&format!(
         "# Returns (value, grad{hess}), each broadcast to the rows: grad = {grad}"

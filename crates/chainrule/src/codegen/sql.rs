@@ -10,8 +10,8 @@
 //! classic exact rewritings (`u * LN(1 + u) / ((1 + u) - 1)`, Kahan's `expm1`).
 
 use super::emit::{Expr, Power, Program, Syntax, ATOM};
-use super::names::Namer;
-use super::{header, Dialect, Language, Reduce, Unit};
+use super::names::{element_identifier, Namer};
+use super::{group, header, list, list_of, Dialect, Language, Reduce, Unit};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Func, Op};
 use crate::operators::Constant;
@@ -270,7 +270,7 @@ impl Language for Sql {
     }
 
     fn namer(&self, _function: &str) -> Namer {
-        Namer::new(|n| n.starts_with("cr_"), &["value"])
+        Namer::new(|n| n.starts_with("cr_"), &["value"]).keeping_elements()
     }
 
     fn write(&self, unit: &Unit) -> Result<String> {
@@ -287,13 +287,14 @@ impl Language for Sql {
     }
 }
 
-/// `value`, `d_<var>`, `h_<x>_<y>`.
+/// `value`, `d_<var>`, `h_<x>_<y>` (an array element `W[1,2]` spelled `W_1_2` there).
 fn output_columns(unit: &Unit) -> Vec<String> {
+    let wrt: Vec<String> = unit.wrt.iter().map(|v| element_identifier(v)).collect();
     let mut columns = vec!["value".to_string()];
-    columns.extend(unit.wrt.iter().map(|v| format!("d_{v}")));
+    columns.extend(wrt.iter().map(|v| format!("d_{v}")));
     if unit.options.hessian {
-        for a in &unit.wrt {
-            columns.extend(unit.wrt.iter().map(|b| format!("h_{a}_{b}")));
+        for a in &wrt {
+            columns.extend(wrt.iter().map(|b| format!("h_{a}_{b}")));
         }
     }
     columns
@@ -307,17 +308,24 @@ impl Sql {
             out.push_str(&format!("-- {line}\n"));
         }
         let data: Vec<&str> = unit.inputs.iter().map(|(name, _)| name.as_str()).collect();
+        let groups = std::iter::once(None).chain(unit.wrt.iter().map(|v| group(v)));
+        let listed = list_of(groups.chain(std::iter::repeat(None)).zip(columns.iter().cloned()));
         let table = self.table(&unit.options.table);
         out.push_str(&format!(
             "-- Columns of {table}: {} (the free variables not fixed by --at)\n",
-            if data.is_empty() { "none".to_string() } else { data.join(", ") }
+            if data.is_empty() {
+                "none".to_string()
+            } else {
+                let list = list(&data);
+                list[1..list.len() - 1].to_string()
+            }
         ));
         let per = match unit.options.reduce {
             Reduce::None => format!("one row per row of {table}"),
             Reduce::Mean => format!("one row, the mean over the rows of {table}"),
             Reduce::Sum => format!("one row, the sum over the rows of {table}"),
         };
-        out.push_str(&format!("-- Output columns ({per}): {}\n", columns.join(", ")));
+        out.push_str(&format!("-- Output columns ({per}): {}\n", &listed[1..listed.len() - 1]));
         let prefix = if table.starts_with("step") { "cr_step" } else { "step" };
         let double = match self.dialect {
             Dialect::Postgres => "DOUBLE PRECISION",

@@ -19,13 +19,23 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 
-/// Tapes longer than this are not worth compiling: Cranelift's time grows faster than
-/// linearly with the size of one function, and the interpreter is close in batches.
-pub const NATIVE_MAX_INSTRUCTIONS: usize = 20_000;
+/// Tapes longer than this are not compiled (the code would take about 8 bytes an
+/// instruction per 100 instructions of tape and seconds to build); the interpreter runs them.
+pub const NATIVE_MAX_INSTRUCTIONS: usize = 4_000_000;
+
+/// Instructions per generated function. Cranelift's time grows faster than linearly with
+/// the size of one function (register allocation over long live ranges), so a long tape
+/// is cut into functions of this size that pass the registers they share through memory.
+const CHUNK_INSTRUCTIONS: usize = 2_000;
+
+/// One generated function: `(inputs, outputs, scratch)`; `scratch` holds a value per tape
+/// register for the registers that live across functions.
+type Chunk = extern "C" fn(*const f64, *mut f64, *mut f64);
 
 /// A tape compiled to machine code: `run_into(inputs, outputs)`.
 pub struct NativeTape {
-    function: extern "C" fn(*const f64, *mut f64),
+    chunks: Vec<Chunk>,
+    registers: usize,
     inputs: usize,
     outputs: usize,
     module: Option<OwnedModule>,
@@ -43,7 +53,7 @@ unsafe impl Sync for OwnedModule {}
 impl Drop for NativeTape {
     fn drop(&mut self) {
         if let Some(OwnedModule(module)) = self.module.take() {
-            // SAFETY: `function` points into this module's memory and dies with `self`.
+            // SAFETY: `chunks` point into this module's memory and die with `self`.
             unsafe { module.free_memory() };
         }
     }
@@ -124,10 +134,14 @@ impl Imports {
     }
 }
 
-/// Compiles `tape` to machine code for this processor.
-pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
+/// The module every tape's functions are built in, with the kernels it may call.
+fn new_module() -> Result<JITModule> {
     let mut flags = settings::builder();
-    flags.set("opt_level", "speed").map_err(jit_error)?;
+    // A tape is straight-line code already free of common subexpressions: Cranelift's
+    // optimiser finds little in it, and the single-pass register allocator compiles about
+    // ten times faster than the backtracking one for code that runs about as fast.
+    flags.set("opt_level", "none").map_err(jit_error)?;
+    flags.set("regalloc_algorithm", "single_pass").map_err(jit_error)?;
     flags.set("use_colocated_libcalls", "false").map_err(jit_error)?;
     flags.set("is_pic", "false").map_err(jit_error)?;
     let isa = cranelift_native::builder()
@@ -142,45 +156,96 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     builder.symbol("cr_powf", cr_powf as *const u8);
     builder.symbol("cr_powi", cr_powi as *const u8);
     builder.symbol("cr_logsumexp", cr_logsumexp as *const u8);
-    let mut module = JITModule::new(builder);
-    let imports = Imports::declare(&mut module)?;
+    Ok(JITModule::new(builder))
+}
 
+/// How a tape is cut into functions: the instructions of each, and for each register the
+/// last function that reads it (a function stores what a later one reads).
+struct Plan {
+    chunks: Vec<std::ops::Range<usize>>,
+    last_read: Vec<usize>,
+}
+
+impl Plan {
+    fn new(tape: &Tape) -> Plan {
+        let n = tape.instrs.len();
+        let count = n.div_ceil(CHUNK_INSTRUCTIONS).max(1);
+        let chunks: Vec<_> = (0..count)
+            .map(|c| c * CHUNK_INSTRUCTIONS..((c + 1) * CHUNK_INSTRUCTIONS).min(n))
+            .collect();
+        let mut last_read = vec![0; tape.registers()];
+        for (i, ins) in tape.instrs.iter().enumerate() {
+            for r in ins.operands(&tape.pool) {
+                last_read[r as usize] = i / CHUNK_INSTRUCTIONS;
+            }
+        }
+        for &o in &tape.outputs {
+            last_read[o as usize] = count - 1;
+        }
+        Plan { chunks, last_read }
+    }
+}
+
+/// Compiles `tape` to machine code for this processor, in functions of at most
+/// `CHUNK_INSTRUCTIONS` instructions.
+pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
+    if tape.len() > NATIVE_MAX_INSTRUCTIONS {
+        return Err(Error::new(ErrorKind::Unsupported(format!(
+            "a tape of {} instructions is longer than native code is built for ({})",
+            tape.len(),
+            NATIVE_MAX_INSTRUCTIONS
+        ))));
+    }
+    let mut module = new_module()?;
+    let imports = Imports::declare(&mut module)?;
+    let plan = Plan::new(tape);
     let ptr = module.target_config().pointer_type();
     let mut signature = module.make_signature();
-    signature.params.push(AbiParam::new(ptr));
-    signature.params.push(AbiParam::new(ptr));
-    let id = module.declare_function("tape", Linkage::Local, &signature).map_err(jit_error)?;
+    signature.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(ptr)]);
     let mut ctx = module.make_context();
-    ctx.func.signature = signature;
-    ctx.func.name = UserFuncName::user(0, id.as_u32());
     let mut builder_context = FunctionBuilderContext::new();
-    {
+    let mut ids = Vec::with_capacity(plan.chunks.len());
+    for c in 0..plan.chunks.len() {
+        let id = module
+            .declare_function(&format!("tape{c}"), Linkage::Local, &signature)
+            .map_err(jit_error)?;
+        ctx.func.signature = signature.clone();
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
         let mut b = FunctionBuilder::new(&mut ctx.func, &mut builder_context);
         let block = b.create_block();
         b.append_block_params_for_function_params(block);
         b.switch_to_block(block);
-        let (input, output) = (b.block_params(block)[0], b.block_params(block)[1]);
+        let params = b.block_params(block).to_vec();
         let mut emitter = Emitter {
             b,
             module: &mut module,
             imports: &imports,
             values: vec![None; tape.registers()],
+            defined: Vec::new(),
+            scratch: params[2],
+            callees: std::collections::HashMap::new(),
         };
-        emitter.body(tape, input, output);
+        emitter.chunk(tape, &plan, c, params[0], params[1]);
         emitter.b.ins().return_(&[]);
         emitter.b.seal_all_blocks();
         emitter.b.finalize();
+        module.define_function(id, &mut ctx).map_err(jit_error)?;
+        module.clear_context(&mut ctx);
+        ids.push(id);
     }
-    module.define_function(id, &mut ctx).map_err(jit_error)?;
-    module.clear_context(&mut ctx);
     module.finalize_definitions().map_err(jit_error)?;
-    let code = module.get_finalized_function(id);
-    // SAFETY: `code` is the function just defined with the signature (ptr, ptr) -> (),
-    // which is what `extern "C" fn(*const f64, *mut f64)` is on this target.
-    let function =
-        unsafe { std::mem::transmute::<*const u8, extern "C" fn(*const f64, *mut f64)>(code) };
+    let chunks = ids
+        .into_iter()
+        .map(|id| {
+            let code = module.get_finalized_function(id);
+            // SAFETY: `code` is a function just defined with the signature
+            // (ptr, ptr, ptr) -> (), which is what `Chunk` is on this target.
+            unsafe { std::mem::transmute::<*const u8, Chunk>(code) }
+        })
+        .collect();
     Ok(NativeTape {
-        function,
+        chunks,
+        registers: tape.registers(),
         inputs: tape.inputs().len(),
         outputs: tape.outputs(),
         module: Some(OwnedModule(module)),
@@ -191,35 +256,74 @@ struct Emitter<'a> {
     b: FunctionBuilder<'a>,
     module: &'a mut JITModule,
     imports: &'a Imports,
-    /// The SSA value currently in each tape register.
+    /// The SSA value currently in each tape register, in this function.
     values: Vec<Option<Value>>,
+    /// The registers this function writes.
+    defined: Vec<u32>,
+    /// The scratch memory through which functions pass registers.
+    scratch: Value,
+    /// The kernels this function calls, each declared in it once.
+    callees: std::collections::HashMap<FuncId, cranelift_codegen::ir::FuncRef>,
 }
 
 impl Emitter<'_> {
-    fn body(&mut self, tape: &Tape, input: Value, output: Value) {
-        for i in 0..tape.inputs().len() {
-            let v = self.b.ins().load(types::F64, MemFlags::trusted(), input, (8 * i) as i32);
-            self.values[i] = Some(v);
+    /// Function `c` of `plan`: the first one loads the inputs and constants; each stores the
+    /// registers it writes that a later function reads; the last one stores the outputs.
+    fn chunk(&mut self, tape: &Tape, plan: &Plan, c: usize, input: Value, output: Value) {
+        if c == 0 {
+            for i in 0..tape.inputs().len() {
+                let v = self.b.ins().load(types::F64, MemFlags::trusted(), input, (8 * i) as i32);
+                self.set(i as u32, v);
+            }
+            for &(r, k) in &tape.constants {
+                let v = self.b.ins().f64const(k);
+                self.set(r, v);
+            }
         }
-        for &(r, c) in &tape.constants {
-            self.values[r as usize] = Some(self.b.ins().f64const(c));
-        }
-        for ins in &tape.instrs {
+        for ins in &tape.instrs[plan.chunks[c].clone()] {
             let v = self.instruction(ins, &tape.pool);
-            self.values[ins.dst() as usize] = Some(v);
+            self.set(ins.dst(), v);
         }
-        for (k, &o) in tape.outputs.iter().enumerate() {
-            let v = self.get(o);
-            self.b.ins().store(MemFlags::trusted(), v, output, (8 * k) as i32);
+        let mut defined = std::mem::take(&mut self.defined);
+        defined.sort_unstable();
+        defined.dedup();
+        for r in defined.into_iter().filter(|&r| plan.last_read[r as usize] > c) {
+            let v = self.get(r);
+            self.b.ins().store(MemFlags::trusted(), v, self.scratch, (8 * r) as i32);
+        }
+        if c + 1 == plan.chunks.len() {
+            for (k, &o) in tape.outputs.iter().enumerate() {
+                let v = self.get(o);
+                self.b.ins().store(MemFlags::trusted(), v, output, (8 * k) as i32);
+            }
         }
     }
 
-    fn get(&self, r: u32) -> Value {
-        self.values[r as usize].expect("a register is written before it is read")
+    fn set(&mut self, r: u32, v: Value) {
+        self.values[r as usize] = Some(v);
+        self.defined.push(r);
+    }
+
+    /// The value of register `r`: computed in this function, or stored by an earlier one.
+    fn get(&mut self, r: u32) -> Value {
+        if let Some(v) = self.values[r as usize] {
+            return v;
+        }
+        let flags = MemFlags::trusted();
+        let v = self.b.ins().load(types::F64, flags, self.scratch, (8 * r) as i32);
+        self.values[r as usize] = Some(v);
+        v
     }
 
     fn call(&mut self, id: FuncId, args: &[Value]) -> Value {
-        let callee = self.module.declare_func_in_func(id, self.b.func);
+        let callee = match self.callees.get(&id) {
+            Some(&callee) => callee,
+            None => {
+                let callee = self.module.declare_func_in_func(id, self.b.func);
+                self.callees.insert(id, callee);
+                callee
+            }
+        };
         let call = self.b.ins().call(callee, args);
         self.b.inst_results(call)[0]
     }
@@ -270,6 +374,11 @@ impl Emitter<'_> {
     }
 }
 
+thread_local! {
+    /// The registers that pass between the functions of a long tape, one buffer a thread.
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl NativeTape {
     /// Number of inputs.
     pub fn inputs(&self) -> usize {
@@ -285,7 +394,16 @@ impl NativeTape {
     pub fn run_into(&self, inputs: &[f64], out: &mut [f64]) {
         assert_eq!(inputs.len(), self.inputs, "one value per input");
         assert_eq!(out.len(), self.outputs, "one slot per output");
-        (self.function)(inputs.as_ptr(), out.as_mut_ptr());
+        if let [only] = self.chunks.as_slice() {
+            only(inputs.as_ptr(), out.as_mut_ptr(), std::ptr::null_mut());
+            return;
+        }
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch.resize(scratch.len().max(self.registers), 0.0);
+            for chunk in &self.chunks {
+                chunk(inputs.as_ptr(), out.as_mut_ptr(), scratch.as_mut_ptr());
+            }
+        });
     }
 
     /// Evaluates on `rows` rows, like [`Tape::run_batch`].

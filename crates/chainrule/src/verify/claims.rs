@@ -7,8 +7,10 @@
 //! (`h1`, `out`); the file's assignments may define names again, hiding the formula's.
 
 use crate::error::{closest, Error, ErrorKind, Result, Span};
-use crate::graph::lower::{lower_with, Lowered};
+use crate::graph::lower::{describe, lower_scoped, Lowered};
 use crate::graph::{Graph, NodeId, Op};
+use crate::syntax::ast::{Expr, ExprKind};
+use crate::syntax::DEFAULT_MAX_ELEMENTS;
 use crate::syntax::{self, ParseOptions};
 use crate::Formula;
 use rustc_hash::FxHashMap as HashMap;
@@ -20,8 +22,12 @@ pub struct Claim {
     pub wrt: String,
     /// The claimed derivative.
     pub node: NodeId,
-    /// Its text in the claim source.
+    /// Its text in the claim source (for an element of an array claim, the array's, or
+    /// the element's where it is written out).
     pub span: Span,
+    /// The claim as written, or for an element of an array claim not written out, its
+    /// canonical text.
+    pub text: String,
 }
 
 /// Claims with the text they were read from.
@@ -39,16 +45,51 @@ pub struct Claims {
 
 impl Claims {
     /// `d/d(wrt) = text`: one claim (a program whose result is the claimed derivative).
-    /// Errors point into `text`.
+    /// When `wrt` is an array variable (`W`), the claim is an array of its shape, one claim
+    /// per element (`d/dW[1,2]`). Errors point into `text`.
     pub fn one(formula: &mut Formula, wrt: &str, text: &str) -> Result<Claims> {
         let program = syntax::parse_with(text, ParseOptions::default())?;
         let lowered = lower_in(formula, &program)?;
         check_free(formula, &lowered)?;
         let span = program.statements.last().map_or(Span::new(0, text.len()), |s| s.expr.span);
-        let claim = Claim { wrt: wrt.to_string(), node: lowered.root, span };
+        let elements = match formula.array(wrt) {
+            Some(array) => array.shape.clone(),
+            None => Vec::new(),
+        };
+        if lowered.result.shape != elements {
+            let message = format!(
+                "the claim is {} but `{wrt}` is {}: a derivative has the shape of its variable",
+                describe(&lowered.result.shape),
+                describe(&elements)
+            );
+            let error = Error::at(ErrorKind::Shape(message), span);
+            return Err(match elements.is_empty() {
+                true => error,
+                false => error.with_hint(format!(
+                    "claim all of d/d{wrt} as an array, or one element: --wrt '{}'",
+                    formula.expand_names(&[wrt])[0]
+                )),
+            });
+        }
+        let last = program.statements.last().map(|s| &s.expr);
+        let written = last.map(|e| literal_items(e, elements.len())).unwrap_or_default();
+        let names = formula.expand_names(&[wrt]);
+        let claims = names
+            .into_iter()
+            .zip(&lowered.result.elems)
+            .enumerate()
+            .map(|(k, (name, &node))| {
+                let (span, text) = match (elements.is_empty(), written.get(k)) {
+                    (true, _) => (span, text[span.start..span.end].to_string()),
+                    (false, Some(&at)) => (at, text[at.start..at.end].to_string()),
+                    (false, None) => (span, formula.text(node)),
+                };
+                Claim { wrt: name, node, span, text }
+            })
+            .collect();
         Ok(Claims {
             source: text.to_string(),
-            claims: vec![claim],
+            claims,
             origins: lowered.origins,
             definitions: lowered.definitions,
         })
@@ -69,15 +110,23 @@ impl Claims {
         let lowered = lower_in(formula, &program)?;
         check_free(formula, &lowered)?;
         let mut claims = Vec::new();
-        let assignments = program.statements.iter().filter(|s| s.target.is_some());
-        for (statement, definition) in assignments.zip(&lowered.definitions) {
-            if let Some(label) = masked.names.get(&definition.0) {
-                claims.push(Claim {
-                    wrt: label.clone(),
-                    node: definition.1,
-                    span: statement.expr.span,
-                });
-            }
+        for statement in &program.statements {
+            let Some(label) = statement.target.as_ref().and_then(|t| masked.names.get(&t.0)) else {
+                continue;
+            };
+            let name = &statement.target.as_ref().expect("a target").0;
+            let span = statement.expr.span;
+            let Some(&(_, node)) = lowered.definitions.iter().find(|(n, _)| n == name) else {
+                let message = format!("the claim for d/d{label} is an array, not a number");
+                return Err(Error::at(ErrorKind::Shape(message), span)
+                    .with_hint("claim each element on its own line: `d/dW[1,2] = ...`"));
+            };
+            claims.push(Claim {
+                wrt: label.clone(),
+                node,
+                span,
+                text: masked.text[span.start..span.end].to_string(),
+            });
         }
         if let Some(last) = program.statements.last().filter(|s| s.target.is_none()) {
             return Err(Error::at(ErrorKind::StrayExpression, last.expr.span)
@@ -136,6 +185,23 @@ impl Claims {
     }
 }
 
+/// Where each element of an array literal is written (`[a, b]`, `[[a, b], [c, d]]`), row
+/// by row, when `e` is one of `dims` dimensions; empty otherwise.
+fn literal_items(e: &Expr, dims: usize) -> Vec<Span> {
+    let ExprKind::List(items) = &e.kind else { return Vec::new() };
+    match dims {
+        1 => items.iter().map(|item| item.span).collect(),
+        2 => {
+            let rows: Vec<Vec<Span>> = items.iter().map(|row| literal_items(row, 1)).collect();
+            match rows.iter().all(|r| !r.is_empty()) {
+                true => rows.concat(),
+                false => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
 /// The first place `needle` stands in `hay` not as a piece of a longer name or number.
 fn find_whole(hay: &str, needle: &str) -> Option<usize> {
     let word = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.';
@@ -153,8 +219,8 @@ fn find_whole(hay: &str, needle: &str) -> Option<usize> {
 
 /// The claim program lowered into the formula's graph, the formula's names in scope.
 fn lower_in(formula: &mut Formula, program: &syntax::ast::Program) -> Result<Lowered> {
-    let definitions = formula.definitions().to_vec();
-    lower_with(formula.graph_mut(), program, &definitions)
+    let scope = formula.scope();
+    lower_scoped(formula.graph_mut(), program, &scope, DEFAULT_MAX_ELEMENTS)
 }
 
 /// Every free variable of the claims must be one of the formula's: a name the formula does
@@ -207,11 +273,20 @@ fn labels(formula: &Formula, text: &str) -> Result<Vec<Label>> {
                 Span::new(start, end),
             ));
         }
-        let name_len = rest[3..]
+        let mut name_len = rest[3..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .unwrap_or(rest.len() - 3);
+        // An array element: `d/dW[1, 2]`.
+        if name_len > 0 && rest[3 + name_len..].starts_with('[') {
+            if let Some(close) = rest[3 + name_len..].find([']', '\n']) {
+                if rest[3 + name_len + close..].starts_with(']') {
+                    name_len += close + 1;
+                }
+            }
+        }
         let span = Span::new(start, start + 3 + name_len);
-        let wrt = text[start + 3..span.end].to_string();
+        let wrt: String =
+            text[start + 3..span.end].chars().filter(|c| !c.is_whitespace()).collect();
         let after = text[span.end..].trim_start_matches([' ', '\t']);
         if wrt.is_empty() || !after.starts_with('=') {
             return Err(Error::at(
@@ -230,7 +305,17 @@ fn check_wrt(formula: &Formula, wrt: &str, span: Span) -> Result<()> {
     if formula.position(wrt).is_some() {
         return Ok(());
     }
-    let names = formula.var_names();
+    if let Some(array) = formula.array(wrt) {
+        let message = format!(
+            "`{wrt}` is {}: a claim line is the derivative in one element",
+            describe(&array.shape)
+        );
+        let first = formula.expand_names(&[wrt]).swap_remove(0);
+        return Err(Error::at(ErrorKind::Usage(message), span).with_hint(format!(
+            "write `d/d{first} = ...`, or claim the whole array with --wrt {wrt} --claim"
+        )));
+    }
+    let names = formula.names();
     let error = Error::at(
         ErrorKind::Usage(format!(
             "`{wrt}` is not a variable of the formula; its variables are: {}",
@@ -238,7 +323,7 @@ fn check_wrt(formula: &Formula, wrt: &str, span: Span) -> Result<()> {
         )),
         span,
     );
-    Err(match closest(wrt, names.iter().copied()) {
+    Err(match closest(wrt, names.iter().map(String::as_str)) {
         Some(best) => error.with_hint(format!("did you mean `{best}`?")),
         None => error,
     })
@@ -257,11 +342,16 @@ fn mask(text: &str, labels: &[Label], formula: &Formula) -> Masked {
     let mut bytes = text.as_bytes().to_vec();
     let mut names = HashMap::default();
     for label in labels {
+        // `W[1, 2]` is spelled `W_1__2_`: a name of the same length.
+        let written: String = text[label.span.start + 3..label.span.end]
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+            .collect();
         let placeholder = ('A'..='Z')
             .chain('a'..='z')
-            .map(|x| format!("d{x}d{}", label.wrt))
+            .map(|x| format!("d{x}d{written}"))
             .find(|p| !taken(p) && !names.contains_key(p))
-            .unwrap_or_else(|| format!("d_d{}", label.wrt));
+            .unwrap_or_else(|| format!("d_d{written}"));
         bytes[label.span.start..label.span.end].copy_from_slice(placeholder.as_bytes());
         names.insert(placeholder, label.wrt.clone());
     }

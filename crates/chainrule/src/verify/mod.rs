@@ -134,7 +134,7 @@ pub fn verify(
 ) -> Result<Verdict> {
     let wrt = formula.ids(&[claim.wrt.as_str()]);
     let truth = formula.derive(&Request::new(wrt))?.derivatives[0];
-    let text = claims.source[claim.span.start..claim.span.end].to_string();
+    let text = claim.text.clone();
     let mut verdict = Verdict {
         wrt: claim.wrt.clone(),
         claim: text,

@@ -45,6 +45,8 @@ pub struct Lowered {
     pub assigned: Vec<String>,
     /// Each name assigned a scalar, with the node of its value, in program order.
     pub definitions: Vec<(String, NodeId)>,
+    /// Each name assigned an array, with its value, in program order.
+    pub array_definitions: Vec<(String, Value)>,
 }
 
 /// A declared array variable: every element is a scalar variable named like `W[1,2]`.
@@ -87,9 +89,23 @@ pub fn lower_limited(
     outer: &[(String, NodeId)],
     max_elements: usize,
 ) -> Result<Lowered> {
+    let outer: Vec<(String, Value)> =
+        outer.iter().map(|(name, id)| (name.clone(), Value::scalar(*id))).collect();
+    lower_scoped(g, program, &outer, max_elements)
+}
+
+/// [`lower_limited`] where the names of `outer` may be arrays too (another program's array
+/// variables and assignments: a claimed derivative may use `W`, `h`).
+pub fn lower_scoped(
+    g: &mut Graph,
+    program: &Program,
+    outer: &[(String, Value)],
+    max_elements: usize,
+) -> Result<Lowered> {
     let mut cx = Lowering::new(g, outer, max_elements);
     let mut result = None;
     let mut definitions = Vec::new();
+    let mut array_definitions = Vec::new();
     for (k, statement) in program.statements.iter().enumerate() {
         result = None;
         let Some((name, span)) = &statement.target else {
@@ -107,8 +123,9 @@ pub fn lower_limited(
             Form::Value => {
                 let value = cx.expr(&statement.expr)?;
                 cx.define(name, *span, value.clone())?;
-                if let Some(id) = value.as_scalar() {
-                    definitions.push((name.clone(), id));
+                match value.as_scalar() {
+                    Some(id) => definitions.push((name.clone(), id)),
+                    None => array_definitions.push((name.clone(), value.clone())),
                 }
                 result = Some(value);
             }
@@ -131,6 +148,7 @@ pub fn lower_limited(
         origins: cx.origins,
         assigned,
         definitions,
+        array_definitions,
     })
 }
 
@@ -163,20 +181,19 @@ struct Named {
 /// its shared elements (the memo keeps them, so that the address names them alone).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum ArgKey {
-    Scalar(NodeId),
-    /// The address of the elements, and the dimensions.
-    Array(usize, usize, usize),
+    /// One node (a scalar, or an array of one element), with the dimensions.
+    One(NodeId, usize, usize),
+    /// The address of the shared elements, and the dimensions.
+    Shared(usize, usize, usize),
 }
 
 impl ArgKey {
     fn of(v: &Value) -> ArgKey {
-        match v.as_scalar() {
-            Some(id) => ArgKey::Scalar(id),
-            None => ArgKey::Array(
-                v.elems.as_ptr() as usize,
-                v.shape[0],
-                v.shape.get(1).copied().unwrap_or(0),
-            ),
+        let rows = v.shape.first().copied().unwrap_or(0);
+        let cols = v.shape.get(1).copied().unwrap_or(0);
+        match v.elems.shared_address() {
+            None => ArgKey::One(v.elems[0], rows, cols),
+            Some(address) => ArgKey::Shared(address, rows, cols),
         }
     }
 }
@@ -203,8 +220,8 @@ struct Function<'p> {
 
 struct Lowering<'g, 'p> {
     g: &'g mut Graph,
-    /// Names defined outside the program (see [`lower_with`]).
-    outer: HashMap<String, NodeId>,
+    /// Names defined outside the program (see [`lower_with`], [`lower_scoped`]).
+    outer: HashMap<String, Value>,
     /// Assigned names and declared variables.
     defined: HashMap<String, Named>,
     functions: HashMap<String, Function<'p>>,
@@ -231,7 +248,7 @@ struct Lowering<'g, 'p> {
 }
 
 impl<'g, 'p> Lowering<'g, 'p> {
-    fn new(g: &'g mut Graph, outer: &[(String, NodeId)], max_elements: usize) -> Self {
+    fn new(g: &'g mut Graph, outer: &[(String, Value)], max_elements: usize) -> Self {
         Lowering {
             g,
             outer: outer.iter().cloned().collect(),
@@ -364,11 +381,11 @@ impl<'g, 'p> Lowering<'g, 'p> {
             ExprKind::Number(v) => Value::scalar(self.g.constant(*v)),
             ExprKind::Name(name) => self.name(name, e.span)?,
             ExprKind::Neg(inner) => {
-                let a = self.expr(inner)?;
+                let a = self.operand(inner)?;
                 self.zip(&[a], "-", e.span, |g, x| g.neg(x[0]))?
             }
             ExprKind::Pow(base, exponent) => {
-                let values = [self.expr(base)?, self.expr(exponent)?];
+                let values = [self.operand(base)?, self.operand(exponent)?];
                 self.zip(&values, "^", e.span, |g, x| g.pow(x[0], x[1]))?
             }
             ExprKind::Chain(first, rest) => self.chain(first, rest)?,
@@ -399,8 +416,8 @@ impl<'g, 'p> Lowering<'g, 'p> {
             }
             return Err(defined_after_function(name, span));
         }
-        if let Some(&id) = self.outer.get(name) {
-            return Ok(Value::scalar(id));
+        if let Some(value) = self.outer.get(name) {
+            return Ok(value.clone());
         }
         if let Some(c) = Constant::from_name(name) {
             return Ok(Value::scalar(self.g.named(c)));
@@ -421,10 +438,30 @@ impl<'g, 'p> Lowering<'g, 'p> {
         Ok(Value::scalar(self.g.var_node(v)))
     }
 
+    /// An operand of an arithmetic operator. A one-item list literal there is refused: in
+    /// Python `[x]*2` repeats the list, here it would silently be the vector `[2*x]`.
+    fn operand(&mut self, e: &Expr) -> Result<Value> {
+        if let ExprKind::List(items) = &e.kind {
+            if items.len() == 1 {
+                return Err(Error::at(
+                    ErrorKind::List(
+                        "a one-item list `[a]` cannot be an operand of arithmetic".into(),
+                    ),
+                    e.span,
+                )
+                .with_hint(
+                    "for the number, drop the brackets; arithmetic on lists is element by \
+                     element (`[a, b]*2` is `[2*a, 2*b]`), it never repeats a list",
+                ));
+            }
+        }
+        self.expr(e)
+    }
+
     fn chain(&mut self, first: &Expr, rest: &[(ChainOp, Expr)]) -> Result<Value> {
-        let mut acc = self.expr(first)?;
+        let mut acc = self.operand(first)?;
         for (op, e) in rest {
-            let b = self.expr(e)?;
+            let b = self.operand(e)?;
             let span = Span::new(first.span.start, e.span.end);
             let pair = [acc, b];
             acc = match op {
@@ -470,7 +507,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
                 f(self.g, &args)
             })
             .collect();
-        Ok(Value::array(shape, elems))
+        Ok(Value::of(shape, elems))
     }
 
     fn call(&mut self, name: &str, name_span: Span, args: &[Expr], span: Span) -> Result<Value> {

@@ -5,27 +5,101 @@ use crate::error::{Error, ErrorKind, Span};
 use crate::graph::NodeId;
 use std::sync::Arc;
 
+/// The elements of a [`Value`], row by row: a scalar's one node is kept inline, so lowering
+/// a scalar formula allocates nothing per node; an array's are shared, so a name read, an
+/// argument bound or a call memoized costs no copy, however large the array.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Elements {
+    /// One node, inline.
+    One(NodeId),
+    /// Any number, shared.
+    Shared(Arc<[NodeId]>),
+}
+
+impl Elements {
+    /// `elems` as elements (inline when there is one).
+    pub fn from_vec(elems: Vec<NodeId>) -> Elements {
+        match elems.as_slice() {
+            [one] => Elements::One(*one),
+            _ => Elements::Shared(elems.into()),
+        }
+    }
+
+    /// The elements as a vector.
+    pub fn into_vec(self) -> Vec<NodeId> {
+        self.to_vec()
+    }
+
+    /// Where the shared elements are (none for one inline node): with the shape, what
+    /// names an array for the memo of calls, while the memo keeps it alive.
+    pub fn shared_address(&self) -> Option<usize> {
+        match self {
+            Elements::One(_) => None,
+            Elements::Shared(all) => Some(all.as_ptr() as usize),
+        }
+    }
+}
+
+impl std::ops::Deref for Elements {
+    type Target = [NodeId];
+
+    fn deref(&self) -> &[NodeId] {
+        match self {
+            Elements::One(one) => std::slice::from_ref(one),
+            Elements::Shared(all) => all,
+        }
+    }
+}
+
+impl FromIterator<NodeId> for Elements {
+    fn from_iter<I: IntoIterator<Item = NodeId>>(iter: I) -> Elements {
+        let mut iter = iter.into_iter();
+        match (iter.next(), iter.next()) {
+            (None, _) => Elements::Shared(Arc::new([])),
+            (Some(one), None) => Elements::One(one),
+            (Some(a), Some(b)) => {
+                let mut all = vec![a, b];
+                all.extend(iter);
+                Elements::Shared(all.into())
+            }
+        }
+    }
+}
+
+impl<'a> IntoIterator for &'a Elements {
+    type Item = &'a NodeId;
+    type IntoIter = std::slice::Iter<'a, NodeId>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
 /// A lowered value: its shape (`[]` a scalar, `[n]` a vector, `[m, n]` a matrix) and its
-/// elements in row-major order. The elements are shared: a name read, an argument bound or
-/// a value memoized costs no copy, however large the array.
+/// elements in row-major order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Value {
     /// The dimensions, outermost first.
     pub shape: Vec<usize>,
     /// The elements, row by row.
-    pub elems: Arc<[NodeId]>,
+    pub elems: Elements,
 }
 
 impl Value {
     /// A scalar.
     pub fn scalar(id: NodeId) -> Value {
-        Value { shape: Vec::new(), elems: Arc::new([id]) }
+        Value { shape: Vec::new(), elems: Elements::One(id) }
     }
 
     /// A value of `shape` with `elems` (row-major).
     pub fn array(shape: Vec<usize>, elems: Vec<NodeId>) -> Value {
+        Value::of(shape, Elements::from_vec(elems))
+    }
+
+    /// A value of `shape` (`[]` for a scalar) with `elems` (row-major).
+    pub fn of(shape: Vec<usize>, elems: Elements) -> Value {
         debug_assert_eq!(shape.iter().product::<usize>(), elems.len());
-        Value { shape, elems: elems.into() }
+        Value { shape, elems }
     }
 
     /// The node of a scalar.
