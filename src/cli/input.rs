@@ -101,19 +101,10 @@ pub(crate) fn check_wrt(formula: &Formula, wrt: &[String]) -> Result<Vec<String>
 /// the option parser splits `W1[1,2]` at its comma, so pieces are joined again until their
 /// brackets balance, and spaces are dropped.
 pub(crate) fn name_list(pieces: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = Vec::new();
-    let mut open = 0i64;
-    for piece in pieces.iter().map(|p| normalize(p)) {
-        match names.last_mut() {
-            Some(last) if open > 0 => {
-                last.push(',');
-                last.push_str(&piece);
-            }
-            _ => names.push(piece.clone()),
-        }
-        open += piece.matches('[').count() as i64 - piece.matches(']').count() as i64;
+    if pieces.is_empty() {
+        return Vec::new();
     }
-    names
+    top_level_pieces(&pieces.join(",")).into_iter().map(normalize).collect()
 }
 
 pub(crate) fn normalize(name: &str) -> String {
@@ -238,14 +229,14 @@ pub(crate) fn parse_point(text: &str) -> Result<Vec<Given>, Failure> {
         .collect()
 }
 
-/// `text` split at the commas outside brackets.
+/// `text` split at the commas outside brackets (`x=[1,2],y=3`, `W[1,2],c`).
 fn top_level_pieces(text: &str) -> Vec<&str> {
     let (mut depth, mut start, mut pieces) = (0i32, 0, Vec::new());
     for (i, c) in text.char_indices() {
         match c {
             '[' => depth += 1,
             ']' => depth -= 1,
-            ',' if depth == 0 => {
+            ',' if depth <= 0 => {
                 pieces.push(&text[start..i]);
                 start = i + 1;
             }

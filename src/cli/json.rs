@@ -40,7 +40,7 @@ pub(crate) fn nest(shape: &[usize], items: Vec<Value>) -> Value {
 pub(crate) fn by_name(formula: &chainrule::Formula, names: &[String], values: Vec<Value>) -> Value {
     let mut values = values.into_iter();
     let entries = names.iter().map(|name| {
-        let shape = formula.array(name).map_or(&[][..], |a| a.shape.as_slice());
+        let shape = formula.shape_of(name);
         let count = shape.iter().product::<usize>();
         (name.clone(), nest(shape, values.by_ref().take(count).collect()))
     });
@@ -58,7 +58,7 @@ pub(crate) fn jacobian(
     let rows: Vec<Vec<Value>> = values.chunks(per_row.max(1)).map(<[Value]>::to_vec).collect();
     let mut offset = 0;
     let entries = names.iter().map(|name| {
-        let shape = formula.array(name).map_or(&[][..], |a| a.shape.as_slice());
+        let shape = formula.shape_of(name);
         let count = shape.iter().product::<usize>();
         let cells: Vec<Value> =
             rows.iter().flat_map(|row| row[offset..offset + count].iter().cloned()).collect();

@@ -122,6 +122,11 @@ impl Formula {
         &self.arrays
     }
 
+    /// The declared shape of the variable `name`: an array's, or `[]` for a scalar.
+    pub fn shape_of(&self, name: &str) -> &[usize] {
+        self.array(name).map_or(&[], |a| a.shape.as_slice())
+    }
+
     /// The declared array variable `name`.
     pub fn array(&self, name: &str) -> Option<&ArrayVar> {
         self.arrays.iter().find(|a| a.name == name)

@@ -118,7 +118,7 @@ fn describe_point(formula: &Formula, point: &[f64]) -> String {
         .names()
         .iter()
         .map(|name| {
-            let shape = formula.array(name).map_or(&[][..], |a| a.shape.as_slice());
+            let shape = formula.shape_of(name);
             let elements = formula.expand_names(&[name]);
             let texts: Vec<String> =
                 elements.iter().map(|e| print::format_float(value(e))).collect();

@@ -182,36 +182,30 @@ impl Lowering<'_, '_> {
 
     /// `v` when it is a vector.
     fn vector<'v>(&self, name: &str, v: &'v Value, span: Span) -> Result<&'v Value> {
-        let v = self.array(name, v, span)?;
-        if v.shape.len() != 1 {
-            let hint = match name {
-                "len" => "a matrix has `rows(A)` and `cols(A)`",
-                _ => "take a row `A[i, :]` or a column `A[:, j]`",
-            };
-            return Err(shape_error(
-                format!("`{name}` takes a vector; got {}", v.describe()),
-                span,
-            )
-            .with_hint(hint));
-        }
-        Ok(v)
+        let hint = match name {
+            "len" => "a matrix has `rows(A)` and `cols(A)`",
+            _ => "take a row `A[i, :]` or a column `A[:, j]`",
+        };
+        of_rank(name, self.array(name, v, span)?, 1, span, hint)
     }
 
     /// `v` when it is a matrix.
     fn matrix<'v>(&self, name: &str, v: &'v Value, span: Span) -> Result<&'v Value> {
-        if v.shape.len() != 2 {
-            let hint = match name {
-                "transpose" => "of vectors, use `outer(a, b)` or `dot(a, b)`",
-                _ => "a vector has `len(v)`",
-            };
-            return Err(shape_error(
-                format!("`{name}` takes a matrix; got {}", v.describe()),
-                span,
-            )
-            .with_hint(hint));
-        }
-        Ok(v)
+        let hint = match name {
+            "transpose" => "of vectors, use `outer(a, b)` or `dot(a, b)`",
+            _ => "a vector has `len(v)`",
+        };
+        of_rank(name, v, 2, span, hint)
     }
+}
+
+/// `v` when it has `rank` dimensions (1: a vector, 2: a matrix), else a shape error.
+fn of_rank<'v>(name: &str, v: &'v Value, rank: usize, span: Span, hint: &str) -> Result<&'v Value> {
+    if v.shape.len() == rank {
+        return Ok(v);
+    }
+    let takes = if rank == 1 { "a vector" } else { "a matrix" };
+    Err(shape_error(format!("`{name}` takes {takes}; got {}", v.describe()), span).with_hint(hint))
 }
 
 /// Both arguments of a two-array function have one shape.

@@ -106,7 +106,14 @@ pub fn lower_scoped(
     let mut result = None;
     let mut definitions = Vec::new();
     let mut array_definitions = Vec::new();
-    for (k, statement) in program.statements.iter().enumerate() {
+    let assigned: Vec<String> = program
+        .statements
+        .iter()
+        .filter(|s| s.form == Form::Value)
+        .filter_map(|s| s.target.as_ref().map(|t| t.0.clone()))
+        .collect();
+    let assigned_names: rustc_hash::FxHashSet<&str> = assigned.iter().map(String::as_str).collect();
+    for statement in &program.statements {
         result = None;
         let Some((name, span)) = &statement.target else {
             result = Some(cx.expr(&statement.expr)?);
@@ -114,9 +121,8 @@ pub fn lower_scoped(
         };
         match &statement.form {
             Form::Declaration => {
-                let assigned_later = program.statements[k + 1..].iter().any(|s| {
-                    s.form == Form::Value && s.target.as_ref().map(|t| &t.0) == Some(name)
-                });
+                // (a name assigned before its declaration is refused by `declare` first)
+                let assigned_later = assigned_names.contains(name.as_str());
                 cx.declare(name, *span, &statement.expr, assigned_later)?;
             }
             Form::Function(params) => cx.define_function(name, *span, params, &statement.expr)?,
@@ -133,12 +139,6 @@ pub fn lower_scoped(
     }
     let last = program.statements.last().ok_or_else(|| Error::new(ErrorKind::Empty))?;
     let result = result.ok_or_else(|| no_result(last))?;
-    let assigned = program
-        .statements
-        .iter()
-        .filter(|s| s.form == Form::Value)
-        .filter_map(|s| s.target.as_ref().map(|t| t.0.clone()))
-        .collect();
     Ok(Lowered {
         root: result.elems[0],
         result_name: result_name(last),
