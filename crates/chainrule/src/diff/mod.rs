@@ -16,17 +16,28 @@ mod rules;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Number, Op};
 use rustc_hash::FxHashMap as HashMap;
+use smallvec::{smallvec, SmallVec};
 
 /// d(root)/d(v) for every `v` in `wrt` (variable nodes), from one reverse sweep.
+///
+/// A node's contributions (one per use) wait until the sweep reaches the node, when all of
+/// them are known, and are then added as one [`Graph::sum`]: a node with many users (the
+/// shift `m` of a logsumexp written out) gets a balanced tree of additions, not a chain whose
+/// rounding error grows with the number of users.
 pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, &[root]);
     let active = active_nodes(g, &order, wrt);
+    let mut pending: HashMap<NodeId, Contributions> = HashMap::default();
     let mut adjoint: HashMap<NodeId, Scaled> = HashMap::default();
-    adjoint.insert(root, Scaled::node(g.constant(1.0)));
+    pending.insert(root, smallvec![Scaled::node(g.constant(1.0))]);
     for &node in order.iter().rev() {
-        let Some(&adj) = adjoint.get(&node) else {
+        let Some(contributions) = pending.remove(&node) else {
             continue;
         };
+        let adj = total(g, contributions);
+        if matches!(g.op(node), Op::Var(_)) {
+            adjoint.insert(node, adj);
+        }
         for i in 0..g.args(node).len() {
             let arg = g.args(node)[i];
             if !active[arg.index()] {
@@ -36,19 +47,24 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
                 continue;
             };
             let contribution = adj.times(g, local);
-            let total = match adjoint.get(&arg) {
-                Some(&prev) => {
-                    let (a, b) = (prev.build(g), contribution.build(g));
-                    Scaled::node(g.add(a, b))
-                }
-                None => contribution,
-            };
-            adjoint.insert(arg, total);
+            pending.entry(arg).or_default().push(contribution);
         }
         check_size(g)?;
     }
     let zero = Scaled::node(g.constant(0.0));
     Ok(wrt.iter().map(|v| adjoint.get(v).copied().unwrap_or(zero).build(g)).collect())
+}
+
+/// The contributions to one adjoint, in the order the sweep made them.
+type Contributions = SmallVec<[Scaled; 2]>;
+
+/// The adjoint from its contributions: one stays scaled, more are built and added.
+fn total(g: &mut Graph, contributions: Contributions) -> Scaled {
+    if let [one] = contributions[..] {
+        return one;
+    }
+    let terms: Vec<NodeId> = contributions.into_iter().map(|c| c.build(g)).collect();
+    Scaled::node(g.sum(&terms))
 }
 
 /// An adjoint as `coefficient * node`, the number kept apart until a sum or the result needs

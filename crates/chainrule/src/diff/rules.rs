@@ -9,10 +9,16 @@
 
 use crate::graph::{Func, Graph, NodeId, Op};
 use crate::operators::Constant;
+use smallvec::SmallVec;
 
 /// d(node)/d(operand `i`), or `None` when it is identically zero.
 pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
-    let args = g.args(node).to_vec();
+    if g.op(node) == Op::LogSumExp {
+        // Its many operands are not copied: that would cost the length of the list per operand.
+        let d = g.sub(g.args(node)[i], node);
+        return Some(g.func(Func::Exp, &[d]));
+    }
+    let args: SmallVec<[NodeId; 3]> = SmallVec::from_slice(g.args(node));
     let a = args.first().copied().unwrap_or(node);
     Some(match g.op(node) {
         Op::Const(_) | Op::Named(_) | Op::Var(_) => return None,
@@ -23,10 +29,7 @@ pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
             let ln_a = g.func(Func::Ln, &[a]);
             g.mul(node, ln_a)
         }
-        Op::LogSumExp => {
-            let d = g.sub(args[i], node);
-            g.func(Func::Exp, &[d])
-        }
+        Op::LogSumExp => unreachable!("handled above"),
         Op::Func(f) => return function(g, f, node, &args, i),
     })
 }

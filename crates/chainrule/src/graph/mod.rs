@@ -19,6 +19,7 @@ pub mod op;
 mod reduce;
 pub mod walk;
 
+pub use build::SUM_RUN;
 pub use op::{Func, Number, Op};
 
 use petgraph::graph::{DiGraph, NodeIndex};

@@ -60,8 +60,8 @@ fn fold_pairs(g: &mut Graph, f: Func, a: &[NodeId]) -> NodeId {
 }
 
 fn sum(g: &mut Graph, items: impl Iterator<Item = NodeId>) -> NodeId {
-    let zero = g.constant(0.0);
-    items.fold(zero, |acc, x| g.add(acc, x))
+    let terms: Vec<NodeId> = items.collect();
+    g.sum(&terms)
 }
 
 fn mean(g: &mut Graph, items: impl ExactSizeIterator<Item = NodeId>) -> NodeId {
