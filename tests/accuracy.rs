@@ -113,9 +113,8 @@ fn a_node_with_many_users_gets_an_accurate_adjoint_raw() {
     long_accumulation_is_accurate(Simplify::Raw);
 }
 
-/// The simplifier flattens the adjoint's sum and adds it again one term after another.
+/// The evaluation form keeps long sums balanced too.
 #[test]
-#[ignore = "needs balanced sums in simplify"]
 fn a_node_with_many_users_gets_an_accurate_adjoint_together() {
     long_accumulation_is_accurate(Simplify::Together);
 }
