@@ -82,9 +82,7 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
         let again = build(args, &source)?;
         built = Build { phases: fastest(&built.phases, &again.phases), ..again };
     }
-    let Build { mut formula, program, phases, native } = built;
-    let point = point(&formula, args.at.as_deref())?;
-    let rows = rows(args.rows, point.len())?;
+    let Build { mut formula, program, phases, native, point, rows } = built;
     let names = program.names.clone();
     let value = eval::program(&mut formula, names, false, false)?;
     let g = formula.graph();
@@ -109,17 +107,22 @@ pub(crate) fn run(args: &BenchArgs, out: &mut impl Write) -> Result<i32, Failure
 }
 
 /// One build of the evaluation program: the formula, the program, each phase's time (the
-/// report's `*_ms` keys, in order) and the program's native code where it is built.
+/// report's `*_ms` keys, in order) and the program's native code where it is built; and the
+/// point and rows to time it at, checked before building.
 struct Build {
     formula: Formula,
     program: Program,
     phases: Vec<(&'static str, Duration)>,
     native: Option<native::Code>,
+    point: Vec<f64>,
+    rows: Option<usize>,
 }
 
 /// Parses `source` and builds the program `eval --grad` runs, timing each phase.
 fn build(args: &BenchArgs, source: &str) -> Result<Build, Failure> {
     let (mut formula, parsed) = parse_timed(&args.input, source)?;
+    let point = point(&formula, args.at.as_deref())?;
+    let rows = rows(args.rows, point.len())?;
     let names = eval::wrt(&formula, &args.wrt, None)?;
     let program = eval::program(&mut formula, names, true, false)?;
     let built = program.phases;
@@ -134,7 +137,7 @@ fn build(args: &BenchArgs, source: &str) -> Result<Build, Failure> {
     if let Some(code) = &native {
         phases.push(("native_compile_ms", code.compiled));
     }
-    Ok(Build { formula, program, phases, native })
+    Ok(Build { formula, program, phases, native, point, rows })
 }
 
 /// Each phase's smaller time of two builds.
