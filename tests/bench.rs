@@ -186,6 +186,9 @@ fn eval_runs_it_right() {
     for (what, got, want) in want {
         assert!(close(got.as_f64().unwrap(), want, 1e-13), "{what}: {got} vs {want}");
     }
+    // Without --grad, the value alone, and no label of a derivative not asked for.
+    let (status, out, _) = chainrule(&["eval", "x^2*y", "--at", "x=3,y=2"]);
+    assert_eq!((status, out.as_str()), (0, "value = 18\n"));
 }
 
 #[test]

@@ -170,7 +170,7 @@ pub(crate) fn program(
         true => vec!["the value".to_string()],
         false => (0..outputs).map(|k| format!("the value of {}", formula.output_name(k))).collect(),
     };
-    for d in &derived {
+    for d in derived.iter().filter(|_| grad) {
         roots.extend(&d.derivatives);
         labels.extend(d.derivative_labels(g));
     }
