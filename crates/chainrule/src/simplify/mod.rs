@@ -18,7 +18,7 @@ mod tidy;
 pub use tidy::simplify_for_print;
 
 use crate::error::{Error, ErrorKind, Result};
-use crate::graph::{walk, Graph, NodeId, Number, Op};
+use crate::graph::{walk, Graph, NodeId, Number, Op, SUM_RUN};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The canonical forms of `roots`, in the same graph.
@@ -37,9 +37,9 @@ pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
 /// The form of `roots` that evaluation runs (tapes, native code, generated code, training):
 /// one quick pass of the canonical rebuild ([`Pass::Quick`]; a second pass rarely finds
 /// more), kept only when it has no more nodes than it was given, so that simplifying never
-/// swells a gradient; and long sums added pairwise (blocks of [`CHAIN_TERMS`]), so that
+/// swells a gradient; and long sums added pairwise (blocks of [`SUM_RUN`]), so that
 /// adding many terms (a node's adjoint contributions, an indexed sum) loses about
-/// `CHAIN_TERMS + log2(n)` roundings, not `n`.
+/// `SUM_RUN + log2(n)` roundings, not `n`.
 pub fn for_evaluation(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let given = walk::reachable(g, roots).len();
     let rebuilt = simplify_once(g, roots, Pass::Quick)?;
@@ -50,13 +50,8 @@ pub fn for_evaluation(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     }
 }
 
-/// Sums of more than this many terms are summed in blocks of this many, one after another
-/// within a block (where a tape fuses each `+ a*b` into one instruction), and the blocks
-/// pairwise: about 3% more additions, and at most `32 + log2(n/32)` roundings deep.
-const CHAIN_TERMS: usize = 32;
-
 /// `roots` with every long sum (additions whose inner nodes have no other user) rebuilt
-/// with its terms in the same order added pairwise ([`pairwise_sum`]): about as many
+/// with its terms in the same order added pairwise ([`Graph::sum`]): about as many
 /// additions, and rounding errors that grow with the depth instead of the number of terms.
 pub fn balance_sums(g: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
     let order = walk::reachable(g, roots);
@@ -67,9 +62,9 @@ pub fn balance_sums(g: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
         let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a.index()]).collect();
         let terms = (g.op(n) == Op::Add && !absorbed[n.index()])
             .then(|| absorbed_terms(g, n, &absorbed, &new))
-            .filter(|terms| terms.len() > CHAIN_TERMS);
+            .filter(|terms| terms.len() > SUM_RUN);
         new[n.index()] = match terms {
-            Some(terms) => pairwise_sum(g, &terms),
+            Some(terms) => g.sum(&terms),
             None if args[..] == g.args(n)[..] => n,
             None => rebuild(g, n, &args),
         };
@@ -88,24 +83,6 @@ fn absorbed_terms(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> Ve
         }
     }
     out
-}
-
-/// `terms[0] + terms[1] + ...`: blocks of [`CHAIN_TERMS`] added one after another, and the
-/// blocks' sums added pairwise, level by level (no recursion).
-fn pairwise_sum(g: &mut Graph, terms: &[NodeId]) -> NodeId {
-    if terms.len() <= CHAIN_TERMS {
-        return chain_sum(g, terms);
-    }
-    let mut level: Vec<NodeId> = terms.chunks(CHAIN_TERMS).map(|b| chain_sum(g, b)).collect();
-    while level.len() > 1 {
-        level = level.chunks(2).map(|pair| chain_sum(g, pair)).collect();
-    }
-    level.first().copied().unwrap_or_else(|| g.constant(0.0))
-}
-
-/// `terms[0] + terms[1] + ...`, one after another (at least one term).
-fn chain_sum(g: &mut Graph, terms: &[NodeId]) -> NodeId {
-    terms[1..].iter().fold(terms[0], |acc, &t| g.add(acc, t))
 }
 
 /// `n`'s operation over `args`, through the constructors.
@@ -136,7 +113,7 @@ enum Pass {
     Quick,
 }
 
-/// Whether [`Pass::Quick`] can keep the sum `n` as it is: at most [`CHAIN_TERMS`] terms
+/// Whether [`Pass::Quick`] can keep the sum `n` as it is: at most [`SUM_RUN`] terms
 /// through its unshared inner sums, all kept, none a number or a bare sum (which would fold
 /// or open into it), no two alike (`x` and `2*x`). Its shape stays too (a chain, or pairs).
 fn plain_sum(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> bool {
@@ -155,7 +132,7 @@ fn plain_sum(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> bool {
             return false;
         }
         keys.push(term);
-        if keys.len() > CHAIN_TERMS {
+        if keys.len() > SUM_RUN {
             return false;
         }
     }
@@ -323,7 +300,7 @@ pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<Nod
 }
 
 /// [`rebuild_sum`] for `pass`: [`Pass::Full`] adds the terms one after another in canonical
-/// order; [`Pass::Quick`] keeps their order and adds them pairwise ([`pairwise_sum`]).
+/// order; [`Pass::Quick`] keeps their order and adds them pairwise ([`Graph::sum`]).
 fn sum_of_terms(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>, pass: Pass) -> NodeId {
     let mut constant = Number::int(0);
     let mut terms: Vec<(NodeId, Number)> = Vec::new();
@@ -354,8 +331,8 @@ fn sum_of_terms(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>, pass
     let lead = constant_first.then(|| g.number(constant));
     let terms: Vec<NodeId> = lead.into_iter().chain(scaled).collect();
     let mut acc = (!terms.is_empty()).then(|| match pass {
-        Pass::Full => chain_sum(g, &terms),
-        Pass::Quick => pairwise_sum(g, &terms),
+        Pass::Full => terms[1..].iter().fold(terms[0], |acc, &t| g.add(acc, t)),
+        Pass::Quick => g.sum(&terms),
     });
     if !constant.is_zero() && !constant_first {
         let c = g.number(constant);
