@@ -33,26 +33,32 @@ struct Config {
     calls_spill: bool,
     /// Instructions per generated function.
     chunk: usize,
-    /// Cranelift's optimiser and backtracking register allocator, rather than its fast
-    /// single-pass allocator.
+    /// Cranelift's optimiser (`opt_level` "speed", else "none").
     optimize: bool,
+    /// Cranelift's backtracking register allocator, rather than its single-pass one
+    /// (about ten times faster to compile).
+    backtracking: bool,
 }
 
 /// Tapes up to this size (instructions, logsumexp arguments and outputs: about the
 /// number of Cranelift instructions) become one function with every value in SSA form,
-/// compiled with the optimiser: the best code, in a time that grows faster than the tape
-/// (about 10 ms for 2,500). Longer tapes get code that compiles in linear time.
+/// optimised: the best code, in a time that grows faster than the tape. Longer tapes get
+/// code that compiles in linear time.
 const SMALL_TAPE: usize = 2_500;
+
+/// Tapes up to this size also get the backtracking register allocator: its code was
+/// about 15% faster, but it took ten times as long to compile (15 ms for 1,000
+/// instructions), so it is kept to the tapes it compiles in about a millisecond.
+const TINY_TAPE: usize = 500;
 
 impl Config {
     /// The configuration for `tape`.
     fn for_tape(tape: &Tape) -> Config {
         let size = tape.len() + tape.pool.len() + tape.outputs();
-        if size <= SMALL_TAPE {
-            Config { window: usize::MAX, calls_spill: false, chunk: usize::MAX, optimize: true }
-        } else {
-            Config { window: 24, calls_spill: true, chunk: 1_000, optimize: false }
-        }
+        let (window, calls_spill, chunk) =
+            if size <= SMALL_TAPE { (usize::MAX, false, usize::MAX) } else { (24, true, 1_000) };
+        let (optimize, backtracking) = (size <= SMALL_TAPE, size <= TINY_TAPE);
+        Config { window, calls_spill, chunk, optimize, backtracking }
     }
 }
 
@@ -166,11 +172,10 @@ impl Imports {
 /// The module a tape's functions are built in, with the kernels it may call.
 fn new_module(config: &Config) -> Result<JITModule> {
     let mut flags = settings::builder();
-    // Small tapes get the optimiser and the backtracking register allocator (the fastest
-    // code); long ones the single-pass allocator, which compiles about ten times faster
-    // and, with every value's life bounded by `Config::window`, spills little.
-    let (opt, regalloc) =
-        if config.optimize { ("speed", "backtracking") } else { ("none", "single_pass") };
+    // Long tapes get neither the optimiser nor the backtracking allocator: with every
+    // value's life bounded by `Config::window`, the single-pass allocator spills little.
+    let opt = if config.optimize { "speed" } else { "none" };
+    let regalloc = if config.backtracking { "backtracking" } else { "single_pass" };
     flags.set("opt_level", opt).map_err(jit_error)?;
     flags.set("regalloc_algorithm", regalloc).map_err(jit_error)?;
     // The IR is built by this file and well formed; checking it took 40% of the time.
