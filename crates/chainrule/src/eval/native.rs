@@ -11,9 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Func;
 use crate::operators::kernels::logsumexp;
 use crate::operators::Kernel;
-use cranelift_codegen::ir::{
-    types, AbiParam, InstBuilder, MemFlags, StackSlotData, StackSlotKind, UserFuncName, Value,
-};
+use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlags, UserFuncName, Value};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
@@ -23,19 +21,56 @@ use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 /// instruction per 100 instructions of tape and seconds to build); the interpreter runs them.
 pub const NATIVE_MAX_INSTRUCTIONS: usize = 4_000_000;
 
-/// Instructions per generated function. Cranelift's time grows faster than linearly with
-/// the size of one function (register allocation over long live ranges), so a long tape
-/// is cut into functions of this size that pass the registers they share through memory.
-const CHUNK_INSTRUCTIONS: usize = 2_000;
+/// How a tape is turned into code: how long values stay in machine registers, how many
+/// instructions go in one function, and how hard Cranelift works on each.
+#[derive(Clone, Copy, Debug)]
+struct Config {
+    /// A value is read from the register it was computed in by instructions at most this
+    /// far after it; later readers load it from memory, where it was stored once.
+    window: usize,
+    /// A call (`exp`, `sin`, ...) clobbers every float register: values read after one
+    /// are loaded from memory rather than kept across it.
+    calls_spill: bool,
+    /// Instructions per generated function.
+    chunk: usize,
+    /// Cranelift's optimiser (`opt_level` "speed", else "none").
+    optimize: bool,
+    /// Cranelift's backtracking register allocator, rather than its single-pass one
+    /// (about ten times faster to compile).
+    backtracking: bool,
+}
 
-/// One generated function: `(inputs, outputs, scratch)`; `scratch` holds a value per tape
-/// register for the registers that live across functions.
+/// Tapes up to this size (instructions, logsumexp arguments and outputs: about the
+/// number of Cranelift instructions) become one function with every value in SSA form,
+/// optimised: the best code, in a time that grows faster than the tape. Longer tapes get
+/// code that compiles in linear time.
+const SMALL_TAPE: usize = 2_500;
+
+/// Tapes up to this size also get the backtracking register allocator: its code was
+/// about 15% faster, but it took ten times as long to compile (15 ms for 1,000
+/// instructions), so it is kept to the tapes it compiles in about a millisecond.
+const TINY_TAPE: usize = 500;
+
+impl Config {
+    /// The configuration for `tape`.
+    fn for_tape(tape: &Tape) -> Config {
+        let size = tape.len() + tape.pool.len() + tape.outputs();
+        let (window, calls_spill, chunk) =
+            if size <= SMALL_TAPE { (usize::MAX, false, usize::MAX) } else { (24, true, 1_000) };
+        let (optimize, backtracking) = (size <= SMALL_TAPE, size <= TINY_TAPE);
+        Config { window, calls_spill, chunk, optimize, backtracking }
+    }
+}
+
+/// One generated function: `(inputs, outputs, file)`; `file` holds a value per tape
+/// register for the values that are read from memory.
 type Chunk = extern "C" fn(*const f64, *mut f64, *mut f64);
 
 /// A tape compiled to machine code: `run_into(inputs, outputs)`.
 pub struct NativeTape {
     chunks: Vec<Chunk>,
-    registers: usize,
+    /// Length of the register file the code reads and writes (0: none).
+    file_len: usize,
     inputs: usize,
     outputs: usize,
     module: Option<OwnedModule>,
@@ -134,14 +169,17 @@ impl Imports {
     }
 }
 
-/// The module every tape's functions are built in, with the kernels it may call.
-fn new_module() -> Result<JITModule> {
+/// The module a tape's functions are built in, with the kernels it may call.
+fn new_module(config: &Config) -> Result<JITModule> {
     let mut flags = settings::builder();
-    // A tape is straight-line code already free of common subexpressions: Cranelift's
-    // optimiser finds little in it, and the single-pass register allocator compiles about
-    // ten times faster than the backtracking one for code that runs about as fast.
-    flags.set("opt_level", "none").map_err(jit_error)?;
-    flags.set("regalloc_algorithm", "single_pass").map_err(jit_error)?;
+    // Long tapes get neither the optimiser nor the backtracking allocator: with every
+    // value's life bounded by `Config::window`, the single-pass allocator spills little.
+    let opt = if config.optimize { "speed" } else { "none" };
+    let regalloc = if config.backtracking { "backtracking" } else { "single_pass" };
+    flags.set("opt_level", opt).map_err(jit_error)?;
+    flags.set("regalloc_algorithm", regalloc).map_err(jit_error)?;
+    // The IR is built by this file and well formed; checking it took 40% of the time.
+    flags.set("enable_verifier", "false").map_err(jit_error)?;
     flags.set("use_colocated_libcalls", "false").map_err(jit_error)?;
     flags.set("is_pic", "false").map_err(jit_error)?;
     let isa = cranelift_native::builder()
@@ -159,35 +197,126 @@ fn new_module() -> Result<JITModule> {
     Ok(JITModule::new(builder))
 }
 
-/// How a tape is cut into functions: the instructions of each, and for each register the
-/// last function that reads it (a function stores what a later one reads).
+/// Where a register's current value comes from.
+#[derive(Clone, Copy, Debug)]
+enum Source {
+    /// Input `k`, read from the inputs.
+    Input(u32),
+    /// A constant, made where it is used.
+    Constant(f64),
+    /// Instruction `i` of the tape, read from the register file when not still at hand.
+    Step(usize),
+}
+
+/// The registers' sources before the first instruction: inputs and constants.
+fn initial_sources(tape: &Tape) -> Vec<Source> {
+    let mut sources = vec![Source::Constant(0.0); tape.registers()];
+    for (k, source) in sources.iter_mut().take(tape.inputs().len()).enumerate() {
+        *source = Source::Input(k as u32);
+    }
+    for &(r, c) in &tape.constants {
+        sources[r as usize] = Source::Constant(c);
+    }
+    sources
+}
+
+/// How a tape is cut into functions and which values go through memory.
 struct Plan {
+    config: Config,
     chunks: Vec<std::ops::Range<usize>>,
-    last_read: Vec<usize>,
+    /// Calls among instructions `0..i`, at `i` (one more entry than instructions).
+    calls_before: Vec<u32>,
+    /// Whether instruction `i` stores its value in the register file for a later reader.
+    stored: Vec<bool>,
+    /// The tape's registers: the register file holds them, then the arguments of the
+    /// longest logsumexp.
+    registers: usize,
+    /// Length of the register file the code needs (0: none).
+    file_len: usize,
 }
 
 impl Plan {
-    fn new(tape: &Tape) -> Plan {
+    fn new(tape: &Tape, config: Config) -> Plan {
         let n = tape.instrs.len();
-        let count = n.div_ceil(CHUNK_INSTRUCTIONS).max(1);
-        let chunks: Vec<_> = (0..count)
-            .map(|c| c * CHUNK_INSTRUCTIONS..((c + 1) * CHUNK_INSTRUCTIONS).min(n))
-            .collect();
-        let mut last_read = vec![0; tape.registers()];
-        for (i, ins) in tape.instrs.iter().enumerate() {
+        let count = n.div_ceil(config.chunk).max(1);
+        let chunks = (0..count).map(|c| c * config.chunk..((c + 1) * config.chunk).min(n));
+        let mut calls_before = Vec::with_capacity(n + 1);
+        calls_before.push(0);
+        for ins in &tape.instrs {
+            calls_before.push(calls_before.last().unwrap() + u32::from(is_call(ins)));
+        }
+        let mut plan = Plan {
+            config,
+            chunks: chunks.collect(),
+            calls_before,
+            stored: vec![false; n],
+            registers: tape.registers(),
+            file_len: 0,
+        };
+        let last_reads = plan.last_reads(tape);
+        plan.stored = last_reads.iter().enumerate().map(|(i, &j)| !plan.at_hand(i, j)).collect();
+        let arguments = tape.instrs.iter().map(|ins| match *ins {
+            Instr::LogSumExp { len, .. } => len as usize,
+            _ => 0,
+        });
+        let arguments = arguments.max().unwrap_or(0);
+        if arguments > 0 || plan.stored.contains(&true) {
+            plan.file_len = plan.registers + arguments;
+        }
+        plan
+    }
+
+    /// For each instruction, the position of the last reader of its value (the outputs
+    /// read at position `len`), or its own position when nothing reads it.
+    fn last_reads(&self, tape: &Tape) -> Vec<usize> {
+        let mut sources = initial_sources(tape);
+        let mut last: Vec<usize> = (0..tape.instrs.len()).collect();
+        for (j, ins) in tape.instrs.iter().enumerate() {
             for r in ins.operands(&tape.pool) {
-                last_read[r as usize] = i / CHUNK_INSTRUCTIONS;
+                if let Source::Step(i) = sources[r as usize] {
+                    last[i] = j;
+                }
             }
+            sources[ins.dst() as usize] = Source::Step(j);
         }
         for &o in &tape.outputs {
-            last_read[o as usize] = count - 1;
+            if let Source::Step(i) = sources[o as usize] {
+                last[i] = tape.instrs.len();
+            }
         }
-        Plan { chunks, last_read }
+        last
+    }
+
+    /// The function that runs instruction `i` (the outputs, at `len`, are in the last).
+    fn chunk_of(&self, i: usize) -> usize {
+        (i / self.config.chunk).min(self.chunks.len() - 1)
+    }
+
+    /// Whether a value made at position `born` is still in a register for a reader at
+    /// `at`: same function, within the window, and no call in between.
+    fn at_hand(&self, born: usize, at: usize) -> bool {
+        let calls = self.calls_before[at] - self.calls_before[(born + 1).min(at)];
+        self.chunk_of(born) == self.chunk_of(at)
+            && at - born <= self.config.window
+            && !(self.config.calls_spill && calls > 0)
     }
 }
 
-/// Compiles `tape` to machine code for this processor, in functions of at most
-/// `CHUNK_INSTRUCTIONS` instructions.
+/// Whether instruction `ins` is a call, which clobbers every float register.
+fn is_call(ins: &Instr) -> bool {
+    matches!(
+        ins,
+        Instr::Powi { .. }
+            | Instr::Powf { .. }
+            | Instr::Func1 { .. }
+            | Instr::Func2 { .. }
+            | Instr::Func3 { .. }
+            | Instr::LogSumExp { .. }
+    )
+}
+
+/// Compiles `tape` to machine code for this processor: one function for a small tape,
+/// several for a long one.
 pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     if tape.len() > NATIVE_MAX_INSTRUCTIONS {
         return Err(Error::new(ErrorKind::Unsupported(format!(
@@ -196,14 +325,16 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
             NATIVE_MAX_INSTRUCTIONS
         ))));
     }
-    let mut module = new_module()?;
+    let config = Config::for_tape(tape);
+    let mut module = new_module(&config)?;
     let imports = Imports::declare(&mut module)?;
-    let plan = Plan::new(tape);
+    let plan = Plan::new(tape, config);
     let ptr = module.target_config().pointer_type();
     let mut signature = module.make_signature();
     signature.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(ptr)]);
     let mut ctx = module.make_context();
     let mut builder_context = FunctionBuilderContext::new();
+    let mut sources = initial_sources(tape);
     let mut ids = Vec::with_capacity(plan.chunks.len());
     for c in 0..plan.chunks.len() {
         let id = module
@@ -220,14 +351,16 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
             b,
             module: &mut module,
             imports: &imports,
+            plan: &plan,
             values: vec![None; tape.registers()],
-            defined: Vec::new(),
-            scratch: params[2],
+            sources: std::mem::take(&mut sources),
+            pointers: [params[0], params[1], params[2]],
             callees: std::collections::HashMap::new(),
         };
-        emitter.chunk(tape, &plan, c, params[0], params[1]);
+        emitter.chunk(tape, c);
         emitter.b.ins().return_(&[]);
         emitter.b.seal_all_blocks();
+        sources = std::mem::take(&mut emitter.sources);
         emitter.b.finalize();
         module.define_function(id, &mut ctx).map_err(jit_error)?;
         module.clear_context(&mut ctx);
@@ -245,73 +378,75 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
         .collect();
     Ok(NativeTape {
         chunks,
-        registers: tape.registers(),
+        file_len: plan.file_len,
         inputs: tape.inputs().len(),
         outputs: tape.outputs(),
         module: Some(OwnedModule(module)),
     })
 }
 
+/// Builds one function of a plan.
 struct Emitter<'a> {
     b: FunctionBuilder<'a>,
     module: &'a mut JITModule,
     imports: &'a Imports,
-    /// The SSA value currently in each tape register, in this function.
-    values: Vec<Option<Value>>,
-    /// The registers this function writes.
-    defined: Vec<u32>,
-    /// The scratch memory through which functions pass registers.
-    scratch: Value,
+    plan: &'a Plan,
+    /// The SSA value last made for each tape register in this function, and where.
+    values: Vec<Option<(Value, usize)>>,
+    /// Where each register's current value comes from.
+    sources: Vec<Source>,
+    /// The function's parameters: inputs, outputs and the register file.
+    pointers: [Value; 3],
     /// The kernels this function calls, each declared in it once.
     callees: std::collections::HashMap<FuncId, cranelift_codegen::ir::FuncRef>,
 }
 
 impl Emitter<'_> {
-    /// Function `c` of `plan`: the first one loads the inputs and constants; each stores the
-    /// registers it writes that a later function reads; the last one stores the outputs.
-    fn chunk(&mut self, tape: &Tape, plan: &Plan, c: usize, input: Value, output: Value) {
-        if c == 0 {
-            for i in 0..tape.inputs().len() {
-                let v = self.b.ins().load(types::F64, MemFlags::trusted(), input, (8 * i) as i32);
-                self.set(i as u32, v);
+    /// Function `c` of the plan: its instructions, each value stored for the readers that
+    /// find it in memory; the last function stores the outputs.
+    fn chunk(&mut self, tape: &Tape, c: usize) {
+        let range = self.plan.chunks[c].clone();
+        for (i, ins) in tape.instrs[range.clone()].iter().enumerate() {
+            let at = range.start + i;
+            let v = self.instruction(ins, &tape.pool, at);
+            let d = ins.dst();
+            self.values[d as usize] = Some((v, at));
+            self.sources[d as usize] = Source::Step(at);
+            if self.plan.stored[at] {
+                self.store(self.pointers[2], v, d as usize);
             }
-            for &(r, k) in &tape.constants {
-                let v = self.b.ins().f64const(k);
-                self.set(r, v);
-            }
         }
-        for ins in &tape.instrs[plan.chunks[c].clone()] {
-            let v = self.instruction(ins, &tape.pool);
-            self.set(ins.dst(), v);
-        }
-        let mut defined = std::mem::take(&mut self.defined);
-        defined.sort_unstable();
-        defined.dedup();
-        for r in defined.into_iter().filter(|&r| plan.last_read[r as usize] > c) {
-            let v = self.get(r);
-            self.b.ins().store(MemFlags::trusted(), v, self.scratch, (8 * r) as i32);
-        }
-        if c + 1 == plan.chunks.len() {
+        if c + 1 == self.plan.chunks.len() {
             for (k, &o) in tape.outputs.iter().enumerate() {
-                let v = self.get(o);
-                self.b.ins().store(MemFlags::trusted(), v, output, (8 * k) as i32);
+                let v = self.get(o, tape.instrs.len());
+                self.store(self.pointers[1], v, k);
             }
         }
     }
 
-    fn set(&mut self, r: u32, v: Value) {
-        self.values[r as usize] = Some(v);
-        self.defined.push(r);
+    fn store(&mut self, base: Value, v: Value, index: usize) {
+        self.b.ins().store(MemFlags::trusted(), v, base, (8 * index) as i32);
     }
 
-    /// The value of register `r`: computed in this function, or stored by an earlier one.
-    fn get(&mut self, r: u32) -> Value {
-        if let Some(v) = self.values[r as usize] {
-            return v;
+    /// The value of register `r` for a reader at position `at`: still in a register, or
+    /// made again from its source (an input, a constant, or the register file).
+    fn get(&mut self, r: u32, at: usize) -> Value {
+        if let Some((v, born)) = self.values[r as usize] {
+            if self.plan.at_hand(born, at) {
+                return v;
+            }
         }
         let flags = MemFlags::trusted();
-        let v = self.b.ins().load(types::F64, flags, self.scratch, (8 * r) as i32);
-        self.values[r as usize] = Some(v);
+        let v = match self.sources[r as usize] {
+            Source::Input(k) => {
+                self.b.ins().load(types::F64, flags, self.pointers[0], (8 * k) as i32)
+            }
+            Source::Constant(c) => self.b.ins().f64const(c),
+            Source::Step(_) => {
+                self.b.ins().load(types::F64, flags, self.pointers[2], (8 * r) as i32)
+            }
+        };
+        self.values[r as usize] = Some((v, at));
         v
     }
 
@@ -328,8 +463,11 @@ impl Emitter<'_> {
         self.b.inst_results(call)[0]
     }
 
-    fn instruction(&mut self, ins: &Instr, pool: &[u32]) -> Value {
-        let ops: Vec<Value> = ins.operands(pool).iter().map(|&r| self.get(r)).collect();
+    fn instruction(&mut self, ins: &Instr, pool: &[u32], at: usize) -> Value {
+        if let Instr::LogSumExp { start, len, .. } = *ins {
+            return self.logsumexp(&pool[start as usize..(start + len) as usize], at);
+        }
+        let ops: Vec<Value> = ins.operands(pool).iter().map(|&r| self.get(r, at)).collect();
         match *ins {
             Instr::Add { .. } => self.b.ins().fadd(ops[0], ops[1]),
             Instr::Sub { .. } => self.b.ins().fsub(ops[0], ops[1]),
@@ -354,18 +492,21 @@ impl Emitter<'_> {
             Instr::Func1 { f, .. } | Instr::Func2 { f, .. } | Instr::Func3 { f, .. } => {
                 self.call(self.func_id(f), &ops)
             }
-            Instr::LogSumExp { len, .. } => {
-                let data = StackSlotData::new(StackSlotKind::ExplicitSlot, 8 * len, 3);
-                let slot = self.b.create_sized_stack_slot(data);
-                for (i, &v) in ops.iter().enumerate() {
-                    self.b.ins().stack_store(v, slot, (8 * i) as i32);
-                }
-                let ptr = self.module.target_config().pointer_type();
-                let address = self.b.ins().stack_addr(ptr, slot, 0);
-                let count = self.b.ins().iconst(types::I64, i64::from(len));
-                self.call(self.imports.logsumexp, &[address, count])
-            }
+            Instr::LogSumExp { .. } => unreachable!("handled first"),
         }
+    }
+
+    /// `logsumexp` of registers `args`: each copied to the end of the register file (not
+    /// the stack, which a long list would overflow) as soon as it is read.
+    fn logsumexp(&mut self, args: &[u32], at: usize) -> Value {
+        let first = self.plan.registers;
+        for (i, &r) in args.iter().enumerate() {
+            let v = self.get(r, at);
+            self.store(self.pointers[2], v, first + i);
+        }
+        let address = self.b.ins().iadd_imm(self.pointers[2], (8 * first) as i64);
+        let count = self.b.ins().iconst(types::I64, args.len() as i64);
+        self.call(self.imports.logsumexp, &[address, count])
     }
 
     fn func_id(&self, f: Func) -> FuncId {
@@ -375,8 +516,8 @@ impl Emitter<'_> {
 }
 
 thread_local! {
-    /// The registers that pass between the functions of a long tape, one buffer a thread.
-    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The register file of the values that go through memory, one a thread.
+    static FILE: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 impl NativeTape {
@@ -394,14 +535,16 @@ impl NativeTape {
     pub fn run_into(&self, inputs: &[f64], out: &mut [f64]) {
         assert_eq!(inputs.len(), self.inputs, "one value per input");
         assert_eq!(out.len(), self.outputs, "one slot per output");
-        if let [only] = self.chunks.as_slice() {
-            only(inputs.as_ptr(), out.as_mut_ptr(), std::ptr::null_mut());
+        if self.file_len == 0 {
+            for chunk in &self.chunks {
+                chunk(inputs.as_ptr(), out.as_mut_ptr(), std::ptr::null_mut());
+            }
             return;
         }
-        SCRATCH.with_borrow_mut(|scratch| {
-            scratch.resize(scratch.len().max(self.registers), 0.0);
+        FILE.with_borrow_mut(|file| {
+            file.resize(file.len().max(self.file_len), 0.0);
             for chunk in &self.chunks {
-                chunk(inputs.as_ptr(), out.as_mut_ptr(), scratch.as_mut_ptr());
+                chunk(inputs.as_ptr(), out.as_mut_ptr(), file.as_mut_ptr());
             }
         });
     }
