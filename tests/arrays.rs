@@ -787,3 +787,16 @@ fn command_line_array_input_errors() {
         "d/dW[1,2] = 3*W[1,2]^2\n"
     );
 }
+
+/// An array's name in the library's `wrt` lists stands for its elements (it once made a new
+/// scalar of that name, whose derivative was silently 0).
+#[test]
+fn an_array_name_in_wrt_means_its_elements() {
+    let mut f = Formula::parse("x: [3]; sum(i = 1..3, i*x[i]^2)").unwrap();
+    assert_eq!(f.ids(&["x"]).len(), 3);
+    let tape = f.gradient_tape(&["x"]).unwrap();
+    let out = tape.run(&[1.0, 1.0, 1.0], &mut Vec::new());
+    assert_eq!(out, vec![6.0, 2.0, 4.0, 6.0]);
+    let by_element: Vec<String> = f.gradient(&["x"]).unwrap().iter().map(|&d| f.text(d)).collect();
+    assert_eq!(by_element, ["2*x[1]", "4*x[2]", "6*x[3]"]);
+}

@@ -224,9 +224,11 @@ impl Formula {
         self.graph.var(name)
     }
 
-    /// The ids of `names` (entered in the graph's table if the formula does not use them).
+    /// The ids of `names`, an array's name standing for its elements ([`Formula::expand_names`]);
+    /// a name the formula does not use is entered in the graph's table.
     pub fn ids(&mut self, names: &[impl AsRef<str>]) -> Vec<VarId> {
-        names.iter().map(|n| self.graph.intern_var(n.as_ref())).collect()
+        let names = self.expand_names(names);
+        names.iter().map(|n| self.graph.intern_var(n)).collect()
     }
 
     /// The variable nodes of [`Formula::vars`], in that order.
