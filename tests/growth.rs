@@ -4,7 +4,7 @@
 //! variables (as a left-to-right chain and as a balanced tree), and a 2-layer network.
 
 use chainrule::graph::walk;
-use chainrule::{diff, print, simplify, Formula};
+use chainrule::{diff, print, simplify, Formula, Request, Simplify};
 
 struct Sizes {
     formula: usize,
@@ -25,6 +25,7 @@ fn sizes(src: &str) -> Sizes {
 }
 
 fn assert_no_swell(name: &str, src: &str) {
+    assert_evaluation_form_is_no_larger(name, src);
     let s = sizes(src);
     println!(
         "{name}: formula {} nodes, gradient {} raw, {} simplified",
@@ -37,6 +38,98 @@ fn assert_no_swell(name: &str, src: &str) {
         s.simplified,
         s.formula
     );
+}
+
+/// The form evaluation runs (value, gradient and, for small formulas, Hessian simplified
+/// together) never has more nodes than reverse mode built, and keeps the values.
+fn assert_evaluation_form_is_no_larger(name: &str, src: &str) {
+    let mut f = Formula::parse(src).unwrap();
+    let wrt = f.var_ids().to_vec();
+    let hessian = wrt.len() <= 40;
+    let mut request = Request::new(wrt).simplify(Simplify::Raw);
+    if hessian {
+        request = request.with_hessian();
+    }
+    let raw = f.derive(&request).unwrap().roots();
+    let given = walk::reachable(f.graph(), &raw).len();
+    let evaluated = simplify::for_evaluation(f.graph_mut(), &raw).unwrap();
+    let kept = walk::reachable(f.graph(), &evaluated).len();
+    println!("{name}: {given} nodes raw (Hessian: {hessian}), {kept} for evaluation");
+    assert!(kept <= given, "{name}: {kept} nodes for evaluation > {given} given");
+    let point: Vec<f64> = (0..f.var_ids().len()).map(|i| 0.3 + 0.01 * (i % 17) as f64).collect();
+    let before = f.compile(&raw).unwrap().run(&point, &mut Vec::new());
+    let after = f.compile(&evaluated).unwrap().run(&point, &mut Vec::new());
+    for (k, (a, b)) in after.iter().zip(&before).enumerate() {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{name}: output {k}: {a} vs {b}");
+    }
+}
+
+/// The unrolled steps of an ODE (explicit Euler, `n` coupled states), as assignments, and a
+/// squared error at the end: a deep program whose states each have several users.
+fn ode(n: usize, steps: usize) -> String {
+    let mut program = String::new();
+    let state = |s: usize, i: usize| match s {
+        0 => format!("y{i}"),
+        _ => format!("s{s}_{i}"),
+    };
+    for s in 1..=steps {
+        for i in 0..n {
+            let (a, b, c) =
+                (state(s - 1, i), state(s - 1, (i + 1) % n), state(s - 1, (i + n - 1) % n));
+            program.push_str(&format!(
+                "{} = {a} + 0.01*(-p{i}*{a} + sin({b})*{c} - 0.1*{a}*{a}*{b})\n",
+                state(s, i)
+            ));
+        }
+    }
+    let loss: Vec<String> = (0..n).map(|i| format!("({} - t{i})^2", state(steps, i))).collect();
+    program + &loss.join(" + ")
+}
+
+#[test]
+fn the_evaluation_form_of_the_benchmark_families_is_no_larger() {
+    let rosenbrock = (1..100)
+        .map(|i| format!("100*(x{}-x{i}^2)^2 + (1-x{i})^2", i + 1))
+        .collect::<Vec<_>>()
+        .join(" + ");
+    let sines = (1..=1000).map(|k| format!("sin({k}*x + {k}/7)")).collect::<Vec<_>>().join(" + ");
+    let product = (1..=1000).map(|i| format!("x{i}")).collect::<Vec<_>>().join("*");
+    let cases = [
+        ("chain", chain(1000)),
+        ("product", product),
+        ("rosenbrock 100", rosenbrock),
+        ("sum of 1000 sines", sines),
+        ("network 10x32", network(10, 32)),
+        ("ode 8x100", ode(8, 100)),
+        ("small ode with its Hessian", ode(3, 4)),
+        ("polynomial", "(x + y + z + 1)^10".into()),
+        ("logsumexp", "x: [300]\nlog(sum(i = 1..300, exp(x[i])))".into()),
+    ];
+    for (name, src) in cases {
+        assert_evaluation_form_is_no_larger(name, &src);
+    }
+}
+
+/// A long sum is added pairwise for evaluation: `sum(i = 1..n, x[i])` at 0.1 everywhere is
+/// `n/10` to within a few roundings, where one addition after another would be off by
+/// about `n` of them; and its every derivative is exactly 1.
+#[test]
+fn long_sums_are_added_pairwise_for_evaluation() {
+    let n = 100_000;
+    let mut f = Formula::parse(&format!("x: [{n}]\nsum(i = 1..{n}, x[i])")).unwrap();
+    let wrt = f.var_ids().to_vec();
+    let request = Request::new(wrt).simplify(Simplify::Together);
+    let derived = f.derive(&request).unwrap();
+    let tape = f.compile(&derived.roots()).unwrap();
+    let out = tape.run(&vec![0.1; n], &mut Vec::new());
+    let exact = n as f64 / 10.0;
+    let relative = ((out[0] - exact) / exact).abs();
+    println!("sum of {n} times 0.1: {} (relative error {relative:e})", out[0]);
+    assert!(relative < 1e-14, "relative error {relative:e}");
+    assert!(out[1..].iter().all(|&d| d == 1.0));
+    // One addition after another (the raw form) is what the pairwise sum improves on.
+    let chained = (0..n).fold(0.0, |acc: f64, _| acc + 0.1);
+    assert!(((chained - exact) / exact).abs() > 100.0 * relative.max(1e-17));
 }
 
 fn chain(depth: usize) -> String {

@@ -4,8 +4,9 @@
 mod common;
 
 use chainrule::graph::lower::lower;
+use chainrule::graph::walk;
 use chainrule::operators::Func;
-use chainrule::{simplify, syntax, Formula};
+use chainrule::{simplify, syntax, Formula, Request, Simplify};
 use common::close;
 use proptest::prelude::*;
 
@@ -136,6 +137,25 @@ proptest! {
         for i in 0..3 {
             if before[i].is_finite() && before[i].abs() < 1e9 {
                 prop_assert!(close(after[i], before[i], 1e-8), "d/d{} of {} = {} but tidied {} = {}", names()[i], src, before[i], f.text(tidied[i]), after[i]);
+            }
+        }
+    }
+
+    #[test]
+    fn the_evaluation_form_never_swells_and_keeps_the_values(src in formula(false), at in point()) {
+        let mut f = Formula::parse(&src).unwrap();
+        let wrt = f.var_ids().to_vec();
+        let request = Request::new(wrt).with_hessian().simplify(Simplify::Raw);
+        let raw = f.derive(&request).unwrap().roots();
+        let evaluated = simplify::for_evaluation(f.graph_mut(), &raw).unwrap();
+        let (given, kept) = (walk::reachable(f.graph(), &raw).len(), walk::reachable(f.graph(), &evaluated).len());
+        prop_assert!(kept <= given, "{}: {} nodes for evaluation > {} given", src, kept, given);
+        let at: Vec<f64> = f.var_names().iter().map(|n| at[names().iter().position(|m| m == n).unwrap()]).collect();
+        let before = f.compile(&raw).unwrap().run(&at, &mut Vec::new());
+        let after = f.compile(&evaluated).unwrap().run(&at, &mut Vec::new());
+        for (k, (a, b)) in after.iter().zip(&before).enumerate() {
+            if b.is_finite() && b.abs() < 1e9 {
+                prop_assert!(close(*a, *b, 1e-8), "{}: output {} = {} but {} for evaluation", src, k, b, a);
             }
         }
     }

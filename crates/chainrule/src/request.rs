@@ -19,8 +19,9 @@ pub enum Simplify {
     /// The derivatives as one group, and the Hessian as another, as they are printed; the
     /// value stays the formula as written (so evaluation errors point into the text).
     Printed,
-    /// The value, derivatives and Hessian as one set: shared forward work stays shared, for
-    /// a tape that computes them all in one pass.
+    /// The value, derivatives and Hessian as one set, in the form evaluation runs
+    /// ([`simplify::for_evaluation`]): shared forward work stays shared, for a tape that
+    /// computes them all in one pass; never more nodes than reverse mode built.
     Together,
 }
 
@@ -134,7 +135,7 @@ impl Derived {
                 print_each_once(g, &flat)?,
             ),
             Simplify::Together => {
-                let all = simplify::simplify(g, &self.roots())?;
+                let all = simplify::for_evaluation(g, &self.roots())?;
                 let k = 1 + self.derivatives.len();
                 (all[0], all[1..k].to_vec(), all[k..].to_vec())
             }

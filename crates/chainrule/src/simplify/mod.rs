@@ -25,7 +25,7 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let mut current = roots.to_vec();
     for _ in 0..4 {
-        let next = simplify_once(g, &current)?;
+        let next = simplify_once(g, &current, Pass::Full)?;
         if next == current {
             break;
         }
@@ -34,12 +34,127 @@ pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     Ok(current)
 }
 
+/// The form of `roots` that evaluation runs (tapes, native code, generated code, training):
+/// one quick pass of the canonical rebuild ([`Pass::Quick`]; a second pass rarely finds
+/// more), kept only when it has no more nodes than it was given, so that simplifying never
+/// swells a gradient; and long sums added pairwise (blocks of [`CHAIN_TERMS`]), so that
+/// adding many terms (a node's adjoint contributions, an indexed sum) loses about
+/// `CHAIN_TERMS + log2(n)` roundings, not `n`.
+pub fn for_evaluation(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
+    let given = walk::reachable(g, roots).len();
+    let rebuilt = simplify_once(g, roots, Pass::Quick)?;
+    // The pass sums long sums pairwise as it rebuilds them; what it gave up on needs it.
+    match walk::reachable(g, &rebuilt).len() <= given {
+        true => Ok(rebuilt),
+        false => Ok(balance_sums(g, roots)),
+    }
+}
+
+/// Sums of more than this many terms are summed in blocks of this many, one after another
+/// within a block (where a tape fuses each `+ a*b` into one instruction), and the blocks
+/// pairwise: about 3% more additions, and at most `32 + log2(n/32)` roundings deep.
+const CHAIN_TERMS: usize = 32;
+
+/// `roots` with every long sum (additions whose inner nodes have no other user) rebuilt
+/// with its terms in the same order added pairwise ([`pairwise_sum`]): about as many
+/// additions, and rounding errors that grow with the depth instead of the number of terms.
+pub fn balance_sums(g: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
+    let order = walk::reachable(g, roots);
+    let uses = walk::use_counts(g, &order, roots);
+    let absorbed = absorbed_nodes(g, &order, &uses);
+    let mut new: Vec<NodeId> = (0..g.len()).map(NodeId::from_index).collect();
+    for &n in &order {
+        let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a.index()]).collect();
+        let terms = (g.op(n) == Op::Add && !absorbed[n.index()])
+            .then(|| absorbed_terms(g, n, &absorbed, &new))
+            .filter(|terms| terms.len() > CHAIN_TERMS);
+        new[n.index()] = match terms {
+            Some(terms) => pairwise_sum(g, &terms),
+            None if args[..] == g.args(n)[..] => n,
+            None => rebuild(g, n, &args),
+        };
+    }
+    roots.iter().map(|r| new[r.index()]).collect()
+}
+
+/// The terms of the sum `n` through its absorbed inner sums, rebuilt.
+fn absorbed_terms(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let mut stack: Vec<NodeId> = g.args(n).iter().rev().copied().collect();
+    while let Some(a) = stack.pop() {
+        match g.op(a) == Op::Add && absorbed[a.index()] {
+            true => stack.extend(g.args(a).iter().rev()),
+            false => out.push(new[a.index()]),
+        }
+    }
+    out
+}
+
+/// `terms[0] + terms[1] + ...`: blocks of [`CHAIN_TERMS`] added one after another, and the
+/// blocks' sums added pairwise, level by level (no recursion).
+fn pairwise_sum(g: &mut Graph, terms: &[NodeId]) -> NodeId {
+    if terms.len() <= CHAIN_TERMS {
+        return chain_sum(g, terms);
+    }
+    let mut level: Vec<NodeId> = terms.chunks(CHAIN_TERMS).map(|b| chain_sum(g, b)).collect();
+    while level.len() > 1 {
+        level = level.chunks(2).map(|pair| chain_sum(g, pair)).collect();
+    }
+    level.first().copied().unwrap_or_else(|| g.constant(0.0))
+}
+
+/// `terms[0] + terms[1] + ...`, one after another (at least one term).
+fn chain_sum(g: &mut Graph, terms: &[NodeId]) -> NodeId {
+    terms[1..].iter().fold(terms[0], |acc, &t| g.add(acc, t))
+}
+
+/// `n`'s operation over `args`, through the constructors.
+pub(super) fn rebuild(g: &mut Graph, n: NodeId, args: &[NodeId]) -> NodeId {
+    match g.op(n) {
+        Op::Const(_) | Op::Named(_) | Op::Var(_) => n,
+        Op::Add => g.add(args[0], args[1]),
+        Op::Mul => g.mul(args[0], args[1]),
+        Op::Pow => g.pow(args[0], args[1]),
+        Op::Func(f) => g.func(f, args),
+        Op::LogSumExp => g.logsumexp(args),
+    }
+}
+
 /// The canonical form of one root.
 pub fn simplify_one(g: &mut Graph, root: NodeId) -> Result<NodeId> {
     Ok(simplify(g, &[root])?[0])
 }
 
-fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
+/// How much of the graph one pass rebuilds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pass {
+    /// Every sum and product.
+    Full,
+    /// Only sums and products with a rebuilt operand or one that opens into them: a binary
+    /// node over opaque operands is as canonical as its constructor made it (like terms
+    /// and powers combined, operands ordered), up to the rare rewrite across two nodes.
+    Quick,
+}
+
+/// Whether `pass` can keep `n` as it is: its operands were kept, and none of them opens
+/// into it (an unshared or small sum in a sum, product in a product).
+fn kept_as_built(g: &Graph, n: NodeId, new: &[NodeId], uses: &[u32], pass: Pass) -> bool {
+    let op = g.op(n);
+    let opaque = |a: NodeId| {
+        g.op(a) != op
+            || uses[a.index()] > 1
+                && !is_small(g, a)
+                && (op == Op::Mul || small_flat(g, a, Op::Add, SMALL).is_none())
+    };
+    // A number times a sum spreads over it (`-(a - b)` is `b - a`).
+    let spreads = op == Op::Mul && g.args(n).iter().any(|&a| g.op(a) == Op::Add);
+    pass == Pass::Quick
+        && matches!(op, Op::Add | Op::Mul)
+        && !spreads
+        && g.args(n).iter().all(|&a| new[a.index()] == a && opaque(a))
+}
+
+fn simplify_once(g: &mut Graph, roots: &[NodeId], pass: Pass) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, roots);
     let uses = walk::use_counts(g, &order, roots);
     let absorbed = absorbed_nodes(g, &order, &uses);
@@ -52,10 +167,14 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
             continue;
         }
         let rebuilt = match g.op(n) {
+            _ if kept_as_built(g, n, &new, &uses, pass) => n,
             Op::Const(_) | Op::Named(_) | Op::Var(_) => n,
             Op::Add => {
                 let leaves = leaves(g, n, Op::Add, &absorbed, &new);
-                rebuild_sum(g, &leaves, &shared)
+                match pass {
+                    Pass::Full => rebuild_sum(g, &leaves, &shared),
+                    Pass::Quick => sum_of_terms(g, &leaves, &shared, pairwise_sum),
+                }
             }
             Op::Mul => {
                 let leaves = leaves(g, n, Op::Mul, &absorbed, &new);
@@ -178,6 +297,16 @@ pub(super) fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<V
 /// A sum of `leaves`; `shared` holds rebuilt nodes with several users, over which a
 /// coefficient is not distributed (that would compute the sum twice).
 pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
+    sum_of_terms(g, leaves, shared, chain_sum)
+}
+
+/// [`rebuild_sum`] with the non-constant terms, in canonical order, added by `add_terms`.
+fn sum_of_terms(
+    g: &mut Graph,
+    leaves: &[NodeId],
+    shared: &HashSet<NodeId>,
+    add_terms: fn(&mut Graph, &[NodeId]) -> NodeId,
+) -> NodeId {
     let mut constant = Number::int(0);
     let mut terms: Vec<(NodeId, Number)> = Vec::new();
     let mut index = HashMap::default();
@@ -201,13 +330,10 @@ pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<Nod
     scaled.sort_by(|&a, &b| g.sum_cmp(a, b));
     let all_negative = scaled.iter().all(|&t| g.coefficient(t) < 0.0);
     let constant_first = constant.to_f64() > 0.0 && all_negative;
-    let mut acc = constant_first.then(|| g.number(constant));
-    for t in scaled {
-        acc = Some(match acc {
-            Some(a) => g.add(a, t),
-            None => t,
-        });
-    }
+    // A positive constant leads where every term is negative (`1 - x`).
+    let lead = constant_first.then(|| g.number(constant));
+    let terms: Vec<NodeId> = lead.into_iter().chain(scaled).collect();
+    let mut acc = (!terms.is_empty()).then(|| add_terms(g, &terms));
     if !constant.is_zero() && !constant_first {
         let c = g.number(constant);
         acc = Some(match acc {

@@ -4,7 +4,7 @@
 //! is kept. Only small graphs are tidied (a derivative too large to read is printed with
 //! `--cse` anyway), so the cost stays bounded; evaluation never needs it.
 
-use super::{rebuild_product, rebuild_sum, simplify, small_flat};
+use super::{rebuild, rebuild_product, rebuild_sum, simplify, small_flat};
 use crate::error::Result;
 use crate::graph::{walk, Graph, NodeId, Number, Op};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -72,18 +72,6 @@ fn tidy_once(g: &mut Graph, roots: &[NodeId], sizes: &mut Sizes) -> Vec<NodeId> 
         new.insert(n, best);
     }
     roots.iter().map(|r| new[r]).collect()
-}
-
-/// `n`'s operation over `args`, through the constructors.
-fn rebuild(g: &mut Graph, n: NodeId, args: &[NodeId]) -> NodeId {
-    match g.op(n) {
-        Op::Const(_) | Op::Named(_) | Op::Var(_) => n,
-        Op::Add => g.add(args[0], args[1]),
-        Op::Mul => g.mul(args[0], args[1]),
-        Op::Pow => g.pow(args[0], args[1]),
-        Op::Func(f) => g.func(f, args),
-        Op::LogSumExp => g.logsumexp(args),
-    }
 }
 
 /// A term of a sum: its coefficient and its factors `base^exponent`.
