@@ -8,7 +8,7 @@ use std::io::Read;
 use std::time::{Duration, Instant};
 
 /// The formula text the arguments name.
-fn read_source(args: &InputArgs) -> Result<String, Failure> {
+pub(crate) fn read_source(args: &InputArgs) -> Result<String, Failure> {
     let io_failure = |what: String| Failure::from_error(&Error::new(ErrorKind::Io(what)), "");
     match (&args.file, args.expr.as_deref()) {
         (Some(path), _) => std::fs::read_to_string(path)
@@ -29,7 +29,7 @@ fn read_source(args: &InputArgs) -> Result<String, Failure> {
 /// with `-f`: a formula argument that also names a file gets a hint (when it does not parse)
 /// or a note (when it does), never a silent switch of meaning.
 pub(crate) fn read_formula(args: &InputArgs) -> Result<Formula, Failure> {
-    Ok(read_formula_timed(args)?.0)
+    Ok(parse_timed(args, &read_source(args)?)?.0)
 }
 
 /// How long parsing and lowering took.
@@ -39,9 +39,9 @@ pub(crate) struct Timings {
     pub(crate) lower: Duration,
 }
 
-/// [`read_formula`], timing parsing and lowering apart (reading the text is in neither).
-pub(crate) fn read_formula_timed(args: &InputArgs) -> Result<(Formula, Timings), Failure> {
-    let source = read_source(args)?;
+/// [`read_formula`] of `source` (read by [`read_source`], so that `bench --repeat` parses
+/// it again), timing parsing and lowering apart.
+pub(crate) fn parse_timed(args: &InputArgs, source: &str) -> Result<(Formula, Timings), Failure> {
     let options = ParseOptions {
         max_depth: args.max_depth,
         max_bytes: args.max_bytes,
@@ -49,10 +49,10 @@ pub(crate) fn read_formula_timed(args: &InputArgs) -> Result<(Formula, Timings),
     };
     let mut timings = Timings::default();
     let start = Instant::now();
-    let parsed = chainrule::syntax::parse_with(&source, options).and_then(|program| {
+    let parsed = chainrule::syntax::parse_with(source, options).and_then(|program| {
         timings.parse = start.elapsed();
         let start = Instant::now();
-        let formula = Formula::lower(&source, &program, options);
+        let formula = Formula::lower(source, &program, options);
         timings.lower = start.elapsed();
         formula
     });
@@ -64,9 +64,9 @@ pub(crate) fn read_formula_timed(args: &InputArgs) -> Result<(Formula, Timings),
         }
         (Err(e), Some(path)) => {
             let hint = format!("to read the formula from the file `{path}`, use -f {path}");
-            return Err(Failure::from_error(&e.with_hint(hint), &source));
+            return Err(Failure::from_error(&e.with_hint(hint), source));
         }
-        (Err(e), None) => return Err(Failure::from_error(&e, &source)),
+        (Err(e), None) => return Err(Failure::from_error(&e, source)),
     };
     formula.graph_mut().set_node_limit(args.node_limit);
     Ok((formula, timings))

@@ -7,12 +7,13 @@ use crate::cli::input::{
 use crate::cli::{json, Failure, InputArgs};
 use chainrule::error::{Error, ErrorKind};
 use chainrule::eval::{self, data::Table, Column, Reduce};
-use chainrule::{graph::walk, print, Formula, NodeId};
+use chainrule::{graph::walk, print, Derived, Formula, NodeId, Request, Simplify};
 use clap::{Args, ValueEnum};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub(crate) struct EvalArgs {
@@ -53,19 +54,32 @@ enum ReduceArg {
     None,
 }
 
-/// What was asked for, as graph roots: the value, then the gradient, then the Hessian rows,
-/// with respect to the variables `wrt`.
-struct Request {
-    roots: Vec<NodeId>,
+/// The evaluation program: what was asked for as graph roots (the value, then the gradient,
+/// then the Hessian rows, with respect to the variables `wrt`) and the tape computing them.
+/// `eval` runs it and `bench` times it: both build it with [`program`].
+pub(crate) struct Program {
+    pub(crate) roots: Vec<NodeId>,
     labels: Vec<String>,
     /// The variables, one per array element.
     wrt: Vec<String>,
     /// The same as the user names them (an array by its name).
-    names: Vec<String>,
+    pub(crate) names: Vec<String>,
     /// The number of result elements (the first roots).
-    outputs: usize,
+    pub(crate) outputs: usize,
     grad: bool,
     hessian: bool,
+    /// Inputs [`Formula::vars`] in order, outputs `roots`.
+    pub(crate) tape: eval::Tape,
+    /// How long each stage of building it took.
+    pub(crate) phases: Phases,
+}
+
+/// The time of each stage of [`program`].
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Phases {
+    pub(crate) diff: Duration,
+    pub(crate) simplify: Duration,
+    pub(crate) compile: Duration,
 }
 
 pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure> {
@@ -84,16 +98,20 @@ pub(crate) fn run(args: &EvalArgs, out: &mut impl Write) -> Result<i32, Failure>
     }
     point.extend(at);
     let names = wrt(&formula, &args.wrt, table.as_ref())?;
-    let request = request(&mut formula, names, args.grad, args.hessian)?;
+    let built = program(&mut formula, names, args.grad, args.hessian)?;
     match &table {
-        None => at_point(&formula, &request, &point, args.json, out),
-        Some(table) => over_rows(&formula, &request, &point, table, args, out),
+        None => at_point(&formula, &built, &point, args.json, out),
+        Some(table) => over_rows(&formula, &built, &point, table, args, out),
     }
 }
 
 /// The variables to differentiate with respect to, as the user names them: --wrt, or every
 /// variable that is not a data column (an array when none of its elements is).
-fn wrt(formula: &Formula, given: &[String], table: Option<&Table>) -> Result<Vec<String>, Failure> {
+pub(crate) fn wrt(
+    formula: &Formula,
+    given: &[String],
+    table: Option<&Table>,
+) -> Result<Vec<String>, Failure> {
     if !given.is_empty() {
         check_wrt(formula, given)?;
         return Ok(name_list(given));
@@ -128,27 +146,25 @@ fn check_not_columns(
     Ok(())
 }
 
-/// The value as written, and the gradient (of an array result, the Jacobian) and Hessian
-/// as `diff` prints them.
-fn request(
+/// The evaluation program of `formula`: its value, with `grad` the gradient (of an array
+/// result, the Jacobian) and with `hessian` the Hessian in `names`, derived as `diff` derives
+/// them and simplified together (the canonical simplification, [`Simplify::Together`]), so
+/// that shared work is done once, then compiled to a tape.
+pub(crate) fn program(
     formula: &mut Formula,
     names: Vec<String>,
     grad: bool,
     hessian: bool,
-) -> Result<Request, Failure> {
+) -> Result<Program, Failure> {
     if hessian {
         scalar_result(formula, "eval --hessian")?;
     }
     let wrt = formula.expand_names(&names);
     let ids = formula.ids(&wrt);
-    let asked =
-        chainrule::Request { order: usize::from(grad), hessian, ..chainrule::Request::new(ids) };
-    let outputs = formula.outputs().len();
-    let derived = (0..outputs)
-        .map(|k| formula.derive_output(k, &asked))
-        .collect::<chainrule::Result<Vec<_>>>()
-        .map_err(|e| failure(formula, e))?;
+    let asked = Request { order: usize::from(grad), hessian, ..Request::new(ids) };
+    let (derived, phases) = derive_together(formula, &asked).map_err(|e| failure(formula, e))?;
     let g = formula.graph();
+    let outputs = derived.len();
     let mut roots: Vec<NodeId> = derived.iter().map(|d| d.value).collect();
     let mut labels: Vec<String> = match formula.is_scalar() {
         true => vec!["the value".to_string()],
@@ -162,27 +178,50 @@ fn request(
         roots.extend(d.hessian.concat());
         labels.extend(d.hessian_labels(g));
     }
-    Ok(Request { roots, labels, wrt, names, outputs, grad, hessian })
+    let start = Instant::now();
+    let tape = formula.compile(&roots).map_err(|e| failure(formula, e))?;
+    let phases = Phases { compile: start.elapsed(), ..phases };
+    Ok(Program { roots, labels, wrt, names, outputs, grad, hessian, tape, phases })
+}
+
+/// What `asked` asks of each element of the result: derived, then simplified together,
+/// each stage timed.
+fn derive_together(
+    formula: &mut Formula,
+    asked: &Request,
+) -> chainrule::Result<(Vec<Derived>, Phases)> {
+    let start = Instant::now();
+    let raw_request = asked.clone().simplify(Simplify::Raw);
+    let raw = (0..formula.outputs().len())
+        .map(|k| formula.derive_output(k, &raw_request))
+        .collect::<chainrule::Result<Vec<_>>>()?;
+    let diff = start.elapsed();
+    let start = Instant::now();
+    let derived = raw
+        .into_iter()
+        .map(|d| d.simplified(formula.graph_mut(), Simplify::Together))
+        .collect::<chainrule::Result<Vec<_>>>()?;
+    Ok((derived, Phases { diff, simplify: start.elapsed(), compile: Duration::ZERO }))
 }
 
 fn at_point(
     formula: &Formula,
-    request: &Request,
+    program: &Program,
     point: &[(String, f64)],
     as_json: bool,
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
-    let values = bind_point(formula, &request.roots, point)?;
-    let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
+    let values = bind_point(formula, &program.roots, point)?;
+    let tape = &program.tape;
     let results = tape.run(&values, &mut Vec::new());
     let text = if as_json {
-        format!("{}\n", result_object(formula, request, &results))
+        format!("{}\n", result_object(formula, program, &results))
     } else {
-        plain_text(formula, request, &results)
+        plain_text(formula, program, &results)
     };
     write(out, &text)?;
     match results.iter().position(|v| !v.is_finite()) {
-        Some(i) => Err(nonfinite(formula, &tape, &values, &request.labels[i], results[i], None)),
+        Some(i) => Err(nonfinite(formula, tape, &values, &program.labels[i], results[i], None)),
         None => Ok(0),
     }
 }
@@ -244,14 +283,14 @@ fn unbound(formula: &Formula, name: &str, data_hint: &str) -> Failure {
 
 fn over_rows(
     formula: &Formula,
-    request: &Request,
+    program: &Program,
     point: &[(String, f64)],
     table: &Table,
     args: &EvalArgs,
     out: &mut impl Write,
 ) -> Result<i32, Failure> {
-    let columns = bind_columns(formula, &request.roots, table, point)?;
-    let tape = formula.compile(&request.roots).map_err(|e| failure(formula, e))?;
+    let columns = bind_columns(formula, &program.roots, table, point)?;
+    let tape = &program.tape;
     let rows = table.rows();
     let reduce = match args.reduce {
         ReduceArg::Mean => Reduce::Mean,
@@ -259,16 +298,16 @@ fn over_rows(
         ReduceArg::None => Reduce::None,
     };
     let results = tape.run_batch(&columns, rows, reduce);
-    let width = request.roots.len();
+    let width = program.roots.len();
     let text = match (reduce, args.json) {
         (Reduce::None, true) => {
             let list: Vec<Value> =
-                results.chunks(width).map(|r| result_object(formula, request, r)).collect();
+                results.chunks(width).map(|r| result_object(formula, program, r)).collect();
             format!("{}\n", serde_json::json!({ "rows": list }))
         }
-        (Reduce::None, false) => table_text(formula, request, &results),
-        (_, true) => format!("{}\n", result_object(formula, request, &results)),
-        (_, false) => plain_text(formula, request, &results),
+        (Reduce::None, false) => table_text(formula, program, &results),
+        (_, true) => format!("{}\n", result_object(formula, program, &results)),
+        (_, false) => plain_text(formula, program, &results),
     };
     write(out, &text)?;
     match results.iter().position(|v| !v.is_finite()) {
@@ -284,7 +323,7 @@ fn over_rows(
                     Column::Fixed(v) => *v,
                 })
                 .collect();
-            Err(nonfinite(formula, &tape, &values, &request.labels[i], every_row[k], Some(row + 1)))
+            Err(nonfinite(formula, tape, &values, &program.labels[i], every_row[k], Some(row + 1)))
         }
     }
 }
@@ -322,23 +361,23 @@ fn write(out: &mut impl Write, text: &str) -> Result<(), Failure> {
 
 /// `{"value": .., "gradient": {..}, "hessian": {..}}` from one row of results (for an array
 /// result, the value a nested list and `"jacobian"` instead of `"gradient"`).
-fn result_object(formula: &Formula, request: &Request, results: &[f64]) -> Value {
-    let n = request.wrt.len();
-    let names = || request.wrt.iter().cloned();
+fn result_object(formula: &Formula, program: &Program, results: &[f64]) -> Value {
+    let n = program.wrt.len();
+    let names = || program.wrt.iter().cloned();
     let numbers = |values: &[f64]| values.iter().map(|&v| json::number(v)).collect::<Vec<_>>();
     let mut object = serde_json::Map::new();
-    let (values, mut rest) = results.split_at(request.outputs);
+    let (values, mut rest) = results.split_at(program.outputs);
     object.insert("value".into(), json::nest(formula.shape(), numbers(values)));
-    if request.grad {
-        let (derivatives, after) = rest.split_at(n * request.outputs);
+    if program.grad {
+        let (derivatives, after) = rest.split_at(n * program.outputs);
         let (key, value) = match formula.is_scalar() {
-            true => ("gradient", json::by_name(formula, &request.names, numbers(derivatives))),
-            false => ("jacobian", json::jacobian(formula, &request.names, numbers(derivatives))),
+            true => ("gradient", json::by_name(formula, &program.names, numbers(derivatives))),
+            false => ("jacobian", json::jacobian(formula, &program.names, numbers(derivatives))),
         };
         object.insert(key.into(), value);
         rest = after;
     }
-    if request.hessian {
+    if program.hessian {
         let rows = names().enumerate().map(|(i, a)| {
             let row = names().zip(rest[i * n..(i + 1) * n].iter().map(|&v| json::number(v)));
             (a, json::object(row))
@@ -348,26 +387,26 @@ fn result_object(formula: &Formula, request: &Request, results: &[f64]) -> Value
     Value::Object(object)
 }
 
-fn plain_text(formula: &Formula, request: &Request, results: &[f64]) -> String {
+fn plain_text(formula: &Formula, program: &Program, results: &[f64]) -> String {
     let values: Vec<String> =
-        results[..request.outputs].iter().map(|&v| print::format_float(v)).collect();
+        results[..program.outputs].iter().map(|&v| print::format_float(v)).collect();
     let mut s = format!("value = {}\n", chainrule::formula::nested_text(formula.shape(), &values));
-    for (label, v) in request.labels.iter().zip(results).skip(request.outputs) {
+    for (label, v) in program.labels.iter().zip(results).skip(program.outputs) {
         s.push_str(&format!("{label} = {}\n", print::format_float(*v)));
     }
     s
 }
 
 /// Every row's results as CSV with a header.
-fn table_text(formula: &Formula, request: &Request, results: &[f64]) -> String {
+fn table_text(formula: &Formula, program: &Program, results: &[f64]) -> String {
     let values: Vec<String> = match formula.is_scalar() {
         true => vec!["value".into()],
-        false => (0..request.outputs).map(|k| format!("\"{}\"", formula.output_name(k))).collect(),
+        false => (0..program.outputs).map(|k| format!("\"{}\"", formula.output_name(k))).collect(),
     };
-    let derivatives = request.labels.iter().skip(request.outputs).cloned();
+    let derivatives = program.labels.iter().skip(program.outputs).cloned();
     let header: Vec<String> = values.into_iter().chain(derivatives).collect();
     let mut s = header.join(",") + "\n";
-    for row in results.chunks(request.roots.len()) {
+    for row in results.chunks(program.roots.len()) {
         let cells: Vec<String> = row.iter().map(|&v| print::format_float(v)).collect();
         s.push_str(&(cells.join(",") + "\n"));
     }

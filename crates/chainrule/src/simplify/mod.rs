@@ -136,18 +136,42 @@ enum Pass {
     Quick,
 }
 
+/// Whether [`Pass::Quick`] can keep the sum `n` as it is: at most [`CHAIN_TERMS`] terms
+/// through its unshared inner sums, all kept, none a number or a bare sum (which would fold
+/// or open into it), no two alike (`x` and `2*x`). Its shape stays too (a chain, or pairs).
+fn plain_sum(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> bool {
+    let mut keys: Vec<NodeId> = Vec::new();
+    let mut stack: Vec<NodeId> = g.args(n).to_vec();
+    while let Some(a) = stack.pop() {
+        if g.op(a) == Op::Add && absorbed[a.index()] {
+            stack.extend(g.args(a));
+            continue;
+        }
+        let (c, term) = g.split_shallow(a);
+        let whole_coefficient = c.to_f64() == g.coefficient(a);
+        // A bare sum would open into this one; a scaled one stays (`2*(x - y)`).
+        let opens = g.op(term) == Op::Add && c.is_one();
+        if new[a.index()] != a || g.value(a).is_some() || opens || !whole_coefficient {
+            return false;
+        }
+        keys.push(term);
+        if keys.len() > CHAIN_TERMS {
+            return false;
+        }
+    }
+    keys.sort_unstable();
+    keys.windows(2).all(|w| w[0] != w[1])
+}
+
 /// Whether `pass` can keep `n` as it is: its operands were kept, and none of them opens
 /// into it (an unshared or small sum in a sum, product in a product).
 fn kept_as_built(g: &Graph, n: NodeId, new: &[NodeId], uses: &[u32], pass: Pass) -> bool {
     let op = g.op(n);
-    let opaque = |a: NodeId| {
-        g.op(a) != op
-            || uses[a.index()] > 1
-                && !is_small(g, a)
-                && (op == Op::Mul || small_flat(g, a, Op::Add, SMALL).is_none())
-    };
+    let opaque = |a: NodeId| g.op(a) != op || uses[a.index()] > 1;
     // A number times a sum spreads over it (`-(a - b)` is `b - a`).
-    let spreads = op == Op::Mul && g.args(n).iter().any(|&a| g.op(a) == Op::Add);
+    let spreads = op == Op::Mul
+        && g.args(n).iter().any(|&a| g.op(a) == Op::Add)
+        && g.args(n).iter().any(|&a| g.value(a).is_some());
     pass == Pass::Quick
         && matches!(op, Op::Add | Op::Mul)
         && !spreads
@@ -168,12 +192,13 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId], pass: Pass) -> Result<Vec<Node
         }
         let rebuilt = match g.op(n) {
             _ if kept_as_built(g, n, &new, &uses, pass) => n,
+            Op::Add if pass == Pass::Quick && plain_sum(g, n, &absorbed, &new) => n,
             Op::Const(_) | Op::Named(_) | Op::Var(_) => n,
             Op::Add => {
                 let leaves = leaves(g, n, Op::Add, &absorbed, &new);
                 match pass {
                     Pass::Full => rebuild_sum(g, &leaves, &shared),
-                    Pass::Quick => sum_of_terms(g, &leaves, &shared, pairwise_sum),
+                    Pass::Quick => sum_of_terms(g, &leaves, &shared, Pass::Quick),
                 }
             }
             Op::Mul => {
@@ -190,15 +215,12 @@ fn simplify_once(g: &mut Graph, roots: &[NodeId], pass: Pass) -> Result<Vec<Node
                     power(g, a, b, &shared)
                 }
             }
+            // Every call node comes from `Graph::func`, so over the same operands it would
+            // give `n` again.
+            Op::Func(_) if g.args(n).iter().all(|&a| new[a.index()] == a) => n,
             Op::Func(f) => {
                 let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a.index()]).collect();
-                // Every call node comes from `Graph::func`, so over the same operands it
-                // would give `n` again.
-                if args[..] == g.args(n)[..] {
-                    n
-                } else {
-                    g.func(f, &args)
-                }
+                g.func(f, &args)
             }
             Op::LogSumExp => {
                 let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a.index()]).collect();
@@ -297,16 +319,12 @@ pub(super) fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<V
 /// A sum of `leaves`; `shared` holds rebuilt nodes with several users, over which a
 /// coefficient is not distributed (that would compute the sum twice).
 pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
-    sum_of_terms(g, leaves, shared, chain_sum)
+    sum_of_terms(g, leaves, shared, Pass::Full)
 }
 
-/// [`rebuild_sum`] with the non-constant terms, in canonical order, added by `add_terms`.
-fn sum_of_terms(
-    g: &mut Graph,
-    leaves: &[NodeId],
-    shared: &HashSet<NodeId>,
-    add_terms: fn(&mut Graph, &[NodeId]) -> NodeId,
-) -> NodeId {
+/// [`rebuild_sum`] for `pass`: [`Pass::Full`] adds the terms one after another in canonical
+/// order; [`Pass::Quick`] keeps their order and adds them pairwise ([`pairwise_sum`]).
+fn sum_of_terms(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>, pass: Pass) -> NodeId {
     let mut constant = Number::int(0);
     let mut terms: Vec<(NodeId, Number)> = Vec::new();
     let mut index = HashMap::default();
@@ -327,13 +345,18 @@ fn sum_of_terms(
     }
     let mut scaled: Vec<NodeId> =
         terms.into_iter().filter(|&(_, c)| !c.is_zero()).map(|(t, c)| g.scale(c, t)).collect();
-    scaled.sort_by(|&a, &b| g.sum_cmp(a, b));
+    if pass == Pass::Full {
+        scaled.sort_by(|&a, &b| g.sum_cmp(a, b));
+    }
     let all_negative = scaled.iter().all(|&t| g.coefficient(t) < 0.0);
     let constant_first = constant.to_f64() > 0.0 && all_negative;
     // A positive constant leads where every term is negative (`1 - x`).
     let lead = constant_first.then(|| g.number(constant));
     let terms: Vec<NodeId> = lead.into_iter().chain(scaled).collect();
-    let mut acc = (!terms.is_empty()).then(|| add_terms(g, &terms));
+    let mut acc = (!terms.is_empty()).then(|| match pass {
+        Pass::Full => chain_sum(g, &terms),
+        Pass::Quick => pairwise_sum(g, &terms),
+    });
     if !constant.is_zero() && !constant_first {
         let c = g.number(constant);
         acc = Some(match acc {
