@@ -2,7 +2,9 @@
 //! the XOR net (2-4-1, sigmoid, bce), a 10-32-1 net (tanh hidden, sigmoid out, bce) and
 //! Rosenbrock in 100 variables; at one point and reduced over 10,000 rows. At one point,
 //! also the Rust that `chainrule codegen` generates for each (`benches/generated/`, checked
-//! against the generator at start; `CHAINRULE_BLESS=1` rewrites them).
+//! against the generator at start; `CHAINRULE_BLESS=1` rewrites them). Then the tape and
+//! native code alone on three benchmark families (nest 1000, sumsin 1000, Rosenbrock 1000),
+//! at one point and per row of a batch on one thread.
 //! Run with `cargo bench --bench tape`.
 
 // The hand-written gradients index arrays the way the textbook formulas do.
@@ -347,10 +349,69 @@ fn time_rows(
     group.finish();
 }
 
+/// `f(f(...f(x)))`, `depth` deep, `f` cycling sin, cos, exp(-.) from the inside (the
+/// benchmark's `nest` family).
+fn nest(depth: usize) -> String {
+    (0..depth).fold("x".to_string(), |s, i| match i % 3 {
+        0 => format!("sin({s})"),
+        1 => format!("cos({s})"),
+        _ => format!("exp(-{s})"),
+    })
+}
+
+/// `k` terms `sin(a*x + b)` with numeric `a` in [0.5, 1.5) and `b` in [-1, 1) (the
+/// benchmark's `sumsin` family, with coefficients of its own).
+fn sumsin(k: usize) -> String {
+    let term = |i: usize| {
+        let (a, b) = (0.5 + (i as f64 * 0.618_034) % 1.0, (i as f64 * 0.414_214) % 2.0 - 1.0);
+        format!("sin({a:.4}*x + {b:.4})")
+    };
+    (0..k).map(term).collect::<Vec<_>>().join(" + ")
+}
+
+/// The benchmark families that issue 13 sets per-row targets for: value and gradient at one
+/// point, and per row of a batch on one thread (`Throughput`: criterion prints rows/s).
+fn bench_families(c: &mut Criterion) {
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    for (name, src, rows) in [
+        ("nest_1000", nest(1000), 4096),
+        ("sumsin_1000", sumsin(1000), 4096),
+        ("rosen_1000", rosenbrock(1000), 1024),
+    ] {
+        let f = Formula::parse(&src).unwrap();
+        let names: Vec<String> = f.var_names().into_iter().map(str::to_string).collect();
+        let case = case(&src, &names);
+        let data: Vec<Vec<f64>> = (0..names.len())
+            .map(|i| (0..rows).map(|r| ((r * 7 + i) % 23) as f64 / 16.0 - 0.6).collect())
+            .collect();
+        let columns: Vec<Column<f64>> = data.iter().map(|d| Column::Rows(d)).collect();
+        let point: Vec<f64> = data.iter().map(|d| d[0]).collect();
+        let (mut out, mut registers) = (vec![0.0; case.tape.outputs()], Vec::new());
+        let mut group = c.benchmark_group(format!("family/{name}"));
+        group.bench_function("point_tape", |bch| {
+            bch.iter(|| case.tape.run_into(black_box(&point), &mut registers, &mut out))
+        });
+        group.bench_function("point_native", |bch| {
+            bch.iter(|| case.native.run_into(black_box(&point), &mut out))
+        });
+        group.throughput(criterion::Throughput::Elements(rows as u64));
+        let batch = |tape: bool| {
+            one_thread.install(|| match tape {
+                true => case.tape.run_batch(&columns, rows, Reduce::Sum),
+                false => case.native.run_batch(&columns, rows, Reduce::Sum),
+            })
+        };
+        group.bench_function("rows_tape_1_thread", |bch| bch.iter(|| black_box(batch(true))));
+        group.bench_function("rows_native_1_thread", |bch| bch.iter(|| black_box(batch(false))));
+        group.finish();
+    }
+}
+
 fn benches(c: &mut Criterion) {
     bench_network(c, "xor_2_4_1", 2, 4, false, generated::xor_2_4_1);
     bench_network(c, "net_10_32_1", 10, 32, true, generated::net_10_32_1);
     bench_rosenbrock(c);
+    bench_families(c);
 }
 
 criterion_group! {

@@ -328,12 +328,16 @@ fn sql_outputs(cases: &[Case]) -> String {
 }
 
 /// erf, erfc and gelu across their range and in their tails: the generated Rust carries the
-/// evaluator's erf and erfc (the libm crate's, ported), so it agrees to the bit; C (math.h)
+/// evaluator's erf and erfc (the libm crate's, ported), so it agrees to 2 ulp (to the bit
+/// but for the derivatives' `exp`: std's there, the evaluator's own fast one here, 1 ulp
+/// apart), or to ε/2 absolute where gelu's derivative `Φ(x) + xφ(x)`, terms below 1,
+/// cancels (next to x = -0.75); C (math.h)
 /// and NumPy (`math.erfc`, and the gelu's rounding correction by Dekker's product) to
-/// 4e-15 relative, with no absolute floor, so the tails count (`gelu(-30)` is 1e-197; without
-/// the correction, NumPy's would be 3e-14 off there).
+/// 4e-15 relative, with no absolute floor in the tails, so they count (`gelu(-30)` is
+/// 1e-197; without the correction, NumPy's would be 3e-14 off there): the ε/2 absolute for
+/// the cancellation in gelu's derivative applies only above 1e-3.
 #[test]
-fn erf_erfc_and_gelu_agree_in_their_tails_rust_to_the_bit() {
+fn erf_erfc_and_gelu_agree_in_their_tails_rust_to_2_ulp() {
     let mut xs: Vec<f64> =
         (0..400).map(|k| -38.0 + 0.19 * k as f64 + 0.003 * (k % 7) as f64).collect();
     xs.extend([-30.0, -27.5, -26.0, -6.0, -1e-20, -0.0, 0.0, 1e-300, 0.25, 0.84375, 1.25]);
@@ -343,9 +347,15 @@ fn erf_erfc_and_gelu_agree_in_their_tails_rust_to_the_bit() {
         .into_iter()
         .map(|(id, expr)| case_at(id, expr, false, points))
         .collect();
-    let to_the_bit = |g: f64, w: f64| g.to_bits() == w.to_bits();
-    compare_with(&cases, &rust_outputs(&cases), "rust", to_the_bit);
-    let relative = |g: f64, w: f64| (g - w).abs() <= 4e-15 * w.abs();
+    let ulps = |x: f64| x.to_bits() as i64;
+    let to_2_ulp = |g: f64, w: f64| {
+        let near = g.signum() == w.signum() && (ulps(g) - ulps(w)).abs() <= 2;
+        near || (g - w).abs() <= f64::EPSILON / 2.0 && w.abs() > 1e-3
+    };
+    compare_with(&cases, &rust_outputs(&cases), "rust", to_2_ulp);
+    let relative = |g: f64, w: f64| {
+        (g - w).abs() <= 4e-15 * w.abs() || (g - w).abs() <= f64::EPSILON / 2.0 && w.abs() > 1e-3
+    };
     if runs("cc", &["--version"]) {
         compare_with(&cases, &c_outputs(&cases), "c", relative);
     }

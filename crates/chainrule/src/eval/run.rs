@@ -10,7 +10,8 @@ use super::batch::{in_chunks, Sink};
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
 use crate::graph::NodeId;
-use crate::operators::kernels::logsumexp;
+use crate::operators::fastmath;
+use crate::operators::kernels::{self, logsumexp};
 use num_traits::Float;
 
 /// Rows per block in the batch runner.
@@ -97,13 +98,30 @@ fn apply<F: Float>(ins: &Instr, get: impl Fn(Reg) -> F, pool: &[Reg]) -> (Reg, F
         Instr::Sqrt { d, a } => (d, get(a).sqrt()),
         Instr::Powi { d, a, n } => (d, get(a).powi(n)),
         Instr::Powf { d, a, b } => (d, get(a).powf(get(b))),
-        Instr::Func1 { d, f, a } => (d, f.eval([get(a), F::zero(), F::zero()])),
+        Instr::Func1 { d, f, a } => (d, unary(f, get(a))),
         Instr::Func2 { d, f, a, b } => (d, f.eval([get(a), get(b), F::zero()])),
         Instr::Func3 { d, f, a, b, c } => (d, f.eval([get(a), get(b), get(c)])),
         Instr::LogSumExp { d, start, len } => {
             (d, logsumexp(pool[start as usize..(start + len) as usize].iter().map(|&x| get(x))))
         }
     }
+}
+
+/// `f(x)`: the fast kernels called directly (the same functions the table calls, so the
+/// same bits), the other functions through the table. Kept out of the dispatch loop, whose
+/// registers the kernels' bodies would crowd.
+#[inline(never)]
+fn unary<F: Float>(f: Func, x: F) -> F {
+    let wide = x.to_f64().unwrap_or(f64::NAN);
+    let y = match f {
+        Func::Exp => fastmath::exp(wide),
+        Func::Sin => fastmath::sin(wide),
+        Func::Cos => fastmath::cos(wide),
+        Func::Tanh => fastmath::tanh(wide),
+        Func::Sigmoid => kernels::sigmoid(wide),
+        _ => return f.eval([x, F::zero(), F::zero()]),
+    };
+    F::from(y).unwrap_or_else(F::nan)
 }
 
 /// One input of a batch run: a column with a value per row, or one value for every row.
@@ -198,7 +216,7 @@ fn lanes<F>(regs: &mut [F], d: Reg, ops: [Reg; 3]) -> (&mut [F], [&[F]; 3]) {
 }
 
 #[inline(always)]
-fn map1<F: Copy>(d: &mut [F], a: &[F], f: impl Fn(F) -> F) {
+fn map1<A: Copy, B>(d: &mut [B], a: &[A], f: impl Fn(A) -> B) {
     for (x, &y) in d.iter_mut().zip(a) {
         *x = f(y);
     }
@@ -243,18 +261,22 @@ fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
     }
 }
 
-/// One loop per function, so that each inner loop calls one function directly.
+/// One loop per function: the fast kernels over the block's lanes at once (vectorised, in
+/// f64), the others one call per lane.
 fn block_func1<F: Float>(f: Func, d: &mut [F], a: &[F]) {
-    match f {
-        Func::Exp => map1(d, a, |x| x.exp()),
-        Func::Ln => map1(d, a, |x| x.ln()),
-        Func::Sin => map1(d, a, |x| x.sin()),
-        Func::Cos => map1(d, a, |x| x.cos()),
-        Func::Tanh => map1(d, a, |x| x.tanh()),
-        Func::Sigmoid => map1(d, a, crate::operators::kernels::sigmoid),
-        Func::Softplus => map1(d, a, crate::operators::kernels::softplus),
-        _ => map1(d, a, |x| f.eval([x, F::zero(), F::zero()])),
-    }
+    let lanes: fn(&mut [f64], &[f64]) = match f {
+        Func::Exp => fastmath::exp_lanes,
+        Func::Sin => fastmath::sin_lanes,
+        Func::Cos => fastmath::cos_lanes,
+        Func::Tanh => fastmath::tanh_lanes,
+        Func::Sigmoid => fastmath::sigmoid_lanes,
+        Func::Softplus => return map1(d, a, kernels::softplus),
+        _ => return map1(d, a, |x| f.eval([x, F::zero(), F::zero()])),
+    };
+    let (mut xs, mut ys) = ([0.0; BLOCK], [0.0; BLOCK]);
+    map1(&mut xs, a, |x| x.to_f64().unwrap_or(f64::NAN));
+    lanes(&mut ys, &xs);
+    map1(d, &ys, |y| F::from(y).unwrap_or_else(F::nan));
 }
 
 fn block_logsumexp<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {

@@ -5,6 +5,7 @@
 //! that generated code defines (the stable forms). Adding a function is one row here and
 //! one arm in `diff/rules.rs`.
 
+use super::fastmath as fm;
 use super::kernels as k;
 
 /// How a function evaluates, by arity.
@@ -109,10 +110,10 @@ macro_rules! function_table {
 
 function_table! {
     /// sine
-    Sin "sin" (x) => x.sin(), latex r"\sin\left($0\right)",
+    Sin "sin" (x) => fm::sin(x), latex r"\sin\left($0\right)",
         code ["$0.sin()", "sin($0)", "np.sin($0)", "SIN($0)"];
     /// cosine
-    Cos "cos" (x) => x.cos(), latex r"\cos\left($0\right)",
+    Cos "cos" (x) => fm::cos(x), latex r"\cos\left($0\right)",
         code ["$0.cos()", "cos($0)", "np.cos($0)", "COS($0)"];
     /// tangent
     Tan "tan" (x) => x.tan(), latex r"\tan\left($0\right)",
@@ -133,7 +134,7 @@ function_table! {
     Cosh "cosh" (x) => x.cosh(), latex r"\cosh\left($0\right)",
         code ["$0.cosh()", "cosh($0)", "np.cosh($0)", "COSH($0)"];
     /// hyperbolic tangent
-    Tanh "tanh" (x) => x.tanh(), latex r"\tanh\left($0\right)",
+    Tanh "tanh" (x) => fm::tanh(x), latex r"\tanh\left($0\right)",
         code ["$0.tanh()", "tanh($0)", "np.tanh($0)", "TANH($0)"];
     // libm's: std's overflows above 9e307
     /// inverse hyperbolic sine
@@ -149,7 +150,7 @@ function_table! {
     Atanh "atanh" (x) => libm::atanh(x), latex r"\operatorname{artanh}\left($0\right)",
         code ["$0.atanh()", "atanh($0)", "np.arctanh($0)", "ATANH($0)"];
     /// e^x
-    Exp "exp" (x) => x.exp(), latex r"e^{$0}",
+    Exp "exp" (x) => fm::exp(x), latex r"e^{$0}",
         code ["$0.exp()", "exp($0)", "np.exp($0)", "EXP($0)"];
     /// e^x - 1, exact near 0
     Expm1 "expm1" (x) => x.exp_m1(), latex r"\operatorname{expm1}\left($0\right)",

@@ -5,15 +5,7 @@
 use num_traits::Float;
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
 
-/// 1 / (1 + e^-x) without overflow for large |x|.
-pub fn sigmoid<F: Float>(x: F) -> F {
-    if x >= F::zero() {
-        F::one() / (F::one() + (-x).exp())
-    } else {
-        let z = x.exp();
-        z / (F::one() + z)
-    }
-}
+pub use super::fastmath::sigmoid;
 
 /// ln(1 + e^x) as max(x, 0) + ln(1 + e^-|x|): no overflow, no loss of small values.
 pub fn softplus<F: Float>(x: F) -> F {

@@ -12,6 +12,7 @@
 //! `match`es over these enums, so the compiler points at every place a new operator needs.
 
 pub mod callables;
+pub mod fastmath;
 mod functions;
 pub mod kernels;
 
