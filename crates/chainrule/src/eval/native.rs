@@ -62,6 +62,9 @@ impl Config {
     }
 }
 
+/// Rows gathered at a time by [`NativeTape::run_batch`].
+const GATHER_ROWS: usize = 8;
+
 /// One generated function: `(inputs, outputs, file)`; `file` holds a value per tape
 /// register for the values that are read from memory.
 type Chunk = extern "C" fn(*const f64, *mut f64, *mut f64);
@@ -569,12 +572,24 @@ impl NativeTape {
                 })
                 .collect();
             let mut out = vec![0.0; self.outputs];
-            for row in start..end {
-                for &(i, data) in &varying {
-                    row_inputs[i] = data[row];
+            // A block of rows is gathered column by column first: reading one value of every
+            // column per row would touch a cache line per column per row.
+            let mut block = vec![0.0; GATHER_ROWS * varying.len()];
+            for first in (start..end).step_by(GATHER_ROWS) {
+                let rows = GATHER_ROWS.min(end - first);
+                for (j, &(_, data)) in varying.iter().enumerate() {
+                    for (r, &v) in data[first..first + rows].iter().enumerate() {
+                        block[r * varying.len() + j] = v;
+                    }
                 }
-                self.run_into(&row_inputs, &mut out);
-                sink.row(row, &out);
+                for r in 0..rows {
+                    let values = &block[r * varying.len()..][..varying.len()];
+                    for (&(i, _), &v) in varying.iter().zip(values) {
+                        row_inputs[i] = v;
+                    }
+                    self.run_into(&row_inputs, &mut out);
+                    sink.row(first + r, &out);
+                }
             }
         })
     }
