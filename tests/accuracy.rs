@@ -3,18 +3,10 @@
 //! way, and logsumexp written out, in any of its spellings, has the softmax for gradient to
 //! about 1e-13. Every expected number is computed here with compensated sums.
 
-use chainrule::{eval, Formula, Request, Simplify};
+mod common;
 
-/// Deterministic data in [-1, 1): `n` values from `seed`.
-fn data(seed: u64, n: usize) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
+use chainrule::{eval, Formula, Request, Simplify};
+use common::data;
 
 /// The sum of `xs` with Neumaier's compensation: correct to about one rounding.
 fn compensated_sum(xs: impl IntoIterator<Item = f64>) -> f64 {

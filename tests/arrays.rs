@@ -8,22 +8,11 @@ mod common;
 
 use chainrule::graph::lower::{lower, shape_text};
 use chainrule::{eval, syntax, ErrorKind, Formula, NodeId, ParseOptions};
-use common::chainrule;
+use common::{chainrule, data};
 use std::collections::HashMap;
 
 // ---------------------------------------------------------------------------------------
 // helpers
-
-/// Deterministic data in [-1, 1): `n` values from `seed`.
-fn data(seed: u64, n: usize) -> Vec<f64> {
-    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-    (0..n)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 /// The values of `f`'s variables (in their order) from `given`: each array by its name with
 /// its elements row by row, each scalar by its name.

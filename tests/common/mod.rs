@@ -177,3 +177,14 @@ pub fn derivative_tolerance(function: &str, args: &[f64], tol: f64) -> f64 {
         .find(|(f, from, ..)| *f == function && args[0].abs() >= *from)
         .map_or(tol, |&(_, _, t, _)| t)
 }
+
+/// Deterministic data in [-1, 1): `n` values from `seed`.
+pub fn data(seed: u64, n: usize) -> Vec<f64> {
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    (0..n)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
