@@ -69,7 +69,7 @@ const E: [f64; 12] = [
 /// e^x, within 1 ulp of the standard library's. `x = k ln2 + r` with |r| ≤ ln2/2 (k ln2 in
 /// two parts, the first exact), e^r by its Taylor polynomial of degree 13 evaluated in
 /// Estrin's scheme (short dependency chains, no division), times 2^k. Where the result is
-/// normal, one product by 2^k (exact); elsewhere see [`exp_any`].
+/// normal, one product by 2^k (exact); elsewhere see `exp_any`.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
     if x.abs() < 708.0 {

@@ -35,7 +35,7 @@ pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
 }
 
 /// The form of `roots` that evaluation runs (tapes, native code, generated code, training):
-/// one quick pass of the canonical rebuild ([`Pass::Quick`]; a second pass rarely finds
+/// one quick pass of the canonical rebuild (`Pass::Quick`; a second pass rarely finds
 /// more), kept only when it has no more nodes than it was given, so that simplifying never
 /// swells a gradient; and long sums added pairwise (blocks of [`SUM_RUN`]), so that
 /// adding many terms (a node's adjoint contributions, an indexed sum) loses about
