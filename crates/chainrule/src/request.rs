@@ -136,12 +136,35 @@ impl Derived {
             ),
             Simplify::Together => {
                 let all = simplify::for_evaluation(g, &self.roots())?;
-                let k = 1 + self.derivatives.len();
-                (all[0], all[1..k].to_vec(), all[k..].to_vec())
+                return Ok(self.with_roots(&all));
             }
         };
         let hessian = flat.chunks(n.max(1)).map(<[NodeId]>::to_vec).collect();
         Ok(Derived { value, derivatives, hessian, ..self })
+    }
+
+    /// The results of several outputs (an array result's elements) simplified together as
+    /// one set ([`Simplify::Together`]), so that the work they share stays shared.
+    pub fn together(all: Vec<Derived>, g: &mut Graph) -> Result<Vec<Derived>> {
+        let roots: Vec<NodeId> = all.iter().flat_map(Derived::roots).collect();
+        let mut simplified = &simplify::for_evaluation(g, &roots)?[..];
+        Ok(all
+            .into_iter()
+            .map(|d| {
+                let (mine, rest) =
+                    simplified.split_at(1 + d.derivatives.len() + d.hessian.concat().len());
+                simplified = rest;
+                d.with_roots(mine)
+            })
+            .collect())
+    }
+
+    /// The same results with [`Derived::roots`] replaced by `roots`, in that order.
+    fn with_roots(self, roots: &[NodeId]) -> Derived {
+        let k = 1 + self.derivatives.len();
+        let n = self.wrt.len().max(1);
+        let hessian = roots[k..].chunks(n).map(<[NodeId]>::to_vec).collect();
+        Derived { value: roots[0], derivatives: roots[1..k].to_vec(), hessian, ..self }
     }
 
     /// Every node: the value, the derivatives, then the Hessian row by row.

@@ -197,10 +197,7 @@ fn derive_together(
         .collect::<chainrule::Result<Vec<_>>>()?;
     let diff = start.elapsed();
     let start = Instant::now();
-    let derived = raw
-        .into_iter()
-        .map(|d| d.simplified(formula.graph_mut(), Simplify::Together))
-        .collect::<chainrule::Result<Vec<_>>>()?;
+    let derived = Derived::together(raw, formula.graph_mut())?;
     Ok((derived, Phases { diff, simplify: start.elapsed(), compile: Duration::ZERO }))
 }
 

@@ -25,7 +25,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let mut current = roots.to_vec();
     for _ in 0..4 {
-        let next = simplify_once(g, &current, Pass::Full)?;
+        let order = walk::reachable(g, &current);
+        let next = simplify_once(g, &current, &order, Pass::Full)?;
         if next == current {
             break;
         }
@@ -41,10 +42,10 @@ pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
 /// adding many terms (a node's adjoint contributions, an indexed sum) loses about
 /// `SUM_RUN + log2(n)` roundings, not `n`.
 pub fn for_evaluation(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
-    let given = walk::reachable(g, roots).len();
-    let rebuilt = simplify_once(g, roots, Pass::Quick)?;
+    let order = walk::reachable(g, roots);
+    let rebuilt = simplify_once(g, roots, &order, Pass::Quick)?;
     // The pass sums long sums pairwise as it rebuilds them; what it gave up on needs it.
-    match walk::reachable(g, &rebuilt).len() <= given {
+    match walk::reachable(g, &rebuilt).len() <= order.len() {
         true => Ok(rebuilt),
         false => Ok(balance_sums(g, roots)),
     }
@@ -59,30 +60,38 @@ pub fn balance_sums(g: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
     let absorbed = absorbed_nodes(g, &order, &uses);
     let mut new: Vec<NodeId> = (0..g.len()).map(NodeId::from_index).collect();
     for &n in &order {
-        let args: Vec<NodeId> = g.args(n).iter().map(|a| new[a.index()]).collect();
         let terms = (g.op(n) == Op::Add && !absorbed[n.index()])
-            .then(|| absorbed_terms(g, n, &absorbed, &new))
+            .then(|| absorbed_terms(g, n, &absorbed, usize::MAX))
+            .flatten()
             .filter(|terms| terms.len() > SUM_RUN);
-        new[n.index()] = match terms {
-            Some(terms) => g.sum(&terms),
-            None if args[..] == g.args(n)[..] => n,
-            None => rebuild(g, n, &args),
+        let renamed =
+            |ids: &[NodeId]| -> Vec<NodeId> { ids.iter().map(|a| new[a.index()]).collect() };
+        let rebuilt = match terms {
+            Some(terms) => g.sum(&renamed(&terms)),
+            None if g.args(n).iter().all(|&a| new[a.index()] == a) => n,
+            None => {
+                let args = renamed(g.args(n));
+                rebuild(g, n, &args)
+            }
         };
+        new[n.index()] = rebuilt;
     }
     roots.iter().map(|r| new[r.index()]).collect()
 }
 
-/// The terms of the sum `n` through its absorbed inner sums, rebuilt.
-fn absorbed_terms(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> Vec<NodeId> {
+/// The terms of the sum `n` through its absorbed inner sums, left to right; `None` when
+/// there are more than `limit`.
+fn absorbed_terms(g: &Graph, n: NodeId, absorbed: &[bool], limit: usize) -> Option<Vec<NodeId>> {
     let mut out = Vec::new();
     let mut stack: Vec<NodeId> = g.args(n).iter().rev().copied().collect();
     while let Some(a) = stack.pop() {
         match g.op(a) == Op::Add && absorbed[a.index()] {
             true => stack.extend(g.args(a).iter().rev()),
-            false => out.push(new[a.index()]),
+            false if out.len() == limit => return None,
+            false => out.push(a),
         }
     }
-    out
+    Some(out)
 }
 
 /// `n`'s operation over `args`, through the constructors.
@@ -117,13 +126,11 @@ enum Pass {
 /// through its unshared inner sums, all kept, none a number or a bare sum (which would fold
 /// or open into it), no two alike (`x` and `2*x`). Its shape stays too (a chain, or pairs).
 fn plain_sum(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> bool {
-    let mut keys: Vec<NodeId> = Vec::new();
-    let mut stack: Vec<NodeId> = g.args(n).to_vec();
-    while let Some(a) = stack.pop() {
-        if g.op(a) == Op::Add && absorbed[a.index()] {
-            stack.extend(g.args(a));
-            continue;
-        }
+    let Some(terms) = absorbed_terms(g, n, absorbed, SUM_RUN) else {
+        return false;
+    };
+    let mut keys = Vec::with_capacity(terms.len());
+    for a in terms {
         let (c, term) = g.split_shallow(a);
         let whole_coefficient = c.to_f64() == g.coefficient(a);
         // A bare sum would open into this one; a scaled one stays (`2*(x - y)`).
@@ -132,9 +139,6 @@ fn plain_sum(g: &Graph, n: NodeId, absorbed: &[bool], new: &[NodeId]) -> bool {
             return false;
         }
         keys.push(term);
-        if keys.len() > SUM_RUN {
-            return false;
-        }
     }
     keys.sort_unstable();
     keys.windows(2).all(|w| w[0] != w[1])
@@ -155,15 +159,20 @@ fn kept_as_built(g: &Graph, n: NodeId, new: &[NodeId], uses: &[u32], pass: Pass)
         && g.args(n).iter().all(|&a| new[a.index()] == a && opaque(a))
 }
 
-fn simplify_once(g: &mut Graph, roots: &[NodeId], pass: Pass) -> Result<Vec<NodeId>> {
-    let order = walk::reachable(g, roots);
-    let uses = walk::use_counts(g, &order, roots);
-    let absorbed = absorbed_nodes(g, &order, &uses);
+/// One pass over `order`, the nodes reachable from `roots`.
+fn simplify_once(
+    g: &mut Graph,
+    roots: &[NodeId],
+    order: &[NodeId],
+    pass: Pass,
+) -> Result<Vec<NodeId>> {
+    let uses = walk::use_counts(g, order, roots);
+    let absorbed = absorbed_nodes(g, order, &uses);
     // The rebuilt form of each node in `order`, by index (every node in `order` was there
     // before the pass, so the table need not grow).
     let mut new: Vec<NodeId> = vec![NodeId::from_index(u32::MAX as usize); g.len()];
     let mut shared: HashSet<NodeId> = HashSet::default();
-    for &n in &order {
+    for &n in order {
         if absorbed[n.index()] {
             continue;
         }
