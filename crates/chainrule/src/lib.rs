@@ -1,6 +1,10 @@
 #![doc = include_str!("../../../README.md")]
 #![warn(missing_docs)]
 
+// pest is built without its `std` feature (see `syntax::grammar`), and its derived parser
+// then names `::alloc`.
+extern crate alloc;
+
 pub mod check;
 pub mod codegen;
 pub mod diff;
