@@ -1,6 +1,10 @@
 //! Text to syntax tree: the pest grammar in `grammar/chainrule.pest`, precedence by pest's
 //! Pratt parser, and the mapping of pest's errors to [`ErrorKind`]s with hints.
 //!
+//! A fast path reads the same grammar first (`fast.rs`, over the tokens of `lexer.rs`) and
+//! builds the same tree; on any text it does not accept it declines and pest parses it, so
+//! every error message still comes from the pest path.
+//!
 //! Precedence comes from the operator table ([`crate::operators::OPERATORS`]), loosest
 //! first: `+ -` (left), `* /` (left), prefix `-` `+`, `^`/`**` (right).
 //! Prefix signs sit between `*` and `^`, so `-x^2` is `-(x^2)` and `2^-x` is `2^(-x)`;
@@ -8,10 +12,12 @@
 
 pub mod ast;
 pub mod depth;
+mod fast;
 mod grammar;
+mod lexer;
 
 use crate::error::{Error, ErrorKind, Result, Span};
-use crate::operators::{self, Fixity, Operator};
+use crate::operators::{self, Fixity, Operator, OPERATORS};
 use ast::{ChainOp, Expr, ExprKind, Form, Program, Range, Statement, Subscript};
 use grammar::{FormulaParser, Rule};
 use pest::iterators::{Pair, Pairs};
@@ -39,6 +45,12 @@ fn rule_of(op: Operator) -> Rule {
         Operator::Pow => Rule::pow,
         Operator::MatMul => Rule::matmul,
     }
+}
+
+/// The operator a grammar rule writes.
+fn operator_of(rule: Rule) -> Operator {
+    let mut ops = OPERATORS.iter().map(|row| row.op);
+    ops.find(|op| rule_of(*op) == rule).expect("an operator rule")
 }
 
 fn pratt_op(op: Operator, fixity: Fixity) -> PrattOp<Rule> {
@@ -85,32 +97,61 @@ pub fn parse(src: &str) -> Result<Program> {
     parse_with(src, ParseOptions::default())
 }
 
-/// Parses a program: the depth guard, then pest, then the syntax tree.
+/// Parses a program: the limits and the depth guard, then the fast path, or pest where the
+/// fast path declines, then the checks on the statements.
 pub fn parse_with(src: &str, options: ParseOptions) -> Result<Program> {
+    let statements = |src: &str| Some(fast::statements(src).map_or_else(|| pest(src), Ok));
+    guarded(src, options, statements).expect("pest parses what the fast path declines")
+}
+
+/// [`parse_with`] by the pest path alone: the reference the fast path is tested against.
+pub fn parse_with_pest(src: &str, options: ParseOptions) -> Result<Program> {
+    guarded(src, options, |src| Some(pest(src))).expect("pest parses every text")
+}
+
+/// [`parse_with`] by the fast path alone: `None` where it declines (and [`parse_with`]
+/// would ask pest). Where it answers, the answer is [`parse_with_pest`]'s.
+pub fn parse_fast(src: &str, options: ParseOptions) -> Option<Result<Program>> {
+    guarded(src, options, |src| fast::statements(src).map(Ok))
+}
+
+/// The limits and the depth guard, then `statements` on a stack deep enough for the
+/// nesting, then the checks on the statements.
+fn guarded(
+    src: &str,
+    options: ParseOptions,
+    statements: impl FnOnce(&str) -> Option<Result<Vec<Statement>>>,
+) -> Option<Result<Program>> {
     if src.len() > options.max_bytes {
         let kind = ErrorKind::TooLarge { size: src.len(), limit: options.max_bytes };
-        return Err(Error::new(kind).with_hint("raise the limit (ParseOptions::max_bytes)"));
+        return Some(Err(Error::new(kind).with_hint("raise the limit (ParseOptions::max_bytes)")));
     }
     if is_blank(src) {
-        return Err(Error::new(ErrorKind::Empty).with_hint("write a formula such as `x^2 + 1`"));
+        let hint = "write a formula such as `x^2 + 1`";
+        return Some(Err(Error::new(ErrorKind::Empty).with_hint(hint)));
     }
-    let deepest = depth::check(src, options.max_depth)?;
+    let deepest = match depth::check(src, options.max_depth) {
+        Ok(deepest) => deepest,
+        Err(e) => return Some(Err(e)),
+    };
+    let parse = || statements(src).map(|statements| checked(src, statements?));
     // Deep (but allowed) nesting gets a stack of its own size instead of overflowing ours.
     let needed = (deepest + 64) * STACK_PER_LEVEL;
     match stacker::remaining_stack() {
-        Some(left) if left > needed => parse_unguarded(src),
-        _ => stacker::grow(needed, || parse_unguarded(src)),
+        Some(left) if left > needed => parse(),
+        _ => stacker::grow(needed, parse),
     }
 }
 
-fn parse_unguarded(src: &str) -> Result<Program> {
+/// The statements by pest and its Pratt parser.
+fn pest(src: &str) -> Result<Vec<Statement>> {
     let mut pairs = FormulaParser::parse(Rule::program, src).map_err(|e| syntax_error(src, e))?;
     let program = pairs.next().expect("the program rule always yields one pair");
-    let statements = program
-        .into_inner()
-        .filter(|p| p.as_rule() != Rule::EOI)
-        .map(build_statement)
-        .collect::<Result<Vec<_>>>()?;
+    program.into_inner().filter(|p| p.as_rule() != Rule::EOI).map(build_statement).collect()
+}
+
+/// The program, once its statements pass the checks that the grammar cannot make.
+fn checked(src: &str, statements: Vec<Statement>) -> Result<Program> {
     check_no_stray_expression(src, &statements)?;
     check_no_leading_plus(src, &statements)?;
     Ok(Program { statements })
@@ -205,27 +246,29 @@ fn build_expr(pair: Pair<Rule>) -> Result<Expr> {
 fn pratt(pairs: Pairs<Rule>) -> Result<Expr> {
     PRATT
         .map_primary(build_operand)
-        .map_prefix(|op, rhs| {
-            let rhs = rhs?;
-            let span = Span::new(op.as_span().start(), rhs.span.end);
-            Ok(match op.as_rule() {
-                Rule::neg => Expr { kind: ExprKind::Neg(Box::new(rhs)), span },
-                _ => Expr { kind: rhs.kind, span },
-            })
-        })
-        .map_infix(|lhs, op, rhs| Ok(combine(lhs?, op.as_rule(), rhs?)))
+        .map_prefix(|op, rhs| Ok(signed(operator_of(op.as_rule()), op.as_span().start(), rhs?)))
+        .map_infix(|lhs, op, rhs| Ok(combine(lhs?, operator_of(op.as_rule()), rhs?)))
         .parse(pairs)
 }
 
+/// `-rhs` or `+rhs` (which is `rhs`, spanning its sign), the sign starting at `start`.
+fn signed(op: Operator, start: usize, rhs: Expr) -> Expr {
+    let span = Span::new(start, rhs.span.end);
+    match op {
+        Operator::Neg => Expr { kind: ExprKind::Neg(Box::new(rhs)), span },
+        _ => Expr { kind: rhs.kind, span },
+    }
+}
+
 /// `lhs op rhs`, extending `lhs` when it already is a chain of the same precedence level.
-fn combine(lhs: Expr, op: Rule, rhs: Expr) -> Expr {
+fn combine(lhs: Expr, op: Operator, rhs: Expr) -> Expr {
     let span = Span::new(lhs.span.start, rhs.span.end);
     let op = match op {
-        Rule::add => ChainOp::Add,
-        Rule::sub => ChainOp::Sub,
-        Rule::mul => ChainOp::Mul,
-        Rule::div => ChainOp::Div,
-        Rule::matmul => ChainOp::MatMul,
+        Operator::Add => ChainOp::Add,
+        Operator::Sub => ChainOp::Sub,
+        Operator::Mul => ChainOp::Mul,
+        Operator::Div => ChainOp::Div,
+        Operator::MatMul => ChainOp::MatMul,
         _ => return Expr { kind: ExprKind::Pow(Box::new(lhs), Box::new(rhs)), span },
     };
     let additive = |o: ChainOp| matches!(o, ChainOp::Add | ChainOp::Sub);
@@ -258,26 +301,56 @@ fn build_operand(pair: Pair<Rule>) -> Result<Expr> {
     Ok(Expr { kind, span })
 }
 
-/// A call, or an indexed form when its leading arguments are ranges (`sum(i = 1..n, x[i])`).
 fn build_call(pair: Pair<Rule>) -> Result<ExprKind> {
     let mut inner = pair.into_inner();
     let name = inner.next().expect("call has a name");
     let (name, name_span) = (name.as_str().to_string(), span_of(&name));
-    let args: Vec<Pair<Rule>> = inner.collect();
-    let ranges = args.iter().take_while(|a| a.as_rule() == Rule::range).count();
+    let args = inner.map(|a| match a.as_rule() {
+        Rule::range => Arg::Range(a),
+        _ => Arg::Expr(a),
+    });
+    call_kind(name, name_span, args.collect(), span_of, build_range, build_expr)
+}
+
+/// A call's argument as a parser holds it, before or after building: a range `i = lo..hi`
+/// or an expression.
+enum Arg<R, E> {
+    Range(R),
+    Expr(E),
+}
+
+/// A call, or an indexed form when its leading arguments are ranges (`sum(i = 1..n, x[i])`).
+/// Arguments are built in order once their places are known to be right.
+fn call_kind<R, E>(
+    name: String,
+    name_span: Span,
+    args: Vec<Arg<R, E>>,
+    range_span: impl Fn(&R) -> Span,
+    range: impl FnMut(R) -> Result<Range>,
+    mut expr: impl FnMut(E) -> Result<Expr>,
+) -> Result<ExprKind> {
+    let ranges = args.iter().take_while(|a| matches!(a, Arg::Range(_))).count();
     if ranges == 0 {
-        if let Some(stray) = args.iter().find(|a| a.as_rule() == Rule::range) {
-            return Err(range_out_of_place(span_of(stray)));
+        let mut plain = Vec::with_capacity(args.len());
+        for arg in args {
+            match arg {
+                Arg::Expr(e) => plain.push(e),
+                Arg::Range(stray) => return Err(range_out_of_place(range_span(&stray))),
+            }
         }
-        let args = args.into_iter().map(build_expr).collect::<Result<_>>()?;
+        let args = plain.into_iter().map(expr).collect::<Result<_>>()?;
         return Ok(ExprKind::Call { name, name_span, args });
     }
     let mut args = args.into_iter();
-    let ranges = args.by_ref().take(ranges).map(build_range).collect::<Result<Vec<_>>>()?;
-    let rest: Vec<Pair<Rule>> = args.collect();
-    match rest.as_slice() {
-        [body] if body.as_rule() != Rule::range => {
-            let body = Box::new(build_expr(body.clone())?);
+    let ranges = args.by_ref().take(ranges).map(|a| match a {
+        Arg::Range(r) => r,
+        Arg::Expr(_) => unreachable!("the leading arguments are ranges"),
+    });
+    let ranges = ranges.map(range).collect::<Result<Vec<_>>>()?;
+    let rest: Vec<Arg<R, E>> = args.collect();
+    match <[_; 1]>::try_from(rest) {
+        Ok([Arg::Expr(body)]) => {
+            let body = Box::new(expr(body)?);
             Ok(ExprKind::Indexed { name, name_span, ranges, body })
         }
         _ => Err(Error::at(
