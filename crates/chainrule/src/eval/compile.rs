@@ -1,11 +1,13 @@
 //! The DAG to a tape: choose an instruction for each node (fusing `a + -b` into `a - b`,
 //! `a * b^-1` into `a / b`, `a*b + c` into one step), then give each value a register,
-//! reusing a register as soon as the last instruction that reads it has run.
+//! reusing a register as soon as the last instruction that reads it has run. Every table
+//! is a vector indexed by a node's position in the topological order (a [`Plan`]), so that
+//! the compiler's time is linear in the nodes it compiles, without hashing.
 
 use super::tape::{Instr, Reg, Tape};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Func, Graph, NodeId, Op, VarId};
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use smallvec::SmallVec;
 
 /// Compiler switches (both on by default; off gives one register per node, for debugging).
 #[derive(Clone, Copy, Debug)]
@@ -45,17 +47,21 @@ enum Shape {
 }
 
 impl Shape {
-    fn operands(&self) -> Vec<NodeId> {
+    fn operands(&self) -> SmallVec<[NodeId; 3]> {
         match self {
-            Shape::Input(_) | Shape::Const(_) => vec![],
-            Shape::Neg(a) | Shape::Square(a) | Shape::Recip(a) | Shape::Sqrt(a) => vec![*a],
-            Shape::Powi(a, _) | Shape::Func1(_, a) => vec![*a],
-            Shape::Add(a, b) | Shape::Sub(a, b) | Shape::Mul(a, b) | Shape::Div(a, b) => {
-                vec![*a, *b]
+            Shape::Input(_) | Shape::Const(_) => SmallVec::new(),
+            Shape::Neg(a) | Shape::Square(a) | Shape::Recip(a) | Shape::Sqrt(a) => {
+                SmallVec::from_slice(&[*a])
             }
-            Shape::Powf(a, b) | Shape::Func2(_, a, b) => vec![*a, *b],
-            Shape::MulAdd(a, b, c) | Shape::Func3(_, a, b, c) => vec![*a, *b, *c],
-            Shape::LogSumExp(args) => args.clone(),
+            Shape::Powi(a, _) | Shape::Func1(_, a) => SmallVec::from_slice(&[*a]),
+            Shape::Add(a, b) | Shape::Sub(a, b) | Shape::Mul(a, b) | Shape::Div(a, b) => {
+                SmallVec::from_slice(&[*a, *b])
+            }
+            Shape::Powf(a, b) | Shape::Func2(_, a, b) => SmallVec::from_slice(&[*a, *b]),
+            Shape::MulAdd(a, b, c) | Shape::Func3(_, a, b, c) => {
+                SmallVec::from_slice(&[*a, *b, *c])
+            }
+            Shape::LogSumExp(args) => SmallVec::from_slice(args),
         }
     }
 }
@@ -76,19 +82,101 @@ pub fn compile_with(
     let order = walk::reachable(g, roots);
     let uses = walk::use_counts(g, &order, roots);
     let slots = input_slots(g, inputs);
-    let mut shapes: HashMap<NodeId, Shape> =
-        HashMap::with_capacity_and_hasher(order.len(), Default::default());
-    let mut absorbed = vec![false; g.len()];
-    for &n in &order {
-        let shape = plain_shape(g, n, &slots)?;
-        let shape = if options.fuse { fuse(shape, &shapes, &uses, &mut absorbed) } else { shape };
-        shapes.insert(n, shape);
-    }
-    let emitted: Vec<NodeId> = order.iter().copied().filter(|n| !absorbed[n.index()]).collect();
-    let mut tape = allocate(&emitted, &shapes, roots, inputs.len(), options.reuse_registers);
+    let plan = Plan::new(g, order, &slots, options.fuse.then_some(&uses[..]))?;
+    let mut tape = allocate(&plan, roots, inputs.len(), options.reuse_registers);
     tape.inputs = inputs.iter().map(|&v| g.variable(v).name.clone()).collect();
     tape.input_vars = inputs.to_vec();
     Ok(tape)
+}
+
+/// The nodes to compile in topological order, each with the shape of its instruction, and
+/// where each node stands in that order (the index of the compiler's tables).
+struct Plan {
+    order: Vec<NodeId>,
+    /// For each node of the graph (by index), its position in `order`.
+    at: Vec<u32>,
+    /// By position: what computes the node.
+    shapes: Vec<Shape>,
+    /// By position: whether a user's instruction computes the node too (it has none).
+    absorbed: Vec<bool>,
+}
+
+impl Plan {
+    /// The shapes of `order`, fused where `uses` (the use counts, when fusing) allow.
+    fn new(
+        g: &Graph,
+        order: Vec<NodeId>,
+        slots: &[Option<usize>],
+        uses: Option<&[u32]>,
+    ) -> Result<Plan> {
+        let mut at = vec![u32::MAX; g.len()];
+        for (k, n) in order.iter().enumerate() {
+            at[n.index()] = k as u32;
+        }
+        let mut plan = Plan {
+            at,
+            shapes: Vec::with_capacity(order.len()),
+            absorbed: vec![false; order.len()],
+            order,
+        };
+        for k in 0..plan.order.len() {
+            let shape = plain_shape(g, plan.order[k], slots)?;
+            let shape = match uses {
+                Some(uses) => plan.fuse(shape, uses),
+                None => shape,
+            };
+            plan.shapes.push(shape);
+        }
+        Ok(plan)
+    }
+
+    /// The position of `n` in the order.
+    fn position(&self, n: NodeId) -> usize {
+        self.at[n.index()] as usize
+    }
+
+    /// The shape of `n`, an operand of a node being planned (so planned already).
+    fn shape(&self, n: NodeId) -> &Shape {
+        &self.shapes[self.position(n)]
+    }
+
+    /// Marks `n` as computed by its only user's instruction.
+    fn absorb(&mut self, n: NodeId) {
+        let k = self.position(n);
+        self.absorbed[k] = true;
+    }
+
+    /// Folds a single-use operand into `shape` where one instruction can do both.
+    fn fuse(&mut self, shape: Shape, uses: &[u32]) -> Shape {
+        let single = |n: NodeId| uses[n.index()] == 1;
+        match shape {
+            Shape::Add(a, b) => {
+                for (x, y) in [(a, b), (b, a)] {
+                    if let (&Shape::Neg(c), true) = (self.shape(y), single(y)) {
+                        self.absorb(y);
+                        return Shape::Sub(x, c);
+                    }
+                }
+                for (x, y) in [(a, b), (b, a)] {
+                    if let (&Shape::Mul(p, q), true) = (self.shape(x), single(x)) {
+                        self.absorb(x);
+                        return Shape::MulAdd(p, q, y);
+                    }
+                }
+                Shape::Add(a, b)
+            }
+            Shape::Mul(a, b) => {
+                for (x, y) in [(a, b), (b, a)] {
+                    if let (&Shape::Recip(c), true) = (self.shape(y), single(y)) {
+                        self.absorb(y);
+                        return Shape::Div(x, c);
+                    }
+                }
+                Shape::Mul(a, b)
+            }
+            other => other,
+        }
+    }
 }
 
 /// For each variable of `g` (by id), its position among `inputs` (the first, if repeated).
@@ -129,79 +217,38 @@ fn plain_shape(g: &Graph, n: NodeId, slots: &[Option<usize>]) -> Result<Shape> {
     })
 }
 
-/// Folds a single-use operand into `shape` where one instruction can do both.
-fn fuse(
-    shape: Shape,
-    shapes: &HashMap<NodeId, Shape>,
-    uses: &[u32],
-    absorbed: &mut [bool],
-) -> Shape {
-    let single = |n: NodeId| uses[n.index()] == 1;
-    match shape {
-        Shape::Add(a, b) => {
-            for (x, y) in [(a, b), (b, a)] {
-                if let (Some(Shape::Neg(c)), true) = (shapes.get(&y), single(y)) {
-                    absorbed[y.index()] = true;
-                    return Shape::Sub(x, *c);
-                }
-            }
-            for (x, y) in [(a, b), (b, a)] {
-                if let (Some(Shape::Mul(p, q)), true) = (shapes.get(&x), single(x)) {
-                    absorbed[x.index()] = true;
-                    return Shape::MulAdd(*p, *q, y);
-                }
-            }
-            Shape::Add(a, b)
-        }
-        Shape::Mul(a, b) => {
-            for (x, y) in [(a, b), (b, a)] {
-                if let (Some(Shape::Recip(c)), true) = (shapes.get(&y), single(y)) {
-                    absorbed[y.index()] = true;
-                    return Shape::Div(x, *c);
-                }
-            }
-            Shape::Mul(a, b)
-        }
-        other => other,
-    }
-}
-
 /// Gives registers to values and builds the instructions.
-fn allocate(
-    emitted: &[NodeId],
-    shapes: &HashMap<NodeId, Shape>,
-    roots: &[NodeId],
-    inputs: usize,
-    reuse: bool,
-) -> Tape {
-    let mut reg: HashMap<NodeId, Reg> =
-        HashMap::with_capacity_and_hasher(emitted.len(), Default::default());
+fn allocate(plan: &Plan, roots: &[NodeId], inputs: usize, reuse: bool) -> Tape {
+    let mut reg: Vec<Reg> = vec![Reg::MAX; plan.order.len()];
     let mut input_nodes = vec![None; inputs];
     let mut constants = Vec::new();
     let mut computed = Vec::new();
-    for &n in emitted {
-        match shapes[&n] {
+    for (k, shape) in plan.shapes.iter().enumerate().filter(|&(k, _)| !plan.absorbed[k]) {
+        match *shape {
             Shape::Input(i) => {
-                reg.insert(n, i as Reg);
-                input_nodes[i] = Some(n);
+                reg[k] = i as Reg;
+                input_nodes[i] = Some(plan.order[k]);
             }
             Shape::Const(v) => {
                 let r = (inputs + constants.len()) as Reg;
-                reg.insert(n, r);
+                reg[k] = r;
                 constants.push((r, v));
             }
-            _ => computed.push(n),
+            _ => computed.push(k),
         }
     }
     let fixed = inputs + constants.len();
-    let last_use = last_uses(&computed, shapes);
-    let pinned: HashSet<NodeId> = roots.iter().copied().collect();
+    let last_use = last_uses(plan, &computed);
+    let mut pinned = vec![false; plan.order.len()];
+    for &r in roots {
+        pinned[plan.position(r)] = true;
+    }
     let mut free: Vec<Reg> = Vec::new();
     let mut next = fixed as Reg;
     let mut pool = Vec::new();
     let mut instrs = Vec::with_capacity(computed.len());
-    for (k, &n) in computed.iter().enumerate() {
-        let shape = &shapes[&n];
+    for (k, &at) in computed.iter().enumerate() {
+        let shape = &plan.shapes[at];
         let d = match free.pop() {
             Some(r) if reuse => r,
             _ => {
@@ -209,16 +256,17 @@ fn allocate(
                 next - 1
             }
         };
-        instrs.push(instruction(shape, d, &reg, &mut pool));
-        reg.insert(n, d);
+        instrs.push(instruction(shape, d, |n| reg[plan.position(n)], &mut pool));
+        reg[at] = d;
         if reuse {
             let mut operands = shape.operands();
             operands.sort_unstable();
             operands.dedup();
             for op in operands {
-                let temporary = reg[&op] as usize >= fixed;
-                if temporary && last_use[&op] == k && !pinned.contains(&op) {
-                    free.push(reg[&op]);
+                let op = plan.position(op);
+                let temporary = reg[op] as usize >= fixed;
+                if temporary && last_use[op] == k as u32 && !pinned[op] {
+                    free.push(reg[op]);
                 }
             }
         }
@@ -231,26 +279,27 @@ fn allocate(
         input_nodes,
         constants,
         registers: (next as usize).max(inputs),
-        outputs: roots.iter().map(|r| reg[r]).collect(),
-        defs: computed,
+        outputs: roots.iter().map(|&r| reg[plan.position(r)]).collect(),
+        defs: computed.iter().map(|&k| plan.order[k]).collect(),
     };
     assert!(tape.validate(), "the compiler named a register out of range");
     tape
 }
 
-/// For each value, the index of the last instruction that reads it.
-fn last_uses(computed: &[NodeId], shapes: &HashMap<NodeId, Shape>) -> HashMap<NodeId, usize> {
-    let mut last = HashMap::default();
-    for (k, n) in computed.iter().enumerate() {
-        for op in shapes[n].operands() {
-            last.insert(op, k);
+/// For each position, the index among `computed` of the last instruction that reads it.
+fn last_uses(plan: &Plan, computed: &[usize]) -> Vec<u32> {
+    let mut last = vec![u32::MAX; plan.order.len()];
+    for (k, &at) in computed.iter().enumerate() {
+        for op in plan.shapes[at].operands() {
+            last[plan.position(op)] = k as u32;
         }
     }
     last
 }
 
-fn instruction(shape: &Shape, d: Reg, reg: &HashMap<NodeId, Reg>, pool: &mut Vec<Reg>) -> Instr {
-    let r = |n: &NodeId| reg[n];
+/// The instruction of `shape` writing `d`, with `reg` the register of each operand.
+fn instruction(shape: &Shape, d: Reg, reg: impl Fn(NodeId) -> Reg, pool: &mut Vec<Reg>) -> Instr {
+    let r = |n: &NodeId| reg(*n);
     match shape {
         Shape::Add(a, b) => Instr::Add { d, a: r(a), b: r(b) },
         Shape::Sub(a, b) => Instr::Sub { d, a: r(a), b: r(b) },

@@ -214,7 +214,7 @@ impl Lowering<'_, '_> {
                 "write `x[i]` for a vector, `W[i, j]`, `W[i, :]` or `W[:, j]` for a matrix",
             ));
         }
-        let mut picks = Vec::with_capacity(subscripts.len());
+        let mut picks = smallvec::SmallVec::<[Option<usize>; 2]>::new();
         for (subscript, &dim) in subscripts.iter().zip(&value.shape) {
             picks.push(match subscript {
                 Subscript::All(_) => None,
@@ -278,12 +278,17 @@ impl Lowering<'_, '_> {
         self.budget.repeat.push(count);
         let mut result = Ok(());
         let before = self.budget.work_done();
+        // The index name is bound once, its number set at each index (a name in scope for
+        // the body and the inner ranges, and only there).
+        let slot = self.locals.len();
         for k in lo..=hi {
             *self.budget.repeat.last_mut().expect("pushed above") = (hi - k + 1) as u64;
             let number = Value::scalar(self.g.constant(k as f64));
-            self.locals.push((range.name.clone(), number));
+            match k == lo {
+                true => self.locals.push((range.name.clone(), number)),
+                false => self.locals[slot].1 = number,
+            }
             result = self.each_index(inner, each);
-            self.locals.pop();
             if result.is_ok() && k == lo {
                 // The first iteration's work, as often as the ranges will repeat it.
                 let first = self.budget.work_done() - before;
@@ -293,6 +298,7 @@ impl Lowering<'_, '_> {
                 break;
             }
         }
+        self.locals.truncate(slot);
         self.budget.repeat.pop();
         result
     }

@@ -8,10 +8,12 @@
 //! - `arrays.rs`: the functions of whole arrays (`@`, `transpose`, reductions, losses);
 //! - `index.rs`: constant whole numbers, subscripts, ranges, indexed forms and builders, and
 //!   the budget of elements that keeps a typo from building a billion of them;
-//! - `value.rs`: [`Value`], a scalar or an array of nodes, and shapes in words.
+//! - `value.rs`: [`Value`], a scalar or an array of nodes, and shapes in words;
+//! - `origins.rs`: where each node was first written.
 
 mod arrays;
 mod index;
+mod origins;
 mod value;
 
 pub use value::{describe, shape_text, Value};
@@ -22,6 +24,7 @@ use crate::operators::callables::{self, Callable};
 use crate::operators::Constant;
 use crate::syntax::ast::{ChainOp, Expr, ExprKind, Form, Program, Statement};
 use crate::syntax::DEFAULT_MAX_ELEMENTS;
+use origins::Origins;
 use rustc_hash::FxHashMap as HashMap;
 use value::{common_shape, element, shape_error};
 
@@ -145,7 +148,7 @@ pub fn lower_scoped(
         result,
         vars: cx.vars,
         arrays: cx.arrays,
-        origins: cx.origins,
+        origins: cx.origins.into_map(),
         assigned,
         definitions,
         array_definitions,
@@ -169,6 +172,9 @@ fn no_result(last: &Statement) -> Error {
     Error::at(ErrorKind::Syntax(format!("the program ends with {what}, not a result")), span)
         .with_hint("the last statement is the result: end with an expression that uses it")
 }
+
+/// The values of a call's arguments (inline up to three, the most a built-in takes).
+type Values = smallvec::SmallVec<[Value; 3]>;
 
 /// A name the program defined, with its place in the program (for what a function sees).
 #[derive(Clone, Debug)]
@@ -207,7 +213,7 @@ const CALL_WORK: u64 = 64;
 #[derive(Debug)]
 struct Memo {
     value: Value,
-    _args: Vec<Value>,
+    _args: Values,
 }
 
 /// A user function: its parameters and body, and its place in the program.
@@ -243,7 +249,7 @@ struct Lowering<'g, 'p> {
     free: HashMap<String, Span>,
     vars: Vec<VarId>,
     arrays: Vec<ArrayVar>,
-    origins: HashMap<NodeId, Span>,
+    origins: Origins,
     budget: index::Budget,
 }
 
@@ -263,7 +269,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
             free: HashMap::default(),
             vars: Vec::new(),
             arrays: Vec::new(),
-            origins: HashMap::default(),
+            origins: Origins::default(),
             budget: index::Budget::new(max_elements),
         }
     }
@@ -327,7 +333,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
         self.vars.extend(&elements);
         let nodes: Vec<NodeId> = elements.iter().map(|&v| self.g.var_node(v)).collect();
         for &node in &nodes {
-            self.origins.entry(node).or_insert(span);
+            self.origins.note(node, span);
         }
         self.arrays.push(ArrayVar { name: name.to_string(), shape: shape.clone(), elements });
         self.defined.insert(
@@ -363,7 +369,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
 
     fn note(&mut self, value: &Value, span: Span) {
         for &id in value.elems.iter() {
-            self.origins.entry(id).or_insert(span);
+            self.origins.note(id, span);
         }
     }
 
@@ -558,7 +564,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
         }
     }
 
-    fn values(&mut self, args: &[Expr]) -> Result<Vec<Value>> {
+    fn values(&mut self, args: &[Expr]) -> Result<Values> {
         args.iter().map(|a| self.expr(a)).collect()
     }
 
@@ -609,7 +615,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
     /// `[a, b, c]`: a vector of scalars, or a matrix whose rows are vectors of one length.
     fn list(&mut self, items: &[Expr], span: Span) -> Result<Value> {
         let values = self.values(items)?;
-        self.stack(values, span, "the items of a list")
+        self.stack(values.into_vec(), span, "the items of a list")
     }
 
     /// Scalars as a vector, or vectors of one length as the rows of a matrix.
