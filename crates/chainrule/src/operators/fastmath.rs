@@ -1,7 +1,8 @@
 //! Fast `exp`, `sin`, `cos`, `tanh` and `sigmoid` for f64: straight-line code (no table,
 //! no call), so that the interpreter inlines them and a loop over a batch's rows vectorises
-//! with plain SSE2. They are the kernels of the function table, so the interpreter, its
-//! batch runner, native code and constant folding all call these and agree to the bit.
+//! (with SSE2, or AVX2 in the batch runner's copy for processors that have it). They are
+//! the kernels of the function table, so the interpreter, its batch runner, native code and
+//! constant folding all call these and agree to the bit.
 //!
 //! `sin` and `cos` are fdlibm's (Sun, 1993; as in FreeBSD and musl): Cody-Waite reduction
 //! by π/2, then minimax polynomials; `exp` reduces by ln 2 the same way and sums its Taylor
@@ -309,26 +310,31 @@ fn lanes_with(
 }
 
 /// [`exp`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn exp_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, exp_any, |_| true, exp_any);
 }
 
 /// [`sin`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn sin_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, sin_reduced, trig_fits, f64::sin);
 }
 
 /// [`cos`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn cos_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, cos_reduced, trig_fits, f64::cos);
 }
 
 /// [`tanh`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn tanh_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, tanh_large, tanh_fits, f64::tanh);
 }
 
 /// [`sigmoid`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn sigmoid_lanes(out: &mut [f64], xs: &[f64]) {
     let f = |x| sigmoid_by(x, exp_any);
     lanes_with(out, xs, f, |_| true, f);
