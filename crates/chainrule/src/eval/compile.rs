@@ -233,6 +233,7 @@ fn allocate(
         registers: (next as usize).max(inputs),
         outputs: roots.iter().map(|r| reg[r]).collect(),
         defs: computed,
+        batch_steps: Default::default(),
     };
     assert!(tape.validate(), "the compiler named a register out of range");
     tape

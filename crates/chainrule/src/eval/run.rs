@@ -173,7 +173,9 @@ impl Tape {
         end: usize,
         mut sink: impl FnMut(usize, usize, &[F]),
     ) {
-        let mut regs = vec![F::zero(); self.registers.max(columns.len()) * BLOCK];
+        let registers = self.registers.max(columns.len());
+        let steps = self.batch_steps.get_or_init(|| BatchSteps::new(&self.instrs, registers));
+        let mut regs = vec![F::zero(); (registers + steps.spares) * BLOCK];
         for &(r, c) in &self.constants {
             let v = F::from(c).unwrap_or_else(F::nan);
             regs[r as usize * BLOCK..(r as usize + 1) * BLOCK].fill(v);
@@ -190,7 +192,7 @@ impl Tape {
                     regs[i * BLOCK..i * BLOCK + n].copy_from_slice(&data[first..first + n]);
                 }
             }
-            run_block(&self.instrs, &mut regs, &self.pool);
+            run_block(&steps.steps, &mut regs, &self.pool);
             sink(first, n, &regs);
         }
     }
@@ -199,27 +201,122 @@ impl Tape {
 /// Runs every instruction over one block's lanes; with AVX2 where the processor has it
 /// (4 lanes an operation instead of SSE2's 2). The operations are the same, so are the
 /// bits: Rust never fuses a multiply and an add.
-fn run_block<F: Float>(instrs: &[Instr], regs: &mut [F], pool: &[Reg]) {
+fn run_block<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2.
-        return unsafe { run_block_avx2(instrs, regs, pool) };
+        return unsafe { run_block_avx2(steps, regs, pool) };
     }
-    run_block_inline(instrs, regs, pool)
+    run_block_inline(steps, regs, pool)
 }
 
 /// [`run_block`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_block_avx2<F: Float>(instrs: &[Instr], regs: &mut [F], pool: &[Reg]) {
-    run_block_inline(instrs, regs, pool)
+unsafe fn run_block_avx2<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
+    run_block_inline(steps, regs, pool)
 }
 
 /// The instruction loop of [`run_block`], inlined into each of its copies.
 #[inline(always)]
-fn run_block_inline<F: Float>(instrs: &[Instr], regs: &mut [F], pool: &[Reg]) {
-    for ins in instrs {
-        block_step(ins, regs, pool);
+fn run_block_inline<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
+    for step in steps {
+        match *step {
+            Step::Tape(ref ins) => block_step(ins, regs, pool),
+            Step::SinCos { sin, cos, a } => block_sin_cos(regs, sin, cos, a),
+            Step::Copy { d, from } => {
+                let (d, [from, ..]) = lanes(regs, d, [from; 3]);
+                d.copy_from_slice(from);
+            }
+        }
+    }
+}
+
+/// The batch runner's steps for a tape: its instructions, except that a `sin` and a `cos`
+/// of one value are computed together at the first of the two (one reduction by π/2 for
+/// both), the second half going to a spare register the second copies from.
+#[derive(Clone, Debug)]
+pub(crate) struct BatchSteps {
+    steps: Vec<Step>,
+    /// Spare registers, numbered after the tape's.
+    spares: usize,
+}
+
+/// One step of the batch runner.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// A tape instruction as it is.
+    Tape(Instr),
+    /// `sin(a)` into `sin` and `cos(a)` into `cos`.
+    SinCos { sin: Reg, cos: Reg, a: Reg },
+    /// `d = from` (a spare register).
+    Copy { d: Reg, from: Reg },
+}
+
+impl BatchSteps {
+    /// The steps for `instrs` over a register file of `registers` registers.
+    fn new(instrs: &[Instr], registers: usize) -> BatchSteps {
+        let partners = sin_cos_partners(instrs);
+        let mut spare_for = vec![None; instrs.len()];
+        let (mut free, mut spares) = (Vec::new(), 0);
+        let mut steps = Vec::with_capacity(instrs.len());
+        for (k, ins) in instrs.iter().enumerate() {
+            if let Some(from) = spare_for[k] {
+                steps.push(Step::Copy { d: ins.dst(), from });
+                free.push(from);
+                continue;
+            }
+            let (Some(second), Instr::Func1 { d, f, a }) = (partners[k], *ins) else {
+                steps.push(Step::Tape(*ins));
+                continue;
+            };
+            let spare = free.pop().unwrap_or_else(|| {
+                spares += 1;
+                (registers + spares - 1) as Reg
+            });
+            spare_for[second] = Some(spare);
+            let (sin, cos) = if f == Func::Sin { (d, spare) } else { (spare, d) };
+            steps.push(Step::SinCos { sin, cos, a });
+        }
+        BatchSteps { steps, spares }
+    }
+}
+
+/// For the first of each `sin(a)` and `cos(a)` of one value of register `a` (the other
+/// later, with `a` not written in between), the position of the other.
+fn sin_cos_partners(instrs: &[Instr]) -> Vec<Option<usize>> {
+    let mut partners = vec![None; instrs.len()];
+    let mut open: rustc_hash::FxHashMap<Reg, (usize, Func)> = Default::default();
+    for (k, ins) in instrs.iter().enumerate() {
+        if let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), a, .. } = *ins {
+            match open.get(&a) {
+                Some(&(first, other)) if other != f => {
+                    partners[first] = Some(k);
+                    open.remove(&a);
+                }
+                _ => {
+                    open.insert(a, (k, f));
+                }
+            }
+        }
+        open.remove(&ins.dst());
+    }
+    partners
+}
+
+/// `sin` and `cos` of register `a`'s lanes, into registers `sin` and `cos`.
+#[inline(always)]
+fn block_sin_cos<F: Float>(regs: &mut [F], sin: Reg, cos: Reg, a: Reg) {
+    let mut xs = [0.0; BLOCK];
+    {
+        let (_, [a, ..]) = lanes(regs, sin, [a; 3]);
+        map1(&mut xs, a, |x| x.to_f64().unwrap_or(f64::NAN));
+    }
+    let (mut sines, mut cosines) = ([0.0; BLOCK], [0.0; BLOCK]);
+    fastmath::sin_cos_lanes(&mut sines, &mut cosines, &xs);
+    for (r, values) in [(sin, &sines), (cos, &cosines)] {
+        let start = r as usize * BLOCK;
+        map1(&mut regs[start..start + BLOCK], values, |y| F::from(y).unwrap_or_else(F::nan));
     }
 }
 

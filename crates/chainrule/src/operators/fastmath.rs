@@ -327,6 +327,23 @@ pub fn cos_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, cos_reduced, trig_fits, f64::cos);
 }
 
+/// [`sin`] and [`cos`] of every value of `xs` from one reduction by π/2 (each of them
+/// computes both kernels anyway), with the same bits as [`sin_lanes`] and [`cos_lanes`].
+#[inline(always)]
+pub fn sin_cos_lanes(sines: &mut [f64], cosines: &mut [f64], xs: &[f64]) {
+    for ((s, c), &x) in sines.iter_mut().zip(cosines.iter_mut()).zip(xs) {
+        let (y0, y1, n) = reduce_pio2(x);
+        let (sine, cosine) = (sin_kernel(y0, y1), cos_kernel(y0, y1));
+        *s = quadrant(sine, cosine, n);
+        *c = quadrant(sine, cosine, n.wrapping_add(1));
+    }
+    for ((s, c), &x) in sines.iter_mut().zip(cosines.iter_mut()).zip(xs) {
+        if !trig_fits(x) {
+            (*s, *c) = (x.sin(), x.cos());
+        }
+    }
+}
+
 /// [`tanh`] of every value of `xs`, into `out`.
 #[inline(always)]
 pub fn tanh_lanes(out: &mut [f64], xs: &[f64]) {
