@@ -197,3 +197,23 @@ fn lanes_scalar_and_table_agree_to_the_bit() {
         }
     }
 }
+
+/// `sin_cos_lanes` (the batch runner's `sin` and `cos` of one operand at once) gives the
+/// bits of `sin_lanes` and `cos_lanes`, large arguments, infinities and NaN included.
+#[test]
+fn sin_and_cos_together_agree_with_each_alone_to_the_bit() {
+    let ranges = [(-20.0, 20.0), (-1.1e6, 1.1e6), (-1e300, 1e300)];
+    let mut xs = sweep(7, &ranges, 30_000);
+    xs.extend(edges());
+    xs.extend(near_multiples_of_half_pi());
+    let (mut sines, mut cosines) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
+    fm::sin_cos_lanes(&mut sines, &mut cosines, &xs);
+    let (mut sin_alone, mut cos_alone) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
+    fm::sin_lanes(&mut sin_alone, &xs);
+    fm::cos_lanes(&mut cos_alone, &xs);
+    let bits = |v: &[f64]| {
+        v.iter().map(|y| if y.is_nan() { u64::MAX } else { y.to_bits() }).collect::<Vec<_>>()
+    };
+    assert_eq!(bits(&sines), bits(&sin_alone));
+    assert_eq!(bits(&cosines), bits(&cos_alone));
+}

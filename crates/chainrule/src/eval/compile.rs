@@ -281,6 +281,7 @@ fn allocate(plan: &Plan, roots: &[NodeId], inputs: usize, reuse: bool) -> Tape {
         registers: (next as usize).max(inputs),
         outputs: roots.iter().map(|&r| reg[plan.position(r)]).collect(),
         defs: computed.iter().map(|&k| plan.order[k]).collect(),
+        batch_steps: Default::default(),
     };
     assert!(tape.validate(), "the compiler named a register out of range");
     tape

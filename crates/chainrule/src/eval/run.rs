@@ -173,7 +173,9 @@ impl Tape {
         end: usize,
         mut sink: impl FnMut(usize, usize, &[F]),
     ) {
-        let mut regs = vec![F::zero(); self.registers.max(columns.len()) * BLOCK];
+        let registers = self.registers.max(columns.len());
+        let steps = self.batch_steps.get_or_init(|| BatchSteps::new(&self.instrs, registers));
+        let mut regs = vec![F::zero(); (registers + steps.spares) * BLOCK];
         for &(r, c) in &self.constants {
             let v = F::from(c).unwrap_or_else(F::nan);
             regs[r as usize * BLOCK..(r as usize + 1) * BLOCK].fill(v);
@@ -190,17 +192,138 @@ impl Tape {
                     regs[i * BLOCK..i * BLOCK + n].copy_from_slice(&data[first..first + n]);
                 }
             }
-            for ins in &self.instrs {
-                block_step(ins, &mut regs, &self.pool);
-            }
+            run_block(&steps.steps, &mut regs, &self.pool);
             sink(first, n, &regs);
         }
     }
 }
 
+/// Runs every instruction over one block's lanes; with AVX2 where the processor has it
+/// (4 lanes an operation instead of SSE2's 2). The operations are the same, so are the
+/// bits: Rust never fuses a multiply and an add.
+fn run_block<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2.
+        return unsafe { run_block_avx2(steps, regs, pool) };
+    }
+    run_block_inline(steps, regs, pool)
+}
+
+/// [`run_block`] compiled for AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_block_avx2<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
+    run_block_inline(steps, regs, pool)
+}
+
+/// The instruction loop of [`run_block`], inlined into each of its copies.
+#[inline(always)]
+fn run_block_inline<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
+    for step in steps {
+        match *step {
+            Step::Tape(ref ins) => block_step(ins, regs, pool),
+            Step::SinCos { sin, cos, a } => block_sin_cos(regs, sin, cos, a),
+            Step::Copy { d, from } => {
+                let (d, [from, ..]) = lanes(regs, d, [from; 3]);
+                d.copy_from_slice(from);
+            }
+        }
+    }
+}
+
+/// The batch runner's steps for a tape: its instructions, except that a `sin` and a `cos`
+/// of one value are computed together at the first of the two (one reduction by π/2 for
+/// both), the second half going to a spare register the second copies from.
+#[derive(Clone, Debug)]
+pub(crate) struct BatchSteps {
+    steps: Vec<Step>,
+    /// Spare registers, numbered after the tape's.
+    spares: usize,
+}
+
+/// One step of the batch runner.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// A tape instruction as it is.
+    Tape(Instr),
+    /// `sin(a)` into `sin` and `cos(a)` into `cos`.
+    SinCos { sin: Reg, cos: Reg, a: Reg },
+    /// `d = from` (a spare register).
+    Copy { d: Reg, from: Reg },
+}
+
+impl BatchSteps {
+    /// The steps for `instrs` over a register file of `registers` registers.
+    fn new(instrs: &[Instr], registers: usize) -> BatchSteps {
+        let partners = sin_cos_partners(instrs);
+        let mut spare_for = vec![None; instrs.len()];
+        let (mut free, mut spares) = (Vec::new(), 0);
+        let mut steps = Vec::with_capacity(instrs.len());
+        for (k, ins) in instrs.iter().enumerate() {
+            if let Some(from) = spare_for[k] {
+                steps.push(Step::Copy { d: ins.dst(), from });
+                free.push(from);
+                continue;
+            }
+            let (Some(second), Instr::Func1 { d, f, a }) = (partners[k], *ins) else {
+                steps.push(Step::Tape(*ins));
+                continue;
+            };
+            let spare = free.pop().unwrap_or_else(|| {
+                spares += 1;
+                (registers + spares - 1) as Reg
+            });
+            spare_for[second] = Some(spare);
+            let (sin, cos) = if f == Func::Sin { (d, spare) } else { (spare, d) };
+            steps.push(Step::SinCos { sin, cos, a });
+        }
+        BatchSteps { steps, spares }
+    }
+}
+
+/// For the first of each `sin(a)` and `cos(a)` of one value of register `a` (the other
+/// later, with `a` not written in between), the position of the other.
+fn sin_cos_partners(instrs: &[Instr]) -> Vec<Option<usize>> {
+    let mut partners = vec![None; instrs.len()];
+    let mut open: rustc_hash::FxHashMap<Reg, (usize, Func)> = Default::default();
+    for (k, ins) in instrs.iter().enumerate() {
+        if let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), a, .. } = *ins {
+            match open.get(&a) {
+                Some(&(first, other)) if other != f => {
+                    partners[first] = Some(k);
+                    open.remove(&a);
+                }
+                _ => {
+                    open.insert(a, (k, f));
+                }
+            }
+        }
+        open.remove(&ins.dst());
+    }
+    partners
+}
+
+/// `sin` and `cos` of register `a`'s lanes, into registers `sin` and `cos`.
+#[inline(always)]
+fn block_sin_cos<F: Float>(regs: &mut [F], sin: Reg, cos: Reg, a: Reg) {
+    let mut xs = [0.0; BLOCK];
+    {
+        let (_, [a, ..]) = lanes(regs, sin, [a; 3]);
+        map1(&mut xs, a, |x| x.to_f64().unwrap_or(f64::NAN));
+    }
+    let (mut sines, mut cosines) = ([0.0; BLOCK], [0.0; BLOCK]);
+    fastmath::sin_cos_lanes(&mut sines, &mut cosines, &xs);
+    for (r, values) in [(sin, &sines), (cos, &cosines)] {
+        let start = r as usize * BLOCK;
+        map1(&mut regs[start..start + BLOCK], values, |y| F::from(y).unwrap_or_else(F::nan));
+    }
+}
+
 /// The lanes of destination `d` and of up to three operands (the destination is never an
 /// operand, which the register allocator guarantees).
-fn lanes<F>(regs: &mut [F], d: Reg, ops: [Reg; 3]) -> (&mut [F], [&[F]; 3]) {
+#[inline(always)]
+fn lanes<F>(regs: &mut [F], d: Reg, ops: [Reg; 3]) -> (&mut [F; BLOCK], [&[F; BLOCK]; 3]) {
     let (d, ops) = (d as usize, ops.map(|o| o as usize));
     assert!(ops.iter().all(|&o| o != d) && (d + 1) * BLOCK <= regs.len());
     assert!(ops.iter().all(|&o| (o + 1) * BLOCK <= regs.len()));
@@ -209,8 +332,8 @@ fn lanes<F>(regs: &mut [F], d: Reg, ops: [Reg; 3]) -> (&mut [F], [&[F]; 3]) {
     // overlap any operand range (d differs from every operand); operands may alias each
     // other, which is fine for shared borrows.
     unsafe {
-        let dst = std::slice::from_raw_parts_mut(base.add(d * BLOCK), BLOCK);
-        let op = |o: usize| std::slice::from_raw_parts(base.add(o * BLOCK) as *const F, BLOCK);
+        let dst = &mut *(base.add(d * BLOCK) as *mut [F; BLOCK]);
+        let op = |o: usize| &*(base.add(o * BLOCK) as *const [F; BLOCK]);
         (dst, [op(ops[0]), op(ops[1]), op(ops[2])])
     }
 }
@@ -229,6 +352,7 @@ fn map2<F: Copy>(d: &mut [F], a: &[F], b: &[F], f: impl Fn(F, F) -> F) {
     }
 }
 
+#[inline(always)]
 fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
     let Some(ops) = ins.fixed_operands() else {
         return block_logsumexp(ins, regs, pool);
@@ -262,20 +386,21 @@ fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
 }
 
 /// One loop per function: the fast kernels over the block's lanes at once (vectorised, in
-/// f64), the others one call per lane.
-fn block_func1<F: Float>(f: Func, d: &mut [F], a: &[F]) {
-    let lanes: fn(&mut [f64], &[f64]) = match f {
-        Func::Exp => fastmath::exp_lanes,
-        Func::Sin => fastmath::sin_lanes,
-        Func::Cos => fastmath::cos_lanes,
-        Func::Tanh => fastmath::tanh_lanes,
-        Func::Sigmoid => fastmath::sigmoid_lanes,
-        Func::Softplus => return map1(d, a, kernels::softplus),
-        _ => return map1(d, a, |x| f.eval([x, F::zero(), F::zero()])),
-    };
+/// f64; called directly, so that they inline into [`run_block`]'s AVX2 copy), the others
+/// one call per lane.
+#[inline(always)]
+fn block_func1<F: Float>(f: Func, d: &mut [F; BLOCK], a: &[F; BLOCK]) {
     let (mut xs, mut ys) = ([0.0; BLOCK], [0.0; BLOCK]);
     map1(&mut xs, a, |x| x.to_f64().unwrap_or(f64::NAN));
-    lanes(&mut ys, &xs);
+    match f {
+        Func::Exp => fastmath::exp_lanes(&mut ys, &xs),
+        Func::Sin => fastmath::sin_lanes(&mut ys, &xs),
+        Func::Cos => fastmath::cos_lanes(&mut ys, &xs),
+        Func::Tanh => fastmath::tanh_lanes(&mut ys, &xs),
+        Func::Sigmoid => fastmath::sigmoid_lanes(&mut ys, &xs),
+        Func::Softplus => return map1(d, a, kernels::softplus),
+        _ => return map1(d, a, |x| f.eval([x, F::zero(), F::zero()])),
+    }
     map1(d, &ys, |y| F::from(y).unwrap_or_else(F::nan));
 }
 

@@ -123,6 +123,8 @@ pub struct Tape {
     pub(crate) outputs: Vec<Reg>,
     /// The graph node each instruction computes, for pointing at a NaN's origin.
     pub(crate) defs: Vec<NodeId>,
+    /// The batch runner's steps, made on its first run.
+    pub(crate) batch_steps: std::sync::OnceLock<super::run::BatchSteps>,
 }
 
 impl Tape {

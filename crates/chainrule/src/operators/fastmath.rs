@@ -1,7 +1,8 @@
 //! Fast `exp`, `sin`, `cos`, `tanh` and `sigmoid` for f64: straight-line code (no table,
 //! no call), so that the interpreter inlines them and a loop over a batch's rows vectorises
-//! with plain SSE2. They are the kernels of the function table, so the interpreter, its
-//! batch runner, native code and constant folding all call these and agree to the bit.
+//! (with SSE2, or AVX2 in the batch runner's copy for processors that have it). They are
+//! the kernels of the function table, so the interpreter, its batch runner, native code and
+//! constant folding all call these and agree to the bit.
 //!
 //! `sin` and `cos` are fdlibm's (Sun, 1993; as in FreeBSD and musl): Cody-Waite reduction
 //! by π/2, then minimax polynomials; `exp` reduces by ln 2 the same way and sums its Taylor
@@ -309,26 +310,48 @@ fn lanes_with(
 }
 
 /// [`exp`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn exp_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, exp_any, |_| true, exp_any);
 }
 
 /// [`sin`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn sin_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, sin_reduced, trig_fits, f64::sin);
 }
 
 /// [`cos`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn cos_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, cos_reduced, trig_fits, f64::cos);
 }
 
+/// [`sin`] and [`cos`] of every value of `xs` from one reduction by π/2 (each of them
+/// computes both kernels anyway), with the same bits as [`sin_lanes`] and [`cos_lanes`].
+#[inline(always)]
+pub fn sin_cos_lanes(sines: &mut [f64], cosines: &mut [f64], xs: &[f64]) {
+    for ((s, c), &x) in sines.iter_mut().zip(cosines.iter_mut()).zip(xs) {
+        let (y0, y1, n) = reduce_pio2(x);
+        let (sine, cosine) = (sin_kernel(y0, y1), cos_kernel(y0, y1));
+        *s = quadrant(sine, cosine, n);
+        *c = quadrant(sine, cosine, n.wrapping_add(1));
+    }
+    for ((s, c), &x) in sines.iter_mut().zip(cosines.iter_mut()).zip(xs) {
+        if !trig_fits(x) {
+            (*s, *c) = (x.sin(), x.cos());
+        }
+    }
+}
+
 /// [`tanh`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn tanh_lanes(out: &mut [f64], xs: &[f64]) {
     lanes_with(out, xs, tanh_large, tanh_fits, f64::tanh);
 }
 
 /// [`sigmoid`] of every value of `xs`, into `out`.
+#[inline(always)]
 pub fn sigmoid_lanes(out: &mut [f64], xs: &[f64]) {
     let f = |x| sigmoid_by(x, exp_any);
     lanes_with(out, xs, f, |_| true, f);
