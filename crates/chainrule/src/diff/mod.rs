@@ -16,7 +16,7 @@ mod rules;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Number, Op};
 use rustc_hash::FxHashMap as HashMap;
-use smallvec::{smallvec, SmallVec};
+use smallvec::SmallVec;
 
 /// d(root)/d(v) for every `v` in `wrt` (variable nodes), from one reverse sweep.
 ///
@@ -27,15 +27,16 @@ use smallvec::{smallvec, SmallVec};
 pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, &[root]);
     let active = active_nodes(g, &order, wrt);
-    let mut pending: HashMap<NodeId, Contributions> = HashMap::default();
+    let mut pending = Pending::new(g.len());
     let mut adjoint: HashMap<NodeId, Scaled> = HashMap::default();
-    pending.insert(root, smallvec![Scaled::node(g.constant(1.0))]);
+    pending.push(root, Scaled::node(g.constant(1.0)));
     for &node in order.iter().rev() {
-        let Some(contributions) = pending.remove(&node) else {
+        let Some(contributions) = pending.take(node) else {
             continue;
         };
         let adj = total(g, contributions);
-        if matches!(g.op(node), Op::Var(_)) {
+        let op = g.op(node);
+        if matches!(op, Op::Var(_)) {
             adjoint.insert(node, adj);
         }
         for i in 0..g.args(node).len() {
@@ -43,11 +44,15 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             if !active[arg.index()] {
                 continue;
             }
-            let Some(local) = rules::partial(g, node, i) else {
-                continue;
+            // A sum passes its adjoint on as it is (its partials are 1).
+            let contribution = match op {
+                Op::Add => adj,
+                _ => match rules::partial(g, node, i) {
+                    Some(local) => adj.times(g, local),
+                    None => continue,
+                },
             };
-            let contribution = adj.times(g, local);
-            pending.entry(arg).or_default().push(contribution);
+            pending.push(arg, contribution);
         }
         check_size(g)?;
     }
@@ -57,6 +62,45 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
 
 /// The contributions to one adjoint, in the order the sweep made them.
 type Contributions = SmallVec<[Scaled; 2]>;
+
+/// The contributions waiting for each node, as one list per node threaded through a shared
+/// arena: a table of list heads by node index instead of a hash map of vectors.
+struct Pending {
+    /// The newest contribution to each node (an index into `items`), or `NONE`.
+    newest: Vec<u32>,
+    /// Each contribution with the index of the one made before it to the same node.
+    items: Vec<(Scaled, u32)>,
+}
+
+impl Pending {
+    const NONE: u32 = u32::MAX;
+
+    /// No contributions yet, for the nodes of a graph of `nodes` nodes.
+    fn new(nodes: usize) -> Pending {
+        Pending { newest: vec![Pending::NONE; nodes], items: Vec::new() }
+    }
+
+    fn push(&mut self, node: NodeId, contribution: Scaled) {
+        let before = std::mem::replace(&mut self.newest[node.index()], self.items.len() as u32);
+        self.items.push((contribution, before));
+    }
+
+    /// The contributions to `node` in the order they were made, if it has any.
+    fn take(&mut self, node: NodeId) -> Option<Contributions> {
+        let mut at = std::mem::replace(&mut self.newest[node.index()], Pending::NONE);
+        if at == Pending::NONE {
+            return None;
+        }
+        let mut out = Contributions::new();
+        while at != Pending::NONE {
+            let (contribution, before) = self.items[at as usize];
+            out.push(contribution);
+            at = before;
+        }
+        out.reverse();
+        Some(out)
+    }
+}
 
 /// The adjoint from its contributions: one stays scaled, more are built and added.
 fn total(g: &mut Graph, contributions: Contributions) -> Scaled {
