@@ -16,7 +16,6 @@ mod rules;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Number, Op};
 use rustc_hash::FxHashMap as HashMap;
-use smallvec::{smallvec, SmallVec};
 
 /// d(root)/d(v) for every `v` in `wrt` (variable nodes), from one reverse sweep.
 ///
@@ -27,15 +26,17 @@ use smallvec::{smallvec, SmallVec};
 pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, &[root]);
     let active = active_nodes(g, &order, wrt);
-    let mut pending: HashMap<NodeId, Contributions> = HashMap::default();
+    let mut pending = Pending::new(g, &order, &active, root);
     let mut adjoint: HashMap<NodeId, Scaled> = HashMap::default();
-    pending.insert(root, smallvec![Scaled::node(g.constant(1.0))]);
+    pending.push(root, Scaled::node(g.constant(1.0)));
     for &node in order.iter().rev() {
-        let Some(contributions) = pending.remove(&node) else {
+        let contributions = pending.of(node);
+        if contributions.is_empty() {
             continue;
-        };
+        }
         let adj = total(g, contributions);
-        if matches!(g.op(node), Op::Var(_)) {
+        let op = g.op(node);
+        if matches!(op, Op::Var(_)) {
             adjoint.insert(node, adj);
         }
         for i in 0..g.args(node).len() {
@@ -43,11 +44,15 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             if !active[arg.index()] {
                 continue;
             }
-            let Some(local) = rules::partial(g, node, i) else {
-                continue;
+            // A sum passes its adjoint on as it is (its partials are 1).
+            let contribution = match op {
+                Op::Add => adj,
+                _ => match rules::partial(g, node, i) {
+                    Some(local) => adj.times(g, local),
+                    None => continue,
+                },
             };
-            let contribution = adj.times(g, local);
-            pending.entry(arg).or_default().push(contribution);
+            pending.push(arg, contribution);
         }
         check_size(g)?;
     }
@@ -55,15 +60,53 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
     Ok(wrt.iter().map(|v| adjoint.get(v).copied().unwrap_or(zero).build(g)).collect())
 }
 
-/// The contributions to one adjoint, in the order the sweep made them.
-type Contributions = SmallVec<[Scaled; 2]>;
+/// The contributions waiting for each node, in the order the sweep makes them: each node's
+/// in one run of a shared table, laid out before the sweep from the number of its active
+/// users (and one for the root), so that a node with many users reads them from one place.
+struct Pending {
+    /// Where each node's run starts in `slots`, by node index.
+    start: Vec<u32>,
+    /// How many contributions each node's run holds so far.
+    filled: Vec<u32>,
+    slots: Vec<Scaled>,
+}
+
+impl Pending {
+    /// Room for every contribution the sweep from `root` over `order` can make.
+    fn new(g: &Graph, order: &[NodeId], active: &[bool], root: NodeId) -> Pending {
+        let mut start = vec![0u32; g.len() + 1];
+        start[root.index() + 1] += 1;
+        for &n in order {
+            for a in g.args(n).iter().filter(|a| active[a.index()]) {
+                start[a.index() + 1] += 1;
+            }
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let slots = vec![Scaled::node(root); start[g.len()] as usize];
+        Pending { start, filled: vec![0; g.len()], slots }
+    }
+
+    fn push(&mut self, node: NodeId, contribution: Scaled) {
+        let i = node.index();
+        self.slots[(self.start[i] + self.filled[i]) as usize] = contribution;
+        self.filled[i] += 1;
+    }
+
+    /// The contributions made to `node`, in order.
+    fn of(&self, node: NodeId) -> &[Scaled] {
+        let (start, filled) = (self.start[node.index()] as usize, self.filled[node.index()]);
+        &self.slots[start..start + filled as usize]
+    }
+}
 
 /// The adjoint from its contributions: one stays scaled, more are built and added.
-fn total(g: &mut Graph, contributions: Contributions) -> Scaled {
+fn total(g: &mut Graph, contributions: &[Scaled]) -> Scaled {
     if let [one] = contributions[..] {
         return one;
     }
-    let terms: Vec<NodeId> = contributions.into_iter().map(|c| c.build(g)).collect();
+    let terms: Vec<NodeId> = contributions.iter().map(|c| c.build(g)).collect();
     Scaled::node(g.sum(&terms))
 }
 

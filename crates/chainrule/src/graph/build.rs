@@ -190,6 +190,72 @@ impl Graph {
         rest.iter().fold(first, |acc, &t| self.add(acc, t))
     }
 
+    /// Whether [`Graph::sum`] of `terms` is `n`, told from `n`'s operands alone, without
+    /// building or looking anything up: `n` must have the shape `sum` builds, each addition
+    /// `Add(p, q)` over the nodes `sum` adds there and in the order `add` puts them. That is
+    /// enough, because `add` rewrites a pair (folds, merges) alike in either order, so a node
+    /// `Add(p, q)` exists only if `add` of its operands gives it. `false` when in doubt.
+    pub fn is_sum(&self, n: NodeId, terms: &[NodeId]) -> bool {
+        let runs: Vec<&[NodeId]> = terms.chunks(SUM_RUN).collect();
+        // Each pass of `sum` pairs the level below: after `levels` passes one node is left.
+        let levels = runs.len().next_power_of_two().trailing_zeros();
+        // A node with the runs `first..end` it adds up at `level`.
+        let mut stack = vec![(n, 0, runs.len(), levels)];
+        while let Some((node, first, end, level)) = stack.pop() {
+            if level == 0 {
+                if first + 1 != end || !self.is_chain_sum(node, runs[first]) {
+                    return false;
+                }
+                continue;
+            }
+            let middle = first + (1 << (level - 1));
+            if middle >= end {
+                // An odd one out of its level's pairs passes up as it is.
+                stack.push((node, first, end, level - 1));
+                continue;
+            }
+            let Some((left, right)) = self.added_pair(node) else {
+                return false;
+            };
+            if self.order_sum_operands(left, right) != (left, right) {
+                return false;
+            }
+            stack.push((left, first, middle, level - 1));
+            stack.push((right, middle, end, level - 1));
+        }
+        true
+    }
+
+    /// Whether [`Graph::chain_sum`] of `run` is `n` (as [`Graph::is_sum`] tells it).
+    fn is_chain_sum(&self, mut n: NodeId, run: &[NodeId]) -> bool {
+        let Some((&first, rest)) = run.split_first() else {
+            return false;
+        };
+        for &t in rest.iter().rev() {
+            let Some((p, q)) = self.added_pair(n) else {
+                return false;
+            };
+            let acc = match (p, q) {
+                (p, q) if q == t => p,
+                (p, q) if p == t => q,
+                _ => return false,
+            };
+            if self.order_sum_operands(acc, t) != (p, q) {
+                return false;
+            }
+            n = acc;
+        }
+        n == first
+    }
+
+    /// The operands of `n` if it is an addition.
+    fn added_pair(&self, n: NodeId) -> Option<(NodeId, NodeId)> {
+        match (self.op(n), self.args(n)) {
+            (Op::Add, &[p, q]) => Some((p, q)),
+            _ => None,
+        }
+    }
+
     /// `a - b`.
     pub fn sub(&mut self, a: NodeId, b: NodeId) -> NodeId {
         let nb = self.neg(b);

@@ -8,9 +8,10 @@
 //! - **Built only through the constructors** in `build.rs`, which fold constants, drop `+0`,
 //!   `*1`, `^1`, put constants first and sort commutative operands, before interning.
 //!
-//! The petgraph `DiGraph` mirrors the operands as edges (operand -> user, weighted by the
-//! operand's position) for export and graph algorithms; the ordered operands themselves live
-//! in the node, because petgraph lists neighbours newest first.
+//! The nodes live in one `Vec`, indexed by [`NodeId`]. A petgraph `DiGraph` that mirrors the
+//! operands as edges (operand -> user, weighted by the operand's position) is built when
+//! [`Graph::dag`] is first asked for, for export and graph algorithms; building it with
+//! every node would cost an edge list per node that no pass reads.
 
 mod build;
 pub mod lower;
@@ -26,6 +27,8 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHashMap as HashMap;
 use smallvec::SmallVec;
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
+use std::sync::OnceLock;
 
 /// The index of a node in a [`Graph`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -104,10 +107,13 @@ struct Meta {
 /// Default cap on the number of nodes a graph may hold.
 pub const DEFAULT_NODE_LIMIT: usize = 5_000_000;
 
-/// A hash-consed, append-only expression DAG backed by petgraph.
+/// A hash-consed, append-only expression DAG.
 #[derive(Clone, Debug)]
 pub struct Graph {
-    dag: DiGraph<Node, u32>,
+    /// The nodes, by [`NodeId`].
+    nodes: Vec<Node>,
+    /// The petgraph mirror of `nodes`, built on demand; emptied when a node is added.
+    dag: OnceLock<DiGraph<Node, u32>>,
     /// Nodes of at most two operands other than numbers, by [`narrow_key`]: two words, so
     /// that looking a node up hashes and compares no more than that.
     intern: HashMap<(u64, u64), NodeId>,
@@ -131,7 +137,8 @@ impl Graph {
     /// An empty graph.
     pub fn new() -> Graph {
         Graph {
-            dag: DiGraph::new(),
+            nodes: Vec::new(),
+            dag: OnceLock::new(),
             intern: HashMap::default(),
             numbers: HashMap::default(),
             wide: HashMap::default(),
@@ -164,7 +171,7 @@ impl Graph {
 
     /// The node behind `id`.
     pub fn node(&self, id: NodeId) -> &Node {
-        &self.dag[NodeIndex::new(id.index())]
+        &self.nodes[id.index()]
     }
 
     /// The operation of `id`.
@@ -240,9 +247,23 @@ impl Graph {
         }
     }
 
-    /// The petgraph view: nodes carry [`Node`], edges go operand -> user with the position.
+    /// The petgraph view: nodes carry [`Node`], edges go operand -> user with the position
+    /// (added in node order, so that petgraph lists a node's users newest first). Built on
+    /// the first call after the graph last grew.
     pub fn dag(&self) -> &DiGraph<Node, u32> {
-        &self.dag
+        self.dag.get_or_init(|| {
+            let edges = self.nodes.iter().map(|n| n.args.len()).sum();
+            let mut dag = DiGraph::with_capacity(self.nodes.len(), edges);
+            for node in &self.nodes {
+                dag.add_node(node.clone());
+            }
+            for (user, node) in self.nodes.iter().enumerate() {
+                for (pos, arg) in node.args.iter().enumerate() {
+                    dag.add_edge(NodeIndex::new(arg.index()), NodeIndex::new(user), pos as u32);
+                }
+            }
+            dag
+        })
     }
 
     /// The leading coefficient of `id` (`-2` for `-2*x*y`, `1` for `x`).
@@ -260,24 +281,23 @@ impl Graph {
         .copied()
     }
 
-    /// Adds `op(args)` unless an equal node exists; returns its id.
+    /// Adds `op(args)` unless an equal node exists; returns its id. One probe of the table
+    /// serves both the look-up and the insertion.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
-        if let Some(id) = self.find(op, args) {
-            return id;
-        }
+        let id = NodeId(self.nodes.len() as u32);
         let node = Node { op, args: SmallVec::from_slice(args) };
-        let meta = self.compute_meta(&node);
-        let id = NodeId(self.meta.len() as u32);
-        match (op, narrow_key(op, args)) {
-            (Op::Const(n), _) => self.numbers.insert(n, id),
-            (_, Some(key)) => self.intern.insert(key, id),
-            _ => self.wide.insert(node.clone(), id),
+        let existing = match (op, narrow_key(op, args)) {
+            (Op::Const(n), _) => claim(self.numbers.entry(n), id),
+            (_, Some(key)) => claim(self.intern.entry(key), id),
+            _ => claim(self.wide.entry(node.clone()), id),
         };
-        let index = self.dag.add_node(node);
-        for (pos, arg) in args.iter().enumerate() {
-            self.dag.add_edge(NodeIndex::new(arg.index()), index, pos as u32);
+        if let Some(found) = existing {
+            return found;
         }
+        let meta = self.compute_meta(&node);
+        self.nodes.push(node);
         self.meta.push(meta);
+        self.dag.take();
         id
     }
 
@@ -405,6 +425,17 @@ impl Graph {
             Op::Func(f) => f.name(),
             Op::LogSumExp => "logsumexp",
             _ => "",
+        }
+    }
+}
+
+/// The id an interning table holds for a key, or `None` after entering `id` for it.
+fn claim<K>(entry: Entry<'_, K, NodeId>, id: NodeId) -> Option<NodeId> {
+    match entry {
+        Entry::Occupied(found) => Some(*found.get()),
+        Entry::Vacant(slot) => {
+            slot.insert(id);
+            None
         }
     }
 }

@@ -26,6 +26,25 @@ pub fn reachable(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
     out
 }
 
+/// The number of nodes reachable from `roots`, if it is at most `limit` (the walk stops
+/// once it has seen more).
+pub fn count_reachable(g: &Graph, roots: &[NodeId], limit: usize) -> Option<usize> {
+    let mut seen = vec![false; g.len()];
+    let mut stack: Vec<NodeId> = roots.to_vec();
+    let mut count = 0;
+    while let Some(n) = stack.pop() {
+        if std::mem::replace(&mut seen[n.index()], true) {
+            continue;
+        }
+        count += 1;
+        if count > limit {
+            return None;
+        }
+        stack.extend(g.args(n).iter().filter(|a| !seen[a.index()]));
+    }
+    Some(count)
+}
+
 /// How often each node is used as an operand by the nodes in `order`, plus once per
 /// appearance in `roots`. Indexed by node index.
 pub fn use_counts(g: &Graph, order: &[NodeId], roots: &[NodeId]) -> Vec<u32> {

@@ -25,8 +25,8 @@ use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let mut current = roots.to_vec();
     for _ in 0..4 {
-        let order = walk::reachable(g, &current);
-        let next = simplify_once(g, &current, &order, Pass::Full)?;
+        let reach = Reach::new(g, &current);
+        let next = simplify_once(g, &current, &reach, Pass::Full)?;
         if next == current {
             break;
         }
@@ -42,12 +42,31 @@ pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
 /// adding many terms (a node's adjoint contributions, an indexed sum) loses about
 /// `SUM_RUN + log2(n)` roundings, not `n`.
 pub fn for_evaluation(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
-    let order = walk::reachable(g, roots);
-    let rebuilt = simplify_once(g, roots, &order, Pass::Quick)?;
+    let reach = Reach::new(g, roots);
+    let rebuilt = simplify_once(g, roots, &reach, Pass::Quick)?;
     // The pass sums long sums pairwise as it rebuilds them; what it gave up on needs it.
-    match walk::reachable(g, &rebuilt).len() <= order.len() {
+    match walk::count_reachable(g, &rebuilt, reach.order.len()).is_some() {
         true => Ok(rebuilt),
-        false => Ok(balance_sums(g, roots)),
+        false => Ok(balance_reached(g, roots, &reach)),
+    }
+}
+
+/// The nodes reachable from some roots, with what every pass over them needs to know.
+struct Reach {
+    /// The nodes, operands before users.
+    order: Vec<NodeId>,
+    /// Their users among them (and the roots), by node index.
+    uses: Vec<u32>,
+    /// [`absorbed_nodes`], by node index.
+    absorbed: Vec<bool>,
+}
+
+impl Reach {
+    fn new(g: &Graph, roots: &[NodeId]) -> Reach {
+        let order = walk::reachable(g, roots);
+        let uses = walk::use_counts(g, &order, roots);
+        let absorbed = absorbed_nodes(g, &order, &uses);
+        Reach { order, uses, absorbed }
     }
 }
 
@@ -55,18 +74,23 @@ pub fn for_evaluation(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
 /// with its terms in the same order added pairwise ([`Graph::sum`]): about as many
 /// additions, and rounding errors that grow with the depth instead of the number of terms.
 pub fn balance_sums(g: &mut Graph, roots: &[NodeId]) -> Vec<NodeId> {
-    let order = walk::reachable(g, roots);
-    let uses = walk::use_counts(g, &order, roots);
-    let absorbed = absorbed_nodes(g, &order, &uses);
+    let reach = Reach::new(g, roots);
+    balance_reached(g, roots, &reach)
+}
+
+/// [`balance_sums`] over `reach`, the nodes reachable from `roots`.
+fn balance_reached(g: &mut Graph, roots: &[NodeId], reach: &Reach) -> Vec<NodeId> {
+    let Reach { order, absorbed, .. } = reach;
     let mut new: Vec<NodeId> = (0..g.len()).map(NodeId::from_index).collect();
-    for &n in &order {
+    for &n in order {
         let terms = (g.op(n) == Op::Add && !absorbed[n.index()])
-            .then(|| absorbed_terms(g, n, &absorbed, usize::MAX))
+            .then(|| absorbed_terms(g, n, absorbed, usize::MAX))
             .flatten()
             .filter(|terms| terms.len() > SUM_RUN);
         let renamed =
             |ids: &[NodeId]| -> Vec<NodeId> { ids.iter().map(|a| new[a.index()]).collect() };
         let rebuilt = match terms {
+            Some(terms) if terms.iter().all(|&t| new[t.index()] == t) && g.is_sum(n, &terms) => n,
             Some(terms) => g.sum(&renamed(&terms)),
             None if g.args(n).iter().all(|&a| new[a.index()] == a) => n,
             None => {
@@ -159,15 +183,14 @@ fn kept_as_built(g: &Graph, n: NodeId, new: &[NodeId], uses: &[u32], pass: Pass)
         && g.args(n).iter().all(|&a| new[a.index()] == a && opaque(a))
 }
 
-/// One pass over `order`, the nodes reachable from `roots`.
+/// One pass over `reach`, the nodes reachable from `roots`.
 fn simplify_once(
     g: &mut Graph,
     roots: &[NodeId],
-    order: &[NodeId],
+    reach: &Reach,
     pass: Pass,
 ) -> Result<Vec<NodeId>> {
-    let uses = walk::use_counts(g, order, roots);
-    let absorbed = absorbed_nodes(g, order, &uses);
+    let Reach { order, uses, absorbed } = reach;
     // The rebuilt form of each node in `order`, by index (every node in `order` was there
     // before the pass, so the table need not grow).
     let mut new: Vec<NodeId> = vec![NodeId::from_index(u32::MAX as usize); g.len()];
@@ -177,18 +200,18 @@ fn simplify_once(
             continue;
         }
         let rebuilt = match g.op(n) {
-            _ if kept_as_built(g, n, &new, &uses, pass) => n,
-            Op::Add if pass == Pass::Quick && plain_sum(g, n, &absorbed, &new) => n,
+            _ if kept_as_built(g, n, &new, uses, pass) => n,
+            Op::Add if pass == Pass::Quick && plain_sum(g, n, absorbed, &new) => n,
             Op::Const(_) | Op::Named(_) | Op::Var(_) => n,
             Op::Add => {
-                let leaves = leaves(g, n, Op::Add, &absorbed, &new);
+                let leaves = leaves(g, n, Op::Add, absorbed, &new);
                 match pass {
                     Pass::Full => rebuild_sum(g, &leaves, &shared),
-                    Pass::Quick => sum_of_terms(g, &leaves, &shared, Pass::Quick),
+                    Pass::Quick => sum_of_terms(g, &leaves, &shared, Pass::Quick, Some(n)),
                 }
             }
             Op::Mul => {
-                let leaves = leaves(g, n, Op::Mul, &absorbed, &new);
+                let leaves = leaves(g, n, Op::Mul, absorbed, &new);
                 rebuild_product(g, &leaves, &shared)
             }
             Op::Pow => {
@@ -305,12 +328,19 @@ pub(super) fn small_flat(g: &Graph, n: NodeId, op: Op, limit: usize) -> Option<V
 /// A sum of `leaves`; `shared` holds rebuilt nodes with several users, over which a
 /// coefficient is not distributed (that would compute the sum twice).
 pub(super) fn rebuild_sum(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>) -> NodeId {
-    sum_of_terms(g, leaves, shared, Pass::Full)
+    sum_of_terms(g, leaves, shared, Pass::Full, None)
 }
 
 /// [`rebuild_sum`] for `pass`: [`Pass::Full`] adds the terms one after another in canonical
-/// order; [`Pass::Quick`] keeps their order and adds them pairwise ([`Graph::sum`]).
-fn sum_of_terms(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>, pass: Pass) -> NodeId {
+/// order; [`Pass::Quick`] keeps their order and adds them pairwise ([`Graph::sum`]), which
+/// may give `was`, the sum being rebuilt, again ([`Graph::is_sum`] tells it without adding).
+fn sum_of_terms(
+    g: &mut Graph,
+    leaves: &[NodeId],
+    shared: &HashSet<NodeId>,
+    pass: Pass,
+    was: Option<NodeId>,
+) -> NodeId {
     let mut constant = Number::int(0);
     let mut terms: Vec<(NodeId, Number)> = Vec::new();
     let mut index = HashMap::default();
@@ -324,7 +354,7 @@ fn sum_of_terms(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>, pass
         let (c, t) = g.split_coefficient(leaf);
         let sc = scale * c;
         let spread = g.op(t) == Op::Add && (sc.is_one() || sc.is_integer() && !shared.contains(&t));
-        match small_flat(g, t, Op::Add, SMALL).filter(|_| spread) {
+        match spread.then(|| small_flat(g, t, Op::Add, SMALL)).flatten() {
             Some(inner) => stack.extend(inner.into_iter().rev().map(|i| (sc, i))),
             None => accumulate_coefficient(&mut terms, &mut index, t, sc),
         }
@@ -341,7 +371,7 @@ fn sum_of_terms(g: &mut Graph, leaves: &[NodeId], shared: &HashSet<NodeId>, pass
     let terms: Vec<NodeId> = lead.into_iter().chain(scaled).collect();
     let mut acc = (!terms.is_empty()).then(|| match pass {
         Pass::Full => terms[1..].iter().fold(terms[0], |acc, &t| g.add(acc, t)),
-        Pass::Quick => g.sum(&terms),
+        Pass::Quick => was.filter(|&n| g.is_sum(n, &terms)).unwrap_or_else(|| g.sum(&terms)),
     });
     if !constant.is_zero() && !constant_first {
         let c = g.number(constant);
