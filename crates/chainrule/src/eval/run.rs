@@ -307,17 +307,26 @@ fn sin_cos_partners(instrs: &[Instr]) -> Vec<Option<usize>> {
 /// `sin` and `cos` of register `a`'s lanes, into registers `sin` and `cos`.
 #[inline(always)]
 fn block_sin_cos<F: Float>(regs: &mut [F], sin: Reg, cos: Reg, a: Reg) {
-    let mut xs = [0.0; BLOCK];
-    {
-        let (_, [a, ..]) = lanes(regs, sin, [a; 3]);
-        map1(&mut xs, a, |x| x.to_f64().unwrap_or(f64::NAN));
-    }
+    let xs = widen(&regs[a as usize * BLOCK..][..BLOCK]);
     let (mut sines, mut cosines) = ([0.0; BLOCK], [0.0; BLOCK]);
     fastmath::sin_cos_lanes(&mut sines, &mut cosines, &xs);
     for (r, values) in [(sin, &sines), (cos, &cosines)] {
-        let start = r as usize * BLOCK;
-        map1(&mut regs[start..start + BLOCK], values, |y| F::from(y).unwrap_or_else(F::nan));
+        narrow(&mut regs[r as usize * BLOCK..][..BLOCK], values);
     }
+}
+
+/// A block's lanes in f64, where the fast kernels work.
+#[inline(always)]
+fn widen<F: Float>(lanes: &[F]) -> [f64; BLOCK] {
+    let mut wide = [0.0; BLOCK];
+    map1(&mut wide, lanes, |x| x.to_f64().unwrap_or(f64::NAN));
+    wide
+}
+
+/// Kernel results back into a block's lanes.
+#[inline(always)]
+fn narrow<F: Float>(lanes: &mut [F], wide: &[f64; BLOCK]) {
+    map1(lanes, wide, |y| F::from(y).unwrap_or_else(F::nan));
 }
 
 /// The lanes of destination `d` and of up to three operands (the destination is never an
@@ -390,8 +399,7 @@ fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
 /// one call per lane.
 #[inline(always)]
 fn block_func1<F: Float>(f: Func, d: &mut [F; BLOCK], a: &[F; BLOCK]) {
-    let (mut xs, mut ys) = ([0.0; BLOCK], [0.0; BLOCK]);
-    map1(&mut xs, a, |x| x.to_f64().unwrap_or(f64::NAN));
+    let (xs, mut ys) = (widen(a), [0.0; BLOCK]);
     match f {
         Func::Exp => fastmath::exp_lanes(&mut ys, &xs),
         Func::Sin => fastmath::sin_lanes(&mut ys, &xs),
@@ -401,7 +409,7 @@ fn block_func1<F: Float>(f: Func, d: &mut [F; BLOCK], a: &[F; BLOCK]) {
         Func::Softplus => return map1(d, a, kernels::softplus),
         _ => return map1(d, a, |x| f.eval([x, F::zero(), F::zero()])),
     }
-    map1(d, &ys, |y| F::from(y).unwrap_or_else(F::nan));
+    narrow(d, &ys);
 }
 
 fn block_logsumexp<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {

@@ -1,6 +1,7 @@
 //! The tape: a flat list of instructions over registers, in topological order.
 
 use crate::graph::{Func, NodeId, VarId};
+use smallvec::SmallVec;
 use std::fmt;
 
 /// A register index.
@@ -86,24 +87,26 @@ impl Instr {
         })
     }
 
-    /// The operand registers (`pool` is the tape's logsumexp argument pool).
-    pub fn operands<'a>(&'a self, pool: &'a [Reg]) -> Vec<Reg> {
+    /// The operand registers (`pool` is the tape's logsumexp argument pool). Allocates
+    /// only for a logsumexp of more than three arguments.
+    pub fn operands(&self, pool: &[Reg]) -> SmallVec<[Reg; 3]> {
+        let fixed = |ops: &[Reg]| SmallVec::from_slice(ops);
         match *self {
             Instr::Add { a, b, .. }
             | Instr::Sub { a, b, .. }
             | Instr::Mul { a, b, .. }
             | Instr::Div { a, b, .. }
             | Instr::Powf { a, b, .. }
-            | Instr::Func2 { a, b, .. } => vec![a, b],
-            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => vec![a, b, c],
+            | Instr::Func2 { a, b, .. } => fixed(&[a, b]),
+            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => fixed(&[a, b, c]),
             Instr::Neg { a, .. }
             | Instr::Square { a, .. }
             | Instr::Recip { a, .. }
             | Instr::Sqrt { a, .. }
             | Instr::Powi { a, .. }
-            | Instr::Func1 { a, .. } => vec![a],
+            | Instr::Func1 { a, .. } => fixed(&[a]),
             Instr::LogSumExp { start, len, .. } => {
-                pool[start as usize..(start + len) as usize].to_vec()
+                SmallVec::from_slice(&pool[start as usize..(start + len) as usize])
             }
         }
     }

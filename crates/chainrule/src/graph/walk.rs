@@ -4,18 +4,31 @@
 use super::{Graph, NodeId, Op};
 use rustc_hash::FxHashMap as HashMap;
 
-/// Every node reachable from `roots`, operands before users.
-pub fn reachable(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
+/// Visits every node reachable from `roots` once (depth first, in no useful order) until
+/// `visit` returns false; returns the marks of the nodes seen, by node index.
+#[inline(always)]
+fn each_reachable(g: &Graph, roots: &[NodeId], mut visit: impl FnMut(NodeId) -> bool) -> Vec<bool> {
     let mut seen = vec![false; g.len()];
     let mut stack: Vec<NodeId> = roots.to_vec();
-    let mut out = Vec::new();
     while let Some(n) = stack.pop() {
         if std::mem::replace(&mut seen[n.index()], true) {
             continue;
         }
-        out.push(n);
+        if !visit(n) {
+            break;
+        }
         stack.extend(g.args(n).iter().filter(|a| !seen[a.index()]));
     }
+    seen
+}
+
+/// Every node reachable from `roots`, operands before users.
+pub fn reachable(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
+    let mut out = Vec::new();
+    let seen = each_reachable(g, roots, |n| {
+        out.push(n);
+        true
+    });
     if out.len() >= g.len() / 8 {
         // Most of the graph: reading the marks in id order is cheaper than sorting.
         out.clear();
@@ -29,20 +42,12 @@ pub fn reachable(g: &Graph, roots: &[NodeId]) -> Vec<NodeId> {
 /// The number of nodes reachable from `roots`, if it is at most `limit` (the walk stops
 /// once it has seen more).
 pub fn count_reachable(g: &Graph, roots: &[NodeId], limit: usize) -> Option<usize> {
-    let mut seen = vec![false; g.len()];
-    let mut stack: Vec<NodeId> = roots.to_vec();
     let mut count = 0;
-    while let Some(n) = stack.pop() {
-        if std::mem::replace(&mut seen[n.index()], true) {
-            continue;
-        }
+    each_reachable(g, roots, |_| {
         count += 1;
-        if count > limit {
-            return None;
-        }
-        stack.extend(g.args(n).iter().filter(|a| !seen[a.index()]));
-    }
-    Some(count)
+        count <= limit
+    });
+    (count <= limit).then_some(count)
 }
 
 /// How often each node is used as an operand by the nodes in `order`, plus once per
