@@ -4,14 +4,13 @@
 use crate::diff::point::Backprop;
 use crate::error::{Result, Span};
 use crate::eval::{self, Tape};
-use crate::graph::lower::{self, ArrayVar, Value};
+use crate::graph::lower::{self, ArrayVar, Origins, Value};
 use crate::graph::{Graph, NodeId, VarId, Variable};
 use crate::print::{self, Notation};
 use crate::request::{self, Derived, Request, Simplify};
 use crate::syntax::ast::Program;
 use crate::syntax::{self, ParseOptions};
 use crate::{diff, simplify};
-use rustc_hash::FxHashMap as HashMap;
 
 /// A parsed formula in its graph, with the names the text uses.
 ///
@@ -38,7 +37,7 @@ pub struct Formula {
     definitions: Vec<(String, NodeId)>,
     array_definitions: Vec<(String, Value)>,
     source: String,
-    origins: HashMap<NodeId, Span>,
+    origins: Origins,
 }
 
 impl Formula {
@@ -57,7 +56,8 @@ impl Formula {
     /// for timing the two apart).
     pub fn lower(source: &str, program: &Program, options: ParseOptions) -> Result<Formula> {
         let mut graph = Graph::new();
-        let lowered = lower::lower_limited(&mut graph, program, &[], options.max_elements)?;
+        let (lowered, origins) =
+            lower::lower_tabled(&mut graph, program, &[], options.max_elements)?;
         let mut positions = vec![None; graph.variables().len()];
         for (i, v) in lowered.vars.iter().enumerate() {
             positions[v.index()] = Some(i);
@@ -75,7 +75,7 @@ impl Formula {
             definitions: lowered.definitions,
             array_definitions: lowered.array_definitions,
             source: source.to_string(),
-            origins: lowered.origins,
+            origins,
         })
     }
 
@@ -372,7 +372,7 @@ impl Formula {
 
     /// Where in the source `id` was written, if it was.
     pub fn origin(&self, id: NodeId) -> Option<Span> {
-        self.origins.get(&id).copied()
+        self.origins.get(id)
     }
 }
 

@@ -104,3 +104,34 @@ fn an_error_at_a_later_index_is_the_same_as_before() {
     let text = error.to_string();
     assert!(text.contains("index 4 is out of range"), "{text}");
 }
+
+#[test]
+fn ln_of_an_indexed_sum_of_exps_is_what_ln_of_the_sum_gives() {
+    // Lowering finds the logsumexp without adding the terms up; it must be the very node
+    // that `ln` of the added terms gives, whatever the terms (exps in either order, alike,
+    // constant, not exps at all) and however many runs of additions they fill.
+    let bodies = [
+        "exp(x[i])",
+        "exp(x[{last} - i])",
+        "e^(2*x[i] - x[1])",
+        "exp(x[1])",
+        "exp(i)",
+        "exp(x[i]) + 1",
+        "x[i]",
+        "exp([x[i], 2*x[i]])",
+    ];
+    for body in bodies {
+        for n in [1, 2, 3, 32, 33, 34, 65, 100] {
+            let body = body.replace("{last}", &(n + 1).to_string());
+            let mut g = Graph::new();
+            let sum = lower_into(&mut g, &format!("x: [{n}]\nsum(i = 1..{n}, {body})"));
+            for log in ["log", "ln"] {
+                let source = format!("x: [{n}]\n{log}(sum(i = 1..{n}, {body}))");
+                let lowered = lower_into(&mut g, &source);
+                let expected: Vec<_> =
+                    sum.result.elems.iter().map(|&s| g.func(Func::Ln, &[s])).collect();
+                assert_eq!(&lowered.result.elems[..], &expected[..], "{source}");
+            }
+        }
+    }
+}

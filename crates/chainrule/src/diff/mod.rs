@@ -25,9 +25,12 @@ use rustc_hash::FxHashMap as HashMap;
 /// rounding error grows with the number of users.
 pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
     let order = walk::reachable(g, &[root]);
+    // The sweep makes about a node or two per node it passes.
+    g.reserve(order.len());
     let active = active_nodes(g, &order, wrt);
     let mut pending = Pending::new(g, &order, &active, root);
-    let mut adjoint: HashMap<NodeId, Scaled> = HashMap::default();
+    let mut adjoint: HashMap<NodeId, Scaled> =
+        HashMap::with_capacity_and_hasher(wrt.len(), Default::default());
     pending.push(root, Scaled::node(g.constant(1.0)));
     for &node in order.iter().rev() {
         let contributions = pending.of(node);
@@ -39,6 +42,8 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
         if matches!(op, Op::Var(_)) {
             adjoint.insert(node, adj);
         }
+        // `-node` for a logsumexp's partials, made once for all its operands.
+        let mut minus_lse = None;
         for i in 0..g.args(node).len() {
             let arg = g.args(node)[i];
             if !active[arg.index()] {
@@ -47,6 +52,11 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             // A sum passes its adjoint on as it is (its partials are 1).
             let contribution = match op {
                 Op::Add => adj,
+                Op::LogSumExp => {
+                    let minus = *minus_lse.get_or_insert_with(|| g.neg(node));
+                    let local = rules::softmax_term(g, arg, minus);
+                    adj.times(g, local)
+                }
                 _ => match rules::partial(g, node, i) {
                     Some(local) => adj.times(g, local),
                     None => continue,

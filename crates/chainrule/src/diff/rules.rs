@@ -15,8 +15,8 @@ use smallvec::SmallVec;
 pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
     if g.op(node) == Op::LogSumExp {
         // Its many operands are not copied: that would cost the length of the list per operand.
-        let d = g.sub(g.args(node)[i], node);
-        return Some(g.func(Func::Exp, &[d]));
+        let minus = g.neg(node);
+        return Some(softmax_term(g, g.args(node)[i], minus));
     }
     let args: SmallVec<[NodeId; 3]> = SmallVec::from_slice(g.args(node));
     let a = args.first().copied().unwrap_or(node);
@@ -32,6 +32,12 @@ pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
         Op::LogSumExp => unreachable!("handled above"),
         Op::Func(f) => return function(g, f, node, &args, i),
     })
+}
+
+/// The partial of a logsumexp `l` in its operand `arg`, `exp(arg - l)`, from `minus = -l`.
+pub fn softmax_term(g: &mut Graph, arg: NodeId, minus: NodeId) -> NodeId {
+    let d = g.add(arg, minus);
+    g.func(Func::Exp, &[d])
 }
 
 /// d(a^b)/da = b * a^(b-1)

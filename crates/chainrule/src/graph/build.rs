@@ -184,6 +184,35 @@ impl Graph {
         level.pop().unwrap_or_else(|| self.constant(0.0))
     }
 
+    /// `ln` of [`Graph::sum`] of `terms`, found without adding them, when they are at least
+    /// two `exp` calls, no two alike: that sum is then additions alone, and `ln` rewrites it
+    /// to the logsumexp of the exponents in the order the additions hold them, which is the
+    /// order of `terms` but for the first two of each run, which `add` may swap. `None`
+    /// otherwise.
+    pub fn ln_of_sum_of_exps(&mut self, terms: &[NodeId]) -> Option<NodeId> {
+        if terms.len() < 2 || terms.iter().any(|&t| self.op(t) != Op::Func(Func::Exp)) {
+            return None;
+        }
+        let mut sorted = terms.to_vec();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|w| w[0] == w[1]) {
+            return None;
+        }
+        let mut exponents = Vec::with_capacity(terms.len());
+        for run in terms.chunks(SUM_RUN) {
+            let rest = match *run {
+                [a, b, ..] => {
+                    let (p, q) = self.order_sum_operands(a, b);
+                    exponents.extend([self.args(p)[0], self.args(q)[0]]);
+                    &run[2..]
+                }
+                _ => run,
+            };
+            exponents.extend(rest.iter().map(|&t| self.args(t)[0]));
+        }
+        Some(self.logsumexp(&exponents))
+    }
+
     /// `((terms[0] + terms[1]) + terms[2]) + ...` over at least one term.
     fn chain_sum(&mut self, terms: &[NodeId]) -> NodeId {
         let (&first, rest) = terms.split_first().expect("a run of at least one term");

@@ -159,6 +159,20 @@ impl Graph {
         self.meta.is_empty()
     }
 
+    /// Room for `additional` more nodes without growing the node table or the interning
+    /// table on the way, when a pass knows about how many it will make.
+    pub fn reserve(&mut self, additional: usize) {
+        self.nodes.reserve(additional);
+        self.meta.reserve(additional);
+        self.intern.reserve(additional);
+    }
+
+    /// Room for `additional` more variables (an array declared).
+    pub fn reserve_vars(&mut self, additional: usize) {
+        self.variables.reserve(additional);
+        self.var_ids.reserve(additional);
+    }
+
     /// The most nodes that differentiation and simplification may grow the graph to.
     pub fn node_limit(&self) -> usize {
         self.node_limit

@@ -6,8 +6,17 @@ use super::value::{shape_error, Value};
 use super::Lowering;
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::graph::reduce;
+use crate::graph::NodeId;
 use crate::operators::callables::Reducer;
 use crate::syntax::ast::{Expr, ExprKind, Range, Subscript};
+
+/// The argument of a one-argument `ln` or `log`, as [`Lowering::log_argument`] finds it.
+pub(super) enum LogArgument {
+    /// `ln` of the argument: a logsumexp, made without the argument's own nodes.
+    LogSumExp(NodeId),
+    /// The argument's value.
+    Value(Value),
+}
 
 /// The elements and terms a formula has built, against its limit. Inside ranges, a cost is
 /// counted as often as the enclosing ranges will repeat it, so that a formula past the
@@ -275,6 +284,8 @@ impl Lowering<'_, '_> {
         let count = (hi - lo + 1).max(0) as u64;
         let span = Span::new(range.name_span.start, range.hi.span.end);
         self.budget.spend(count, span)?;
+        // Each term makes a node or more: room for one each, grown once, not doubled often.
+        self.g.reserve(count as usize);
         self.budget.repeat.push(count);
         let mut result = Ok(());
         let before = self.budget.work_done();
@@ -321,6 +332,43 @@ impl Lowering<'_, '_> {
         ranges: &[Range],
         body: &Expr,
     ) -> Result<Value> {
+        let (reducer, terms) = self.indexed_terms(name, name_span, ranges, body)?;
+        self.reduce_terms(reducer, name, name_span, body, terms)
+    }
+
+    /// The argument of a one-argument `ln` or `log`. When it is an indexed sum whose terms
+    /// are `exp` calls, the constructors would rewrite `ln` of it to the logsumexp of their
+    /// exponents: that is found from the terms at once, without the additions of the sum,
+    /// which the rewrite would leave unused.
+    pub(super) fn log_argument(&mut self, arg: &Expr) -> Result<LogArgument> {
+        let ExprKind::Indexed { name, name_span, ranges, body } = &arg.kind else {
+            return Ok(LogArgument::Value(self.expr(arg)?));
+        };
+        if name != "sum" {
+            return Ok(LogArgument::Value(self.expr(arg)?));
+        }
+        // What `expr` does for `arg`, the logsumexp aside.
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            self.count(arg)?;
+            let (reducer, terms) = self.indexed_terms(name, *name_span, ranges, body)?;
+            let scalars: Option<Vec<NodeId>> = terms.iter().map(Value::as_scalar).collect();
+            if let Some(lse) = scalars.and_then(|t| self.g.ln_of_sum_of_exps(&t)) {
+                return Ok(LogArgument::LogSumExp(lse));
+            }
+            let value = self.reduce_terms(reducer, name, *name_span, body, terms)?;
+            self.note(&value, arg.span);
+            Ok(LogArgument::Value(value))
+        })
+    }
+
+    /// The reducer of the indexed form `name` and its terms, one per index.
+    fn indexed_terms(
+        &mut self,
+        name: &str,
+        name_span: Span,
+        ranges: &[Range],
+        body: &Expr,
+    ) -> Result<(Reducer, Vec<Value>)> {
         let reducer = match name {
             "sum" => Reducer::Sum,
             "prod" => Reducer::Prod,
@@ -334,7 +382,18 @@ impl Lowering<'_, '_> {
                 .with_hint("the indexed forms are sum, prod, max and min: `sum(i = 1..n, x[i])`"))
             }
         };
-        let terms = self.collect(ranges, body)?;
+        Ok((reducer, self.collect(ranges, body)?))
+    }
+
+    /// The terms of the indexed form `name` combined element by element.
+    fn reduce_terms(
+        &mut self,
+        reducer: Reducer,
+        name: &str,
+        name_span: Span,
+        body: &Expr,
+        terms: Vec<Value>,
+    ) -> Result<Value> {
         let Some(first) = terms.first() else {
             return match reducer {
                 Reducer::Sum => Ok(Value::scalar(self.g.constant(0.0))),

@@ -16,6 +16,7 @@ mod index;
 mod origins;
 mod value;
 
+pub use origins::Origins;
 pub use value::{describe, shape_text, Value};
 
 use super::{Func, Graph, NodeId, VarId};
@@ -24,7 +25,6 @@ use crate::operators::callables::{self, Callable};
 use crate::operators::Constant;
 use crate::syntax::ast::{ChainOp, Expr, ExprKind, Form, Program, Statement};
 use crate::syntax::DEFAULT_MAX_ELEMENTS;
-use origins::Origins;
 use rustc_hash::FxHashMap as HashMap;
 use value::{common_shape, element, shape_error};
 
@@ -105,6 +105,18 @@ pub fn lower_scoped(
     outer: &[(String, Value)],
     max_elements: usize,
 ) -> Result<Lowered> {
+    let (lowered, origins) = lower_tabled(g, program, outer, max_elements)?;
+    Ok(Lowered { origins: origins.into_map(), ..lowered })
+}
+
+/// [`lower_scoped`] with the places of the nodes as the table that lowering keeps, not
+/// converted to a map (the returned [`Lowered::origins`] is empty).
+pub fn lower_tabled(
+    g: &mut Graph,
+    program: &Program,
+    outer: &[(String, Value)],
+    max_elements: usize,
+) -> Result<(Lowered, Origins)> {
     let mut cx = Lowering::new(g, outer, max_elements);
     let mut result = None;
     let mut definitions = Vec::new();
@@ -142,17 +154,18 @@ pub fn lower_scoped(
     }
     let last = program.statements.last().ok_or_else(|| Error::new(ErrorKind::Empty))?;
     let result = result.ok_or_else(|| no_result(last))?;
-    Ok(Lowered {
+    let lowered = Lowered {
         root: result.elems[0],
         result_name: result_name(last),
         result,
         vars: cx.vars,
         arrays: cx.arrays,
-        origins: cx.origins.into_map(),
+        origins: HashMap::default(),
         assigned,
         definitions,
         array_definitions,
-    })
+    };
+    Ok((lowered, cx.origins))
 }
 
 /// The name of the result: the last statement's target, or the name it is (`...; out`).
@@ -328,6 +341,8 @@ impl<'g, 'p> Lowering<'g, 'p> {
             return Ok(());
         }
         let count: usize = shape.iter().product();
+        self.g.reserve_vars(count);
+        self.g.reserve(count);
         let elements: Vec<VarId> =
             (0..count).map(|k| self.g.intern_var(&element_name(name, &shape, k))).collect();
         self.vars.extend(&elements);
@@ -378,11 +393,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
     }
 
     fn expr_unguarded(&mut self, e: &Expr) -> Result<Value> {
-        if !self.budget.repeat.is_empty() || !self.calling.is_empty() {
-            // Repeated work: each evaluation counts (outside ranges and functions, the
-            // text's own size bounds it).
-            self.budget.work(1, e.span)?;
-        }
+        self.count(e)?;
         let value = match &e.kind {
             ExprKind::Number(v) => Value::scalar(self.g.constant(*v)),
             ExprKind::Name(name) => self.name(name, e.span)?,
@@ -410,6 +421,16 @@ impl<'g, 'p> Lowering<'g, 'p> {
             self.note(&value, e.span);
         }
         Ok(value)
+    }
+
+    /// Counts the evaluation of `e` against the budget when it is repeated work.
+    fn count(&mut self, e: &Expr) -> Result<()> {
+        if !self.budget.repeat.is_empty() || !self.calling.is_empty() {
+            // Repeated work: each evaluation counts (outside ranges and functions, the
+            // text's own size bounds it).
+            self.budget.work(1, e.span)?;
+        }
+        Ok(())
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<Value> {
@@ -531,36 +552,29 @@ impl<'g, 'p> Lowering<'g, 'p> {
             };
             return Err(Error::at(kind, span));
         }
+        let takes_log = matches!(row.callable, Callable::Func(Func::Ln) | Callable::Log);
+        let values = match takes_log && args.len() == 1 {
+            true => match self.log_argument(&args[0])? {
+                index::LogArgument::LogSumExp(lse) => return Ok(Value::scalar(lse)),
+                index::LogArgument::Value(value) => smallvec::smallvec![value],
+            },
+            false => self.values(args)?,
+        };
         match row.callable {
-            Callable::Func(f) => {
-                let values = self.values(args)?;
-                self.zip(&values, name, span, |g, x| g.func(f, x))
-            }
-            Callable::Log => {
-                let values = self.values(args)?;
-                self.zip(&values, name, span, |g, x| {
-                    let ln_x = g.func(Func::Ln, &[x[0]]);
-                    match x.get(1) {
-                        Some(&base) => {
-                            let ln_b = g.func(Func::Ln, &[base]);
-                            g.div(ln_x, ln_b)
-                        }
-                        None => ln_x,
+            Callable::Func(f) => self.zip(&values, name, span, |g, x| g.func(f, x)),
+            Callable::Log => self.zip(&values, name, span, |g, x| {
+                let ln_x = g.func(Func::Ln, &[x[0]]);
+                match x.get(1) {
+                    Some(&base) => {
+                        let ln_b = g.func(Func::Ln, &[base]);
+                        g.div(ln_x, ln_b)
                     }
-                })
-            }
-            Callable::Pow => {
-                let values = self.values(args)?;
-                self.zip(&values, name, span, |g, x| g.pow(x[0], x[1]))
-            }
-            Callable::Reduce(r) => {
-                let values = self.values(args)?;
-                self.reduce(name, r, &values, args, span)
-            }
-            Callable::Array(f) => {
-                let values = self.values(args)?;
-                self.array_fn(name, f, &values, args, span)
-            }
+                    None => ln_x,
+                }
+            }),
+            Callable::Pow => self.zip(&values, name, span, |g, x| g.pow(x[0], x[1])),
+            Callable::Reduce(r) => self.reduce(name, r, &values, args, span),
+            Callable::Array(f) => self.array_fn(name, f, &values, args, span),
         }
     }
 

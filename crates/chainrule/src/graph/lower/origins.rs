@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap as HashMap;
 /// for every expression lowered) is a look at one small entry, not a hash-map probe. The
 /// table holds 4 bytes a node (the place's number, from 1; 0 for none), so that the many
 /// nodes noted again (a shared constant, a variable) are mostly found in cache.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Origins {
     /// By node index: 1 + the index in `spans` of its place, or 0.
     at: Vec<u32>,
@@ -25,6 +25,14 @@ impl Origins {
         if self.at[i] == 0 {
             self.spans.push(span);
             self.at[i] = self.spans.len() as u32;
+        }
+    }
+
+    /// Where `id` was first written, if it was noted.
+    pub fn get(&self, id: NodeId) -> Option<Span> {
+        match self.at.get(id.index()) {
+            Some(&k) if k > 0 => Some(self.spans[k as usize - 1]),
+            _ => None,
         }
     }
 
