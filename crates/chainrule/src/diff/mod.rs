@@ -29,6 +29,7 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
     g.reserve(order.len());
     let active = active_nodes(g, &order, wrt);
     let mut pending = Pending::new(g, &order, &active, root);
+    let mut numbers = rules::Numbers::default();
     let mut adjoint: HashMap<NodeId, Scaled> =
         HashMap::with_capacity_and_hasher(wrt.len(), Default::default());
     pending.push(root, Scaled::node(g.constant(1.0)));
@@ -57,7 +58,7 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
                     let local = rules::softmax_term(g, arg, minus);
                     adj.times(g, local)
                 }
-                _ => match rules::partial(g, node, i) {
+                _ => match rules::partial(g, node, i, &mut numbers) {
                     Some(local) => adj.times(g, local),
                     None => continue,
                 },

@@ -54,9 +54,10 @@ impl Backprop {
     ) -> Result<Backprop> {
         let order = walk::reachable(g, &[root]);
         let mut partials = Vec::new();
+        let mut numbers = rules::Numbers::default();
         for &node in &order {
             for i in 0..g.args(node).len() {
-                if let Some(p) = rules::partial(g, node, i) {
+                if let Some(p) = rules::partial(g, node, i, &mut numbers) {
                     partials.push((node, i, p));
                 }
             }

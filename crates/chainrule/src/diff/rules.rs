@@ -11,8 +11,21 @@ use crate::graph::{Func, Graph, NodeId, Op};
 use crate::operators::Constant;
 use smallvec::SmallVec;
 
-/// d(node)/d(operand `i`), or `None` when it is identically zero.
-pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
+/// The numbers `1`, `2` and `-1` that the partials of calls use, made (in that order) the
+/// first time a call's partial needs them and then reused: a sweep over many calls looks
+/// them up once, not three times a call.
+#[derive(Default)]
+pub struct Numbers(Option<[NodeId; 3]>);
+
+impl Numbers {
+    fn get(&mut self, g: &mut Graph) -> [NodeId; 3] {
+        *self.0.get_or_insert_with(|| [g.constant(1.0), g.constant(2.0), g.constant(-1.0)])
+    }
+}
+
+/// d(node)/d(operand `i`), or `None` when it is identically zero; `numbers` serves the
+/// sweep that asks.
+pub fn partial(g: &mut Graph, node: NodeId, i: usize, numbers: &mut Numbers) -> Option<NodeId> {
     if g.op(node) == Op::LogSumExp {
         // Its many operands are not copied: that would cost the length of the list per operand.
         let minus = g.neg(node);
@@ -30,7 +43,10 @@ pub fn partial(g: &mut Graph, node: NodeId, i: usize) -> Option<NodeId> {
             g.mul(node, ln_a)
         }
         Op::LogSumExp => unreachable!("handled above"),
-        Op::Func(f) => return function(g, f, node, &args, i),
+        Op::Func(f) => {
+            let numbers = numbers.get(g);
+            return function(g, f, node, &args, i, numbers);
+        }
     })
 }
 
@@ -48,12 +64,16 @@ fn power_base(g: &mut Graph, a: NodeId, b: NodeId) -> NodeId {
     g.mul(b, p)
 }
 
-/// d f(args) / d args[i], where `node` is `f(args)`.
-fn function(g: &mut Graph, f: Func, node: NodeId, args: &[NodeId], i: usize) -> Option<NodeId> {
+/// d f(args) / d args[i], where `node` is `f(args)`, with the nodes of `1`, `2`, `-1`.
+fn function(
+    g: &mut Graph,
+    f: Func,
+    node: NodeId,
+    args: &[NodeId],
+    i: usize,
+    [one, two, m1]: [NodeId; 3],
+) -> Option<NodeId> {
     let x = args[0];
-    let one = g.constant(1.0);
-    let two = g.constant(2.0);
-    let m1 = g.constant(-1.0);
     Some(match f {
         Func::Sin => g.func(Func::Cos, &[x]),
         Func::Cos => {

@@ -20,6 +20,7 @@ pub use tidy::simplify_for_print;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Number, Op, SUM_RUN};
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::hash_map::Entry;
 
 /// The canonical forms of `roots`, in the same graph.
 pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
@@ -293,10 +294,10 @@ fn accumulate_coefficient(
     key: NodeId,
     value: Number,
 ) {
-    match index.get(&key) {
-        Some(&i) => list[i].1 = list[i].1 + value,
-        None => {
-            index.insert(key, list.len());
+    match index.entry(key) {
+        Entry::Occupied(i) => list[*i.get()].1 = list[*i.get()].1 + value,
+        Entry::Vacant(slot) => {
+            slot.insert(list.len());
             list.push((key, value));
         }
     }
@@ -342,8 +343,8 @@ fn sum_of_terms(
     was: Option<NodeId>,
 ) -> NodeId {
     let mut constant = Number::int(0);
-    let mut terms: Vec<(NodeId, Number)> = Vec::new();
-    let mut index = HashMap::default();
+    let mut terms: Vec<(NodeId, Number)> = Vec::with_capacity(leaves.len());
+    let mut index = HashMap::with_capacity_and_hasher(leaves.len(), Default::default());
     let one = Number::int(1);
     let mut stack: Vec<(Number, NodeId)> = leaves.iter().rev().map(|&l| (one, l)).collect();
     while let Some((scale, leaf)) = stack.pop() {

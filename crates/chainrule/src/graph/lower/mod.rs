@@ -66,11 +66,16 @@ pub struct ArrayVar {
 /// The name of one element of an array: `x[2]`, `W[1,2]`; `flat` is its 0-based position,
 /// row by row.
 pub fn element_name(name: &str, shape: &[usize], flat: usize) -> String {
-    match shape {
-        [_] => format!("{name}[{}]", flat + 1),
-        [_, cols] => format!("{name}[{},{}]", flat / cols + 1, flat % cols + 1),
-        _ => name.to_string(),
-    }
+    use std::fmt::Write;
+    // (sized at once: an array of a million elements names a million variables)
+    let mut text = String::with_capacity(name.len() + 24);
+    text.push_str(name);
+    let _ = match shape {
+        [_] => write!(text, "[{}]", flat + 1),
+        [_, cols] => write!(text, "[{},{}]", flat / cols + 1, flat % cols + 1),
+        _ => Ok(()),
+    };
+    text
 }
 
 /// Lowers `program` into `g`.
