@@ -111,6 +111,57 @@ fn sines_and_cosines_computed_together_keep_their_bits() {
     }
 }
 
+/// The batch runner runs its own schedule of the tape (outputs handed on as soon as they
+/// are made, registers given again): every row is still the point runner's bits, for
+/// outputs that are inputs, constants or one value several times, a `sin` and a `cos` of an
+/// input, a long logsumexp and a long gradient; and the sums over rows are the rows' sums.
+#[test]
+fn batch_schedules_keep_every_rows_bits() {
+    let long_sum: Vec<String> = (1..=40).map(|i| format!("exp(x*{i} - y)")).collect();
+    let sources = [
+        "x*y".to_string(),
+        "2*x + y".into(),
+        "x + y".into(),
+        "exp(x + y)".into(),
+        "sin(x)*cos(x) + cos(y)*sin(y)^2".into(),
+        "log(1 + 2*x^2) * sigmoid(x*y - 1)".into(),
+        format!("log({})", long_sum.join(" + ")),
+        rosenbrock_text(60),
+    ];
+    let rows = 777;
+    for src in &sources {
+        let mut f = Formula::parse(src).unwrap();
+        let vars: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+        let tape = f.gradient_tape(&vars).unwrap();
+        let data: Vec<Vec<f64>> = (0..vars.len())
+            .map(|i| (0..rows).map(|r| ((r * 13 + i * 7) % 29) as f64 / 9.0 - 1.5).collect())
+            .collect();
+        let columns: Vec<Column<f64>> = data.iter().map(|d| Column::Rows(d)).collect();
+        let every = tape.run_batch(&columns, rows, Reduce::None);
+        let width = tape.outputs();
+        let mut sums = vec![0.0; width];
+        for r in 0..rows {
+            let values: Vec<f64> = data.iter().map(|d| d[r]).collect();
+            let one = tape.run(&values, &mut Vec::new());
+            let row = &every[r * width..(r + 1) * width];
+            let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{src} row {r}: {row:?} vs {one:?}");
+            sums.iter_mut().zip(&one).for_each(|(s, v)| *s += v);
+        }
+        let total = tape.run_batch(&columns, rows, Reduce::Sum);
+        for (k, (&t, &s)) in total.iter().zip(&sums).enumerate() {
+            assert!(close(t, s, 1e-12), "{src}: sum of output {k}: {t} vs {s}");
+        }
+    }
+}
+
+/// `sum_{i<n} 100*(x(i+1) - x(i)^2)^2 + (1 - x(i))^2` over `x1..xn`.
+fn rosenbrock_text(n: usize) -> String {
+    let terms: Vec<String> =
+        (1..n).map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1)).collect();
+    terms.join(" + ")
+}
+
 #[test]
 fn fixed_columns_broadcast() {
     let f = Formula::parse("w*x + b").unwrap();

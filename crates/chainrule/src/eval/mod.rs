@@ -11,6 +11,7 @@ pub mod data;
 #[cfg(feature = "native")]
 mod native;
 mod run;
+mod steps;
 mod tape;
 
 pub use compile::{compile, compile_with, CompileOptions};

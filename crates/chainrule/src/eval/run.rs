@@ -7,6 +7,7 @@
 //! over rows are added up in a fixed order, so results do not depend on the thread count.
 
 use super::batch::{in_chunks, Sink};
+use super::steps::{BatchSteps, Step};
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
 use crate::graph::NodeId;
@@ -156,16 +157,12 @@ impl Tape {
     ) -> Vec<F> {
         assert_eq!(columns.len(), self.inputs.len(), "one column per input");
         in_chunks(rows, self.outputs.len(), reduce, |start, end, sink: &mut Sink<F>| {
-            self.run_blocks(columns, start, end, |first, n, regs| {
-                for (k, &o) in self.outputs.iter().enumerate() {
-                    sink.lanes(k, first, &regs[o as usize * BLOCK..][..n]);
-                }
-            });
+            self.run_blocks(columns, start, end, |k, first, lanes| sink.lanes(k, first, lanes));
         })
     }
 
-    /// Runs rows `start..end` block by block, handing each block's first row, row count
-    /// and register file (register `r` in lanes `r*BLOCK..`) to `sink`.
+    /// Runs rows `start..end` block by block, handing each output's lanes to
+    /// `sink(k, first_row, lanes)` as soon as the block has made them.
     fn run_blocks<F: Float>(
         &self,
         columns: &[Column<F>],
@@ -173,10 +170,9 @@ impl Tape {
         end: usize,
         mut sink: impl FnMut(usize, usize, &[F]),
     ) {
-        let registers = self.registers.max(columns.len());
-        let steps = self.batch_steps.get_or_init(|| BatchSteps::new(&self.instrs, registers));
-        let mut regs = vec![F::zero(); (registers + steps.spares) * BLOCK];
-        for &(r, c) in &self.constants {
+        let steps = self.batch_steps.get_or_init(|| BatchSteps::new(self));
+        let mut regs = vec![F::zero(); steps.registers.max(columns.len()) * BLOCK];
+        for &(r, c) in &steps.constants {
             let v = F::from(c).unwrap_or_else(F::nan);
             regs[r as usize * BLOCK..(r as usize + 1) * BLOCK].fill(v);
         }
@@ -192,116 +188,49 @@ impl Tape {
                     regs[i * BLOCK..i * BLOCK + n].copy_from_slice(&data[first..first + n]);
                 }
             }
-            run_block(&steps.steps, &mut regs, &self.pool);
-            sink(first, n, &regs);
+            run_block(steps, &mut regs, &mut |k, lanes| sink(k as usize, first, &lanes[..n]));
         }
     }
 }
 
-/// Runs every instruction over one block's lanes; with AVX2 where the processor has it
+/// Where [`run_block`] hands each output's lanes: `(output, lanes)`.
+type Emit<'a, F> = dyn FnMut(u32, &[F; BLOCK]) + 'a;
+
+/// Runs every step over one block's lanes; with AVX2 where the processor has it
 /// (4 lanes an operation instead of SSE2's 2). The operations are the same, so are the
 /// bits: Rust never fuses a multiply and an add.
-fn run_block<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
+fn run_block<F: Float>(steps: &BatchSteps, regs: &mut [F], emit: &mut Emit<F>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2.
-        return unsafe { run_block_avx2(steps, regs, pool) };
+        return unsafe { run_block_avx2(steps, regs, emit) };
     }
-    run_block_inline(steps, regs, pool)
+    run_block_inline(steps, regs, emit)
 }
 
 /// [`run_block`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_block_avx2<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
-    run_block_inline(steps, regs, pool)
+unsafe fn run_block_avx2<F: Float>(steps: &BatchSteps, regs: &mut [F], emit: &mut Emit<F>) {
+    run_block_inline(steps, regs, emit)
 }
 
-/// The instruction loop of [`run_block`], inlined into each of its copies.
+/// The step loop of [`run_block`], inlined into each of its copies.
 #[inline(always)]
-fn run_block_inline<F: Float>(steps: &[Step], regs: &mut [F], pool: &[Reg]) {
-    for step in steps {
+fn run_block_inline<F: Float>(steps: &BatchSteps, regs: &mut [F], emit: &mut Emit<F>) {
+    for step in &steps.steps {
         match *step {
-            Step::Tape(ref ins) => block_step(ins, regs, pool),
+            Step::Tape(ref ins) => block_step(ins, regs, &steps.pool),
             Step::SinCos { sin, cos, a } => block_sin_cos(regs, sin, cos, a),
-            Step::Copy { d, from } => {
-                let (d, [from, ..]) = lanes(regs, d, [from; 3]);
-                d.copy_from_slice(from);
-            }
+            Step::Output { k, r } => emit(k, register(regs, r)),
         }
     }
 }
 
-/// The batch runner's steps for a tape: its instructions, except that a `sin` and a `cos`
-/// of one value are computed together at the first of the two (one reduction by π/2 for
-/// both), the second half going to a spare register the second copies from.
-#[derive(Clone, Debug)]
-pub(crate) struct BatchSteps {
-    steps: Vec<Step>,
-    /// Spare registers, numbered after the tape's.
-    spares: usize,
-}
-
-/// One step of the batch runner.
-#[derive(Clone, Copy, Debug)]
-enum Step {
-    /// A tape instruction as it is.
-    Tape(Instr),
-    /// `sin(a)` into `sin` and `cos(a)` into `cos`.
-    SinCos { sin: Reg, cos: Reg, a: Reg },
-    /// `d = from` (a spare register).
-    Copy { d: Reg, from: Reg },
-}
-
-impl BatchSteps {
-    /// The steps for `instrs` over a register file of `registers` registers.
-    fn new(instrs: &[Instr], registers: usize) -> BatchSteps {
-        let partners = sin_cos_partners(instrs);
-        let mut spare_for = vec![None; instrs.len()];
-        let (mut free, mut spares) = (Vec::new(), 0);
-        let mut steps = Vec::with_capacity(instrs.len());
-        for (k, ins) in instrs.iter().enumerate() {
-            if let Some(from) = spare_for[k] {
-                steps.push(Step::Copy { d: ins.dst(), from });
-                free.push(from);
-                continue;
-            }
-            let (Some(second), Instr::Func1 { d, f, a }) = (partners[k], *ins) else {
-                steps.push(Step::Tape(*ins));
-                continue;
-            };
-            let spare = free.pop().unwrap_or_else(|| {
-                spares += 1;
-                (registers + spares - 1) as Reg
-            });
-            spare_for[second] = Some(spare);
-            let (sin, cos) = if f == Func::Sin { (d, spare) } else { (spare, d) };
-            steps.push(Step::SinCos { sin, cos, a });
-        }
-        BatchSteps { steps, spares }
-    }
-}
-
-/// For the first of each `sin(a)` and `cos(a)` of one value of register `a` (the other
-/// later, with `a` not written in between), the position of the other.
-fn sin_cos_partners(instrs: &[Instr]) -> Vec<Option<usize>> {
-    let mut partners = vec![None; instrs.len()];
-    let mut open: rustc_hash::FxHashMap<Reg, (usize, Func)> = Default::default();
-    for (k, ins) in instrs.iter().enumerate() {
-        if let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), a, .. } = *ins {
-            match open.get(&a) {
-                Some(&(first, other)) if other != f => {
-                    partners[first] = Some(k);
-                    open.remove(&a);
-                }
-                _ => {
-                    open.insert(a, (k, f));
-                }
-            }
-        }
-        open.remove(&ins.dst());
-    }
-    partners
+/// Register `r`'s lanes.
+#[inline(always)]
+fn register<F>(regs: &[F], r: Reg) -> &[F; BLOCK] {
+    regs[r as usize * BLOCK..][..BLOCK].try_into().expect("a register is BLOCK lanes")
 }
 
 /// `sin` and `cos` of register `a`'s lanes, into registers `sin` and `cos`.

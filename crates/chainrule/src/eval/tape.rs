@@ -127,7 +127,7 @@ pub struct Tape {
     /// The graph node each instruction computes, for pointing at a NaN's origin.
     pub(crate) defs: Vec<NodeId>,
     /// The batch runner's steps, made on its first run.
-    pub(crate) batch_steps: std::sync::OnceLock<super::run::BatchSteps>,
+    pub(crate) batch_steps: std::sync::OnceLock<super::steps::BatchSteps>,
 }
 
 impl Tape {

@@ -1,0 +1,436 @@
+//! The batch runner's program for a tape. A block's register file is [`BLOCK`] rows wide,
+//! so a tape of a few thousand registers takes megabytes, and a batch run is bound by the
+//! cache it misses. The program keeps that file small: the tape's instructions in an order
+//! that keeps few values alive at once, registers given again from the values' lives, each
+//! output handed on as soon as it is made (not held to the end), and a `sin` and a `cos`
+//! of one value made together. Every instruction computes what it computes on the tape,
+//! from the same operands: only the order of independent instructions differs, so the bits
+//! are the tape's.
+//!
+//! [`BLOCK`]: super::BLOCK
+
+use super::tape::{Instr, Reg, Tape};
+use crate::graph::Func;
+
+/// One step of the batch runner.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Step {
+    /// A tape instruction, over the program's registers.
+    Tape(Instr),
+    /// `sin(a)` into `sin` and `cos(a)` into `cos`.
+    SinCos { sin: Reg, cos: Reg, a: Reg },
+    /// Output `k` is now in register `r`.
+    Output { k: u32, r: Reg },
+}
+
+/// The steps of a batch run and the register file they need.
+#[derive(Clone, Debug)]
+pub(crate) struct BatchSteps {
+    pub(crate) steps: Vec<Step>,
+    /// The logsumexp arguments, over the program's registers.
+    pub(crate) pool: Vec<Reg>,
+    /// The constants and their registers. The inputs keep the tape's registers `0..inputs`.
+    pub(crate) constants: Vec<(Reg, f64)>,
+    /// Length of the register file.
+    pub(crate) registers: usize,
+}
+
+impl BatchSteps {
+    /// The batch program of `tape`.
+    pub(crate) fn new(tape: &Tape) -> BatchSteps {
+        let values = Values::new(tape);
+        let order = schedule(&values);
+        Allocation::run(tape, &values, &order)
+    }
+}
+
+/// Marks a value nobody reads.
+const UNREAD: u32 = u32::MAX;
+
+/// The tape with each register read replaced by the value the register holds then.
+/// Values `0..fixed` are the inputs and then the constants (in the tape's order);
+/// `fixed + k` is instruction `k`'s result.
+struct Values {
+    fixed: u32,
+    /// The operand values of every instruction, one after another.
+    args: Vec<u32>,
+    /// Instruction `k`'s operands are `args[starts[k]..starts[k + 1]]`.
+    starts: Vec<u32>,
+    /// Each output's value.
+    outputs: Vec<u32>,
+    /// For the first of a `sin` and a `cos` of one value, the position of the other,
+    /// which it makes too.
+    partner: Vec<Option<u32>>,
+    /// Whether instruction `k` is made by its partner.
+    merged: Vec<bool>,
+    /// The instruction whose step makes instruction `k`'s value: `k`, or its partner.
+    maker: Vec<u32>,
+}
+
+impl Values {
+    fn new(tape: &Tape) -> Values {
+        let inputs = tape.inputs.len();
+        let fixed = (inputs + tape.constants.len()) as u32;
+        let mut value_of: Vec<u32> = (0..tape.registers.max(inputs) as u32).collect();
+        for (j, &(r, _)) in tape.constants.iter().enumerate() {
+            value_of[r as usize] = inputs as u32 + j as u32;
+        }
+        let n = tape.instrs.len();
+        let (mut args, mut starts) = (Vec::with_capacity(2 * n), Vec::with_capacity(n + 1));
+        starts.push(0);
+        for (k, ins) in tape.instrs.iter().enumerate() {
+            args.extend(ins.operands(&tape.pool).iter().map(|&r| value_of[r as usize]));
+            starts.push(args.len() as u32);
+            value_of[ins.dst() as usize] = fixed + k as u32;
+        }
+        let outputs = tape.outputs.iter().map(|&r| value_of[r as usize]).collect();
+        let mut values = Values {
+            fixed,
+            args,
+            starts,
+            outputs,
+            partner: vec![None; n],
+            merged: vec![false; n],
+            maker: (0..n as u32).collect(),
+        };
+        values.pair_sines_and_cosines(&tape.instrs);
+        values
+    }
+
+    /// Instruction `k`'s operand values.
+    fn operands(&self, k: usize) -> &[u32] {
+        &self.args[self.starts[k] as usize..self.starts[k + 1] as usize]
+    }
+
+    /// Pairs each `sin(v)` with a `cos(v)` of the same value, the later made by the earlier.
+    fn pair_sines_and_cosines(&mut self, instrs: &[Instr]) {
+        let mut open: rustc_hash::FxHashMap<u32, (usize, Func)> = Default::default();
+        for (k, ins) in instrs.iter().enumerate() {
+            let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), .. } = *ins else { continue };
+            let v = self.operands(k)[0];
+            match open.get(&v) {
+                Some(&(first, other)) if other != f => {
+                    self.partner[first] = Some(k as u32);
+                    self.merged[k] = true;
+                    self.maker[k] = first as u32;
+                    open.remove(&v);
+                }
+                Some(_) => {}
+                None => {
+                    open.insert(v, (k, f));
+                }
+            }
+        }
+    }
+
+    /// The values instruction `k`'s step makes: its own and its partner's.
+    fn made_by(&self, k: usize) -> impl Iterator<Item = u32> + '_ {
+        let own = self.fixed + k as u32;
+        std::iter::once(own).chain(self.partner[k].map(|p| self.fixed + p))
+    }
+}
+
+/// The order to run the instructions in (partners made by their first left out): each
+/// output's instructions depth first, when they are needed, and any instruction whose
+/// operands are ready as soon as running it keeps no more values alive than before (it
+/// reads the last of some value and makes one): a sum picks up its terms as they come.
+/// The value that comes first in the outputs goes last: in a gradient program the formula's
+/// own value is what the gradients' intermediate values feed.
+fn schedule(values: &Values) -> Vec<usize> {
+    let mut s = Scheduler::new(values);
+    let roots = values.outputs.iter().skip(1).chain(values.outputs.first());
+    for &root in roots {
+        if root >= values.fixed {
+            s.depth_first(s.maker(root));
+        }
+    }
+    s.order
+}
+
+/// The state of [`schedule`].
+struct Scheduler<'a> {
+    values: &'a Values,
+    /// The instructions that read each value, one after another (`readers_of`).
+    readers: Vec<u32>,
+    reader_starts: Vec<u32>,
+    /// Readers of each value not yet run.
+    remaining: Vec<u32>,
+    /// Operands of each instruction not yet made.
+    pending: Vec<u32>,
+    done: Vec<bool>,
+    order: Vec<usize>,
+    /// Instructions to try running early.
+    candidates: Vec<usize>,
+}
+
+impl<'a> Scheduler<'a> {
+    fn new(values: &'a Values) -> Scheduler<'a> {
+        let (n, fixed) = (values.merged.len(), values.fixed as usize);
+        let mut counts = vec![0u32; fixed + n + 1];
+        let mut pending = vec![0u32; n];
+        for k in (0..n).filter(|&k| !values.merged[k]) {
+            for v in distinct_temporaries(values, k) {
+                counts[v as usize + 1] += 1;
+                pending[k] += 1;
+            }
+        }
+        let remaining: Vec<u32> = counts[1..].to_vec();
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let mut fill = counts.clone();
+        let mut readers = vec![0u32; *counts.last().unwrap_or(&0) as usize];
+        for k in (0..n).filter(|&k| !values.merged[k]) {
+            for v in distinct_temporaries(values, k) {
+                readers[fill[v as usize] as usize] = k as u32;
+                fill[v as usize] += 1;
+            }
+        }
+        Scheduler {
+            values,
+            readers,
+            reader_starts: counts,
+            remaining,
+            pending,
+            done: vec![false; n],
+            order: Vec::with_capacity(n),
+            candidates: Vec::new(),
+        }
+    }
+
+    /// The instruction whose step makes value `v` (a temporary).
+    fn maker(&self, v: u32) -> usize {
+        self.values.maker[(v - self.values.fixed) as usize] as usize
+    }
+
+    fn readers_of(&self, v: u32) -> &[u32] {
+        let v = v as usize;
+        &self.readers[self.reader_starts[v] as usize..self.reader_starts[v + 1] as usize]
+    }
+
+    /// Runs instruction `root` after everything it needs, depth first.
+    fn depth_first(&mut self, root: usize) {
+        let mut stack = vec![(root, false)];
+        while let Some((k, expanded)) = stack.pop() {
+            if self.done[k] {
+                continue;
+            }
+            if expanded {
+                self.run(k);
+                continue;
+            }
+            stack.push((k, true));
+            for v in distinct_temporaries(self.values, k).into_iter().rev() {
+                let maker = self.maker(v);
+                if !self.done[maker] {
+                    stack.push((maker, false));
+                }
+            }
+        }
+    }
+
+    /// Appends instruction `k` (ready) and then whatever it lets run early.
+    fn run(&mut self, k: usize) {
+        self.candidates.push(k);
+        while let Some(k) = self.candidates.pop() {
+            if self.done[k] || self.pending[k] > 0 {
+                continue;
+            }
+            self.done[k] = true;
+            self.order.push(k);
+            for v in distinct_temporaries(self.values, k) {
+                self.remaining[v as usize] -= 1;
+                if self.remaining[v as usize] == 1 {
+                    self.try_last_reader(v);
+                }
+            }
+            for v in self.values.made_by(k) {
+                for i in 0..self.readers_of(v).len() {
+                    let r = self.readers_of(v)[i] as usize;
+                    self.pending[r] -= 1;
+                    if self.pending[r] == 0 {
+                        self.try_early(r);
+                    }
+                }
+                if self.remaining[v as usize] == 1 {
+                    self.try_last_reader(v);
+                }
+            }
+        }
+    }
+
+    /// Tries the one reader of `v` not yet run.
+    fn try_last_reader(&mut self, v: u32) {
+        let last = self.readers_of(v).iter().map(|&r| r as usize).find(|&r| !self.done[r]);
+        if let Some(r) = last {
+            self.try_early(r);
+        }
+    }
+
+    /// Queues instruction `k` if it is ready and ends at least as many values as it makes.
+    /// A logsumexp of more than three arguments waits for its turn: counting what it ends
+    /// each time one of its arguments is down to its last reader would take quadratic time.
+    fn try_early(&mut self, k: usize) {
+        if self.done[k] || self.pending[k] > 0 || self.values.operands(k).len() > 3 {
+            return;
+        }
+        let ends = distinct_temporaries(self.values, k)
+            .into_iter()
+            .filter(|&v| self.remaining[v as usize] == 1)
+            .count();
+        let makes = self.values.made_by(k).filter(|&v| self.remaining[v as usize] > 0).count();
+        if makes <= ends {
+            self.candidates.push(k);
+        }
+    }
+}
+
+/// Instruction `k`'s operand values that are temporaries, each once.
+fn distinct_temporaries(values: &Values, k: usize) -> smallvec::SmallVec<[u32; 3]> {
+    let mut ops: smallvec::SmallVec<[u32; 3]> =
+        values.operands(k).iter().copied().filter(|&v| v >= values.fixed).collect();
+    ops.sort_unstable();
+    ops.dedup();
+    ops
+}
+
+/// Registers given to values along an order, and the steps that result.
+struct Allocation {
+    /// Each value's register while it lives.
+    reg: Vec<Reg>,
+    /// Registers free for reuse, the most recently freed (likeliest in cache) last.
+    free: Vec<Reg>,
+    /// Registers given out so far.
+    next: Reg,
+}
+
+impl Allocation {
+    fn run(tape: &Tape, values: &Values, order: &[usize]) -> BatchSteps {
+        let fixed = values.fixed;
+        let last_read = last_reads(values, order);
+        let mut by_value: Vec<(u32, u32)> =
+            values.outputs.iter().enumerate().map(|(k, &v)| (v, k as u32)).collect();
+        by_value.sort_unstable();
+        let outputs_of = |v: u32| {
+            let first = by_value.partition_point(|&(w, _)| w < v);
+            by_value[first..].iter().take_while(move |&&(w, _)| w == v).map(|&(_, k)| k)
+        };
+        let mut a = Allocation {
+            reg: (0..fixed).chain(std::iter::repeat_n(UNREAD, tape.instrs.len())).collect(),
+            free: Vec::new(),
+            next: fixed,
+        };
+        let mut steps = Vec::with_capacity(order.len() + values.outputs.len());
+        for v in 0..fixed {
+            steps.extend(outputs_of(v).map(|k| Step::Output { k, r: v }));
+        }
+        let mut pool = Vec::new();
+        for (at, &k) in order.iter().enumerate() {
+            for v in values.made_by(k) {
+                a.reg[v as usize] = a.take();
+            }
+            steps.push(a.step(tape, values, k, &mut pool));
+            for v in values.made_by(k) {
+                steps.extend(outputs_of(v).map(|o| Step::Output { k: o, r: a.reg[v as usize] }));
+                if last_read[v as usize] == UNREAD {
+                    a.free.push(a.reg[v as usize]);
+                }
+            }
+            for v in distinct_temporaries(values, k) {
+                if last_read[v as usize] == at as u32 {
+                    a.free.push(a.reg[v as usize]);
+                }
+            }
+        }
+        let constants = tape.constants.iter().enumerate();
+        let inputs = tape.inputs.len() as Reg;
+        BatchSteps {
+            steps,
+            pool,
+            constants: constants.map(|(j, &(_, c))| (inputs + j as Reg, c)).collect(),
+            registers: (a.next as usize).max(tape.inputs.len()),
+        }
+    }
+
+    /// A free register, or a new one.
+    fn take(&mut self) -> Reg {
+        self.free.pop().unwrap_or_else(|| {
+            self.next += 1;
+            self.next - 1
+        })
+    }
+
+    /// The step of instruction `k`, over the registers given (logsumexp arguments go to
+    /// `pool`).
+    fn step(&self, tape: &Tape, values: &Values, k: usize, pool: &mut Vec<Reg>) -> Step {
+        let reg = |v: u32| self.reg[v as usize];
+        let ops = values.operands(k);
+        let d = reg(values.fixed + k as u32);
+        if let Some(p) = values.partner[k] {
+            let other = reg(values.fixed + p);
+            let Instr::Func1 { f, .. } = tape.instrs[k] else { unreachable!("paired sin/cos") };
+            let (sin, cos) = if f == Func::Sin { (d, other) } else { (other, d) };
+            return Step::SinCos { sin, cos, a: reg(ops[0]) };
+        }
+        let mut next = ops.iter().map(|&v| reg(v));
+        let mut op = || next.next().expect("an operand per register the tape names");
+        Step::Tape(match tape.instrs[k] {
+            Instr::Add { .. } => Instr::Add { d, a: op(), b: op() },
+            Instr::Sub { .. } => Instr::Sub { d, a: op(), b: op() },
+            Instr::Mul { .. } => Instr::Mul { d, a: op(), b: op() },
+            Instr::Div { .. } => Instr::Div { d, a: op(), b: op() },
+            Instr::MulAdd { .. } => Instr::MulAdd { d, a: op(), b: op(), c: op() },
+            Instr::Neg { .. } => Instr::Neg { d, a: op() },
+            Instr::Square { .. } => Instr::Square { d, a: op() },
+            Instr::Recip { .. } => Instr::Recip { d, a: op() },
+            Instr::Sqrt { .. } => Instr::Sqrt { d, a: op() },
+            Instr::Powi { n, .. } => Instr::Powi { d, a: op(), n },
+            Instr::Powf { .. } => Instr::Powf { d, a: op(), b: op() },
+            Instr::Func1 { f, .. } => Instr::Func1 { d, f, a: op() },
+            Instr::Func2 { f, .. } => Instr::Func2 { d, f, a: op(), b: op() },
+            Instr::Func3 { f, .. } => Instr::Func3 { d, f, a: op(), b: op(), c: op() },
+            Instr::LogSumExp { .. } => {
+                let start = pool.len() as u32;
+                pool.extend(ops.iter().map(|&v| reg(v)));
+                Instr::LogSumExp { d, start, len: ops.len() as u32 }
+            }
+        })
+    }
+}
+
+/// For each value, the position in `order` of its last reader (`UNREAD` for none and for
+/// the inputs and constants, which live throughout).
+fn last_reads(values: &Values, order: &[usize]) -> Vec<u32> {
+    let mut last = vec![UNREAD; values.fixed as usize + values.merged.len()];
+    for (at, &k) in order.iter().enumerate() {
+        for &v in values.operands(k) {
+            if v >= values.fixed {
+                last[v as usize] = at as u32;
+            }
+        }
+    }
+    last
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Formula;
+
+    /// Rosenbrock's gradient, laid out on the tape as the whole forward pass and then the
+    /// whole backward pass, keeps every intermediate value alive across; the batch program
+    /// runs each term's instructions together and hands each derivative on when it is made,
+    /// so it needs a handful of registers beyond the inputs and constants.
+    #[test]
+    fn rosenbrock_batches_need_a_few_registers_beyond_inputs_and_constants() {
+        let n = 200;
+        let terms: Vec<String> =
+            (1..n).map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1)).collect();
+        let mut f = Formula::parse(&terms.join(" + ")).unwrap();
+        let names: Vec<String> = (1..=n).map(|i| format!("x{i}")).collect();
+        let tape = f.gradient_tape(&names).unwrap();
+        let steps = super::BatchSteps::new(&tape);
+        let fixed = n + tape.constants.len();
+        assert!(tape.registers() > fixed + 3 * n, "the tape's {} registers", tape.registers());
+        assert!(steps.registers <= fixed + 16, "{} registers for {fixed} fixed", steps.registers);
+    }
+}
