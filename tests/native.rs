@@ -149,3 +149,29 @@ fn long_tapes_in_batches_give_the_interpreters_bits() {
         assert_eq!(bits(&compiled), bits(&interpreted), "{reduce:?}");
     }
 }
+
+/// A long tape's functions are built and compiled on rayon's threads: on one thread or
+/// four, the interpreter's bits. A logsumexp of consecutive inputs reads them in place,
+/// one of computed arguments copies them; the many partials are stored by the
+/// instructions that make them, in every function.
+#[test]
+fn long_tapes_compiled_on_any_number_of_threads_give_the_interpreters_bits() {
+    const N: usize = 3_000;
+    let sources = [
+        format!("x: [{N}]\nlog(sum(i = 1..{N}, exp(x[i])))"),
+        format!("x: [{N}]\nlog(sum(i = 1..{N}, exp(sin(x[i]) * x[i])))"),
+    ];
+    for source in &sources {
+        let (tape, names) = gradient_tape(source);
+        assert!(tape.len() > 5_000, "a tape long enough to be cut into functions");
+        let x: Vec<f64> = (0..names.len()).map(|i| ((i * 7919) % 1000) as f64 / 100.0).collect();
+        let interpreted = tape.run(&x, &mut Vec::new());
+        for threads in [1, 4] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            let native = pool.install(|| eval::compile_native(&tape)).unwrap();
+            let mut out = vec![0.0; tape.outputs()];
+            native.run_into(&x, &mut out);
+            assert_eq!(bits(&out), bits(&interpreted), "{threads} threads: {source}");
+        }
+    }
+}

@@ -11,11 +11,18 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Func;
 use crate::operators::kernels::logsumexp;
 use crate::operators::Kernel;
-use cranelift_codegen::ir::{types, AbiParam, InstBuilder, MemFlags, UserFuncName, Value};
+use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::{
+    types, AbiParam, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
+    Signature, UserExternalName, UserFuncName, Value,
+};
+use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
+use cranelift_codegen::{Context, FinalizedMachReloc};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use rayon::prelude::*;
 
 /// Tapes longer than this are not compiled (the code would take about 8 bytes an
 /// instruction per 100 instructions of tape and seconds to build); the interpreter runs them.
@@ -38,6 +45,13 @@ struct Config {
     /// Cranelift's backtracking register allocator, rather than its single-pass one
     /// (about ten times faster to compile).
     backtracking: bool,
+    /// A logsumexp of consecutive inputs reads them where they are, rather than having
+    /// each copied by an instruction of its own.
+    inputs_in_place: bool,
+    /// An output is stored by the instruction that makes it, rather than by the last
+    /// function after being passed through the register file (a gradient of many
+    /// variables would make that one function as long as all the others together).
+    outputs_early: bool,
 }
 
 /// Tapes up to this size (instructions, logsumexp arguments and outputs: about the
@@ -58,7 +72,16 @@ impl Config {
         let (window, calls_spill, chunk) =
             if size <= SMALL_TAPE { (usize::MAX, false, usize::MAX) } else { (24, true, 1_000) };
         let (optimize, backtracking) = (size <= SMALL_TAPE, size <= TINY_TAPE);
-        Config { window, calls_spill, chunk, optimize, backtracking }
+        let (inputs_in_place, outputs_early) = (size > SMALL_TAPE, size > SMALL_TAPE);
+        Config {
+            window,
+            calls_spill,
+            chunk,
+            optimize,
+            backtracking,
+            inputs_in_place,
+            outputs_early,
+        }
     }
 }
 
@@ -136,6 +159,8 @@ struct Imports {
     powf: FuncId,
     powi: FuncId,
     logsumexp: FuncId,
+    /// Each declared function's signature, indexed by its id (they are declared first).
+    signatures: Vec<Signature>,
 }
 
 impl Imports {
@@ -151,29 +176,37 @@ impl Imports {
         let three = signature(&[types::F64, types::F64, types::F64]);
         let (powi_sig, lse_sig) =
             (signature(&[types::F64, types::I32]), signature(&[ptr, types::I64]));
+        let mut signatures = Vec::new();
+        let mut declare = |name: &str, sig: &Signature| {
+            let id = module.declare_function(name, Linkage::Import, sig).map_err(jit_error)?;
+            assert_eq!(id.as_u32() as usize, signatures.len(), "imports are declared first");
+            signatures.push(sig.clone());
+            Ok::<FuncId, Error>(id)
+        };
         let mut funcs = Vec::new();
         for &f in Func::ALL {
-            let sig = [&one, &two, &three][f.arity() - 1];
-            funcs.push((
-                f,
-                module.declare_function(&symbol(f).0, Linkage::Import, sig).map_err(jit_error)?,
-            ));
+            funcs.push((f, declare(&symbol(f).0, [&one, &two, &three][f.arity() - 1])?));
         }
-        Ok(Imports {
-            funcs,
-            powf: module.declare_function("cr_powf", Linkage::Import, &two).map_err(jit_error)?,
-            powi: module
-                .declare_function("cr_powi", Linkage::Import, &powi_sig)
-                .map_err(jit_error)?,
-            logsumexp: module
-                .declare_function("cr_logsumexp", Linkage::Import, &lse_sig)
-                .map_err(jit_error)?,
-        })
+        let powf = declare("cr_powf", &two)?;
+        let powi = declare("cr_powi", &powi_sig)?;
+        let logsumexp = declare("cr_logsumexp", &lse_sig)?;
+        Ok(Imports { funcs, powf, powi, logsumexp, signatures })
+    }
+
+    /// Imports function `id` into `func`, as `Module::declare_func_in_func` does, but
+    /// without the module, so on any thread.
+    fn import_into(&self, id: FuncId, func: &mut Function) -> FuncRef {
+        let signature = func.import_signature(self.signatures[id.as_u32() as usize].clone());
+        let name = UserExternalName { namespace: 0, index: id.as_u32() };
+        let name = ExternalName::user(func.declare_imported_user_function(name));
+        // Imports are not final (`Linkage::is_final`), so never colocated.
+        func.import_function(ExtFuncData { name, signature, colocated: false })
     }
 }
 
-/// The module a tape's functions are built in, with the kernels it may call.
-fn new_module(config: &Config) -> Result<JITModule> {
+/// The module a tape's functions are built in, with the kernels it may call, and the
+/// instruction set it compiles for (shared with the threads that compile functions).
+fn new_module(config: &Config) -> Result<(JITModule, OwnedTargetIsa)> {
     let mut flags = settings::builder();
     // Long tapes get neither the optimiser nor the backtracking allocator: with every
     // value's life bounded by `Config::window`, the single-pass allocator spills little.
@@ -189,7 +222,7 @@ fn new_module(config: &Config) -> Result<JITModule> {
         .map_err(jit_error)?
         .finish(settings::Flags::new(flags))
         .map_err(jit_error)?;
-    let mut builder = JITBuilder::with_isa(isa, default_libcall_names());
+    let mut builder = JITBuilder::with_isa(isa.clone(), default_libcall_names());
     for &f in Func::ALL {
         let (name, address) = symbol(f);
         builder.symbol(name, address);
@@ -197,7 +230,7 @@ fn new_module(config: &Config) -> Result<JITModule> {
     builder.symbol("cr_powf", cr_powf as *const u8);
     builder.symbol("cr_powi", cr_powi as *const u8);
     builder.symbol("cr_logsumexp", cr_logsumexp as *const u8);
-    Ok(JITModule::new(builder))
+    Ok((JITModule::new(builder), isa))
 }
 
 /// Where a register's current value comes from.
@@ -231,6 +264,14 @@ struct Plan {
     calls_before: Vec<u32>,
     /// Whether instruction `i` stores its value in the register file for a later reader.
     stored: Vec<bool>,
+    /// Where each register's value comes from before any instruction writes it.
+    initial: Vec<Source>,
+    /// The outputs stored early (`Config::outputs_early`): `(instruction, output)`, in order.
+    early_outputs: Vec<(usize, usize)>,
+    /// The first instruction that writes each register (`usize::MAX`: none). From there
+    /// on the register holds an instruction's value, so each function knows what its
+    /// registers hold without the functions before it having been built.
+    first_write: Vec<usize>,
     /// The tape's registers: the register file holds them, then the arguments of the
     /// longest logsumexp.
     registers: usize,
@@ -253,10 +294,25 @@ impl Plan {
             chunks: chunks.collect(),
             calls_before,
             stored: vec![false; n],
+            initial: initial_sources(tape),
+            early_outputs: Vec::new(),
+            first_write: vec![usize::MAX; tape.registers()],
             registers: tape.registers(),
             file_len: 0,
         };
-        let last_reads = plan.last_reads(tape);
+        for (i, ins) in tape.instrs.iter().enumerate().rev() {
+            plan.first_write[ins.dst() as usize] = i;
+        }
+        let (last_reads, finals) = plan.last_reads(tape);
+        if config.outputs_early {
+            plan.early_outputs = (tape.outputs.iter().enumerate())
+                .filter_map(|(k, &o)| match finals[o as usize] {
+                    Source::Step(i) => Some((i, k)),
+                    _ => None,
+                })
+                .collect();
+            plan.early_outputs.sort_unstable();
+        }
         plan.stored = last_reads.iter().enumerate().map(|(i, &j)| !plan.at_hand(i, j)).collect();
         let arguments = tape.instrs.iter().map(|ins| match *ins {
             Instr::LogSumExp { len, .. } => len as usize,
@@ -270,9 +326,10 @@ impl Plan {
     }
 
     /// For each instruction, the position of the last reader of its value (the outputs
-    /// read at position `len`), or its own position when nothing reads it.
-    fn last_reads(&self, tape: &Tape) -> Vec<usize> {
-        let mut sources = initial_sources(tape);
+    /// read at position `len`, unless stored early), or its own position when nothing
+    /// reads it; and where each register's value comes from at the end.
+    fn last_reads(&self, tape: &Tape) -> (Vec<usize>, Vec<Source>) {
+        let mut sources = self.initial.clone();
         let mut last: Vec<usize> = (0..tape.instrs.len()).collect();
         for (j, ins) in tape.instrs.iter().enumerate() {
             for r in ins.operands(&tape.pool) {
@@ -284,10 +341,32 @@ impl Plan {
         }
         for &o in &tape.outputs {
             if let Source::Step(i) = sources[o as usize] {
-                last[i] = tape.instrs.len();
+                if !self.config.outputs_early {
+                    last[i] = tape.instrs.len();
+                }
             }
         }
-        last
+        (last, sources)
+    }
+
+    /// Whether an instruction before position `at` wrote register `r`: then its value is
+    /// an instruction's, else its initial source's.
+    fn written_before(&self, r: u32, at: usize) -> bool {
+        self.first_write[r as usize] < at
+    }
+
+    /// Whether registers `args` hold consecutive inputs at position `at` (input `k` is in
+    /// register `k` until an instruction writes it), to be read in place.
+    fn inputs_in_place(&self, args: &[u32], at: usize) -> bool {
+        let consecutive = args.windows(2).all(|w| w[1] == w[0] + 1);
+        let input = |r: u32| {
+            matches!(self.initial[r as usize], Source::Input(k) if k == r)
+                && !self.written_before(r, at)
+        };
+        self.config.inputs_in_place
+            && !args.is_empty()
+            && consecutive
+            && args.iter().all(|&r| input(r))
     }
 
     /// The function that runs instruction `i` (the outputs, at `len`, are in the last).
@@ -319,7 +398,8 @@ fn is_call(ins: &Instr) -> bool {
 }
 
 /// Compiles `tape` to machine code for this processor: one function for a small tape,
-/// several for a long one.
+/// several for a long one, each built and compiled on one of rayon's threads, then placed
+/// in the module in order.
 pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     if tape.len() > NATIVE_MAX_INSTRUCTIONS {
         return Err(Error::new(ErrorKind::Unsupported(format!(
@@ -329,46 +409,36 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
         ))));
     }
     let config = Config::for_tape(tape);
-    let mut module = new_module(&config)?;
+    let (mut module, isa) = new_module(&config)?;
     let imports = Imports::declare(&mut module)?;
     let plan = Plan::new(tape, config);
     let ptr = module.target_config().pointer_type();
     let mut signature = module.make_signature();
     signature.params.extend([AbiParam::new(ptr), AbiParam::new(ptr), AbiParam::new(ptr)]);
-    let mut ctx = module.make_context();
-    let mut builder_context = FunctionBuilderContext::new();
-    let mut sources = initial_sources(tape);
-    let mut ids = Vec::with_capacity(plan.chunks.len());
-    for c in 0..plan.chunks.len() {
-        let id = module
-            .declare_function(&format!("tape{c}"), Linkage::Local, &signature)
+    let ids = (0..plan.chunks.len())
+        .map(|c| {
+            module
+                .declare_function(&format!("tape{c}"), Linkage::Local, &signature)
+                .map_err(jit_error)
+        })
+        .collect::<Result<Vec<FuncId>>>()?;
+    let job = Job { tape, plan: &plan, imports: &imports, signature: &signature, isa: &*isa };
+    let compile = |worker: &mut Worker, (c, &id): (usize, &FuncId)| worker.compile(&job, c, id);
+    // One function, or one thread: compiled here, with no hand-over to another thread (on
+    // a busy processor, waiting for one to be scheduled can take longer than the work).
+    let compiled = if ids.len() == 1 || rayon::current_num_threads() == 1 {
+        let mut worker = Worker::new(tape);
+        ids.iter().enumerate().map(|job| compile(&mut worker, job)).collect::<Result<Vec<_>>>()?
+    } else {
+        let parallel = ids.par_iter().enumerate().map_init(|| Worker::new(tape), compile);
+        parallel.collect::<Result<Vec<Compiled>>>()?
+    };
+    for (&id, code) in ids.iter().zip(&compiled) {
+        module
+            .define_function_bytes(id, &code.names, code.alignment, &code.bytes, &code.relocs)
             .map_err(jit_error)?;
-        ctx.func.signature = signature.clone();
-        ctx.func.name = UserFuncName::user(0, id.as_u32());
-        let mut b = FunctionBuilder::new(&mut ctx.func, &mut builder_context);
-        let block = b.create_block();
-        b.append_block_params_for_function_params(block);
-        b.switch_to_block(block);
-        let params = b.block_params(block).to_vec();
-        let mut emitter = Emitter {
-            b,
-            module: &mut module,
-            imports: &imports,
-            plan: &plan,
-            values: vec![None; tape.registers()],
-            sources: std::mem::take(&mut sources),
-            pointers: [params[0], params[1], params[2]],
-            callees: std::collections::HashMap::new(),
-        };
-        emitter.chunk(tape, c);
-        emitter.b.ins().return_(&[]);
-        emitter.b.seal_all_blocks();
-        sources = std::mem::take(&mut emitter.sources);
-        emitter.b.finalize();
-        module.define_function(id, &mut ctx).map_err(jit_error)?;
-        module.clear_context(&mut ctx);
-        ids.push(id);
     }
+    drop(compiled);
     module.finalize_definitions().map_err(jit_error)?;
     let chunks = ids
         .into_iter()
@@ -388,20 +458,92 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     })
 }
 
+/// What every function of a tape is built from; shared by the threads that build them.
+struct Job<'a> {
+    tape: &'a Tape,
+    plan: &'a Plan,
+    imports: &'a Imports,
+    /// Every function's signature: `(inputs, outputs, file)`.
+    signature: &'a Signature,
+    isa: &'a dyn cranelift_codegen::isa::TargetIsa,
+}
+
+/// One function's machine code, ready to be placed in the module.
+struct Compiled {
+    bytes: Vec<u8>,
+    alignment: u64,
+    relocs: Vec<FinalizedMachReloc>,
+    /// An empty function declaring the names the relocations refer to, as the function
+    /// compiled did.
+    names: Function,
+}
+
+/// One thread's means of building and compiling functions, reused from one to the next.
+struct Worker {
+    ctx: Context,
+    builder_context: FunctionBuilderContext,
+    control: ControlPlane,
+    /// See [`Emitter::values`]; what is left from other functions is never at hand.
+    values: Vec<Option<(Value, usize)>>,
+}
+
+impl Worker {
+    fn new(tape: &Tape) -> Worker {
+        Worker {
+            ctx: Context::new(),
+            builder_context: FunctionBuilderContext::new(),
+            control: ControlPlane::default(),
+            values: vec![None; tape.registers()],
+        }
+    }
+
+    /// Builds function `c` of the plan, declared as `id`, and compiles it.
+    fn compile(&mut self, job: &Job, c: usize, id: FuncId) -> Result<Compiled> {
+        self.ctx.clear();
+        self.ctx.func.signature = job.signature.clone();
+        self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let mut b = FunctionBuilder::new(&mut self.ctx.func, &mut self.builder_context);
+        let block = b.create_block();
+        b.append_block_params_for_function_params(block);
+        b.switch_to_block(block);
+        let params = b.block_params(block).to_vec();
+        let mut emitter = Emitter {
+            b,
+            imports: job.imports,
+            plan: job.plan,
+            values: &mut self.values,
+            pointers: [params[0], params[1], params[2]],
+            callees: vec![None; job.imports.signatures.len()],
+        };
+        emitter.chunk(job.tape, c);
+        emitter.b.ins().return_(&[]);
+        emitter.b.seal_all_blocks();
+        emitter.b.finalize();
+        let mut names = Function::new();
+        for (_, name) in self.ctx.func.params.user_named_funcs().iter() {
+            names.declare_imported_user_function(name.clone());
+        }
+        let code = self.ctx.compile(job.isa, &mut self.control).map_err(|e| jit_error(e.inner))?;
+        Ok(Compiled {
+            bytes: code.code_buffer().to_vec(),
+            alignment: u64::from(code.buffer.alignment),
+            relocs: code.buffer.relocs().to_vec(),
+            names,
+        })
+    }
+}
+
 /// Builds one function of a plan.
 struct Emitter<'a> {
     b: FunctionBuilder<'a>,
-    module: &'a mut JITModule,
     imports: &'a Imports,
     plan: &'a Plan,
     /// The SSA value last made for each tape register in this function, and where.
-    values: Vec<Option<(Value, usize)>>,
-    /// Where each register's current value comes from.
-    sources: Vec<Source>,
+    values: &'a mut Vec<Option<(Value, usize)>>,
     /// The function's parameters: inputs, outputs and the register file.
     pointers: [Value; 3],
-    /// The kernels this function calls, each declared in it once.
-    callees: std::collections::HashMap<FuncId, cranelift_codegen::ir::FuncRef>,
+    /// The kernels this function calls, each declared in it once, by the kernel's id.
+    callees: Vec<Option<FuncRef>>,
 }
 
 impl Emitter<'_> {
@@ -409,18 +551,27 @@ impl Emitter<'_> {
     /// find it in memory; the last function stores the outputs.
     fn chunk(&mut self, tape: &Tape, c: usize) {
         let range = self.plan.chunks[c].clone();
+        let plan = self.plan;
+        let early = &plan.early_outputs;
+        let mut next_output = early.partition_point(|&(i, _)| i < range.start);
         for (i, ins) in tape.instrs[range.clone()].iter().enumerate() {
             let at = range.start + i;
             let v = self.instruction(ins, &tape.pool, at);
             let d = ins.dst();
             self.values[d as usize] = Some((v, at));
-            self.sources[d as usize] = Source::Step(at);
             if self.plan.stored[at] {
                 self.store(self.pointers[2], v, d as usize);
+            }
+            while let Some(&(_, k)) = early.get(next_output).filter(|&&(i, _)| i == at) {
+                self.store(self.pointers[1], v, k);
+                next_output += 1;
             }
         }
         if c + 1 == self.plan.chunks.len() {
             for (k, &o) in tape.outputs.iter().enumerate() {
+                if self.plan.config.outputs_early && self.plan.written_before(o, tape.len()) {
+                    continue; // stored by the instruction that made it
+                }
                 let v = self.get(o, tape.instrs.len());
                 self.store(self.pointers[1], v, k);
             }
@@ -432,7 +583,8 @@ impl Emitter<'_> {
     }
 
     /// The value of register `r` for a reader at position `at`: still in a register, or
-    /// made again from its source (an input, a constant, or the register file).
+    /// made again from its source (the register file once an instruction has written it,
+    /// else an input or a constant).
     fn get(&mut self, r: u32, at: usize) -> Value {
         if let Some((v, born)) = self.values[r as usize] {
             if self.plan.at_hand(born, at) {
@@ -440,27 +592,23 @@ impl Emitter<'_> {
             }
         }
         let flags = MemFlags::trusted();
-        let v = match self.sources[r as usize] {
-            Source::Input(k) => {
+        let file = self.plan.written_before(r, at);
+        let v = match self.plan.initial[r as usize] {
+            Source::Input(k) if !file => {
                 self.b.ins().load(types::F64, flags, self.pointers[0], (8 * k) as i32)
             }
-            Source::Constant(c) => self.b.ins().f64const(c),
-            Source::Step(_) => {
-                self.b.ins().load(types::F64, flags, self.pointers[2], (8 * r) as i32)
-            }
+            Source::Constant(c) if !file => self.b.ins().f64const(c),
+            _ => self.b.ins().load(types::F64, flags, self.pointers[2], (8 * r) as i32),
         };
         self.values[r as usize] = Some((v, at));
         v
     }
 
     fn call(&mut self, id: FuncId, args: &[Value]) -> Value {
-        let callee = match self.callees.get(&id) {
-            Some(&callee) => callee,
-            None => {
-                let callee = self.module.declare_func_in_func(id, self.b.func);
-                self.callees.insert(id, callee);
-                callee
-            }
+        let slot = id.as_u32() as usize;
+        let callee = match self.callees[slot] {
+            Some(callee) => callee,
+            None => *self.callees[slot].insert(self.imports.import_into(id, self.b.func)),
         };
         let call = self.b.ins().call(callee, args);
         self.b.inst_results(call)[0]
@@ -501,13 +649,20 @@ impl Emitter<'_> {
 
     /// `logsumexp` of registers `args`: each copied to the end of the register file (not
     /// the stack, which a long list would overflow) as soon as it is read.
+    /// Arguments that are consecutive inputs are read in place instead, where the plan
+    /// allows it.
     fn logsumexp(&mut self, args: &[u32], at: usize) -> Value {
-        let first = self.plan.registers;
-        for (i, &r) in args.iter().enumerate() {
-            let v = self.get(r, at);
-            self.store(self.pointers[2], v, first + i);
-        }
-        let address = self.b.ins().iadd_imm(self.pointers[2], (8 * first) as i64);
+        let (base, first) = if self.plan.inputs_in_place(args, at) {
+            (self.pointers[0], args[0] as usize)
+        } else {
+            let first = self.plan.registers;
+            for (i, &r) in args.iter().enumerate() {
+                let v = self.get(r, at);
+                self.store(self.pointers[2], v, first + i);
+            }
+            (self.pointers[2], first)
+        };
+        let address = self.b.ins().iadd_imm(base, (8 * first) as i64);
         let count = self.b.ins().iconst(types::I64, args.len() as i64);
         self.call(self.imports.logsumexp, &[address, count])
     }
