@@ -5,6 +5,7 @@
 //! bits.
 
 use super::batch::{in_chunks, Sink};
+use super::schedule::schedule;
 use super::tape::{Instr, Tape};
 use super::{Column, Reduce};
 use crate::error::{Error, ErrorKind, Result};
@@ -16,6 +17,7 @@ use cranelift_codegen::settings::{self, Configurable};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
+use smallvec::SmallVec;
 
 /// Tapes longer than this are not compiled (the code would take about 8 bytes an
 /// instruction per 100 instructions of tape and seconds to build); the interpreter runs them.
@@ -38,18 +40,19 @@ struct Config {
     /// Cranelift's backtracking register allocator, rather than its single-pass one
     /// (about ten times faster to compile).
     backtracking: bool,
+    /// Emit the instructions in the order of [`schedule`] (one function, every value
+    /// at hand), not the tape's.
+    reorder: bool,
 }
 
 /// Tapes up to this size (instructions, logsumexp arguments and outputs: about the
-/// number of Cranelift instructions) become one function with every value in SSA form,
-/// optimised: the best code, in a time that grows faster than the tape. Longer tapes get
-/// code that compiles in linear time.
+/// number of Cranelift instructions) become one function with every value in SSA form and
+/// Cranelift's backtracking register allocator (about ten times slower to compile than
+/// its single-pass one: 3 ms for 1,000 instructions), in the order of [`schedule`], which
+/// keeps values short-lived. Cranelift's optimiser, which moves arithmetic to where stores
+/// and calls need it, would undo that order (Rosenbrock 100: 260 ns a gradient with it,
+/// 165 ns without). Longer tapes get code that compiles in linear time.
 const SMALL_TAPE: usize = 2_500;
-
-/// Tapes up to this size also get the backtracking register allocator: its code was
-/// about 15% faster, but it took ten times as long to compile (15 ms for 1,000
-/// instructions), so it is kept to the tapes it compiles in about a millisecond.
-const TINY_TAPE: usize = 500;
 
 impl Config {
     /// The configuration for `tape`.
@@ -57,8 +60,8 @@ impl Config {
         let size = tape.len() + tape.pool.len() + tape.outputs();
         let (window, calls_spill, chunk) =
             if size <= SMALL_TAPE { (usize::MAX, false, usize::MAX) } else { (24, true, 1_000) };
-        let (optimize, backtracking) = (size <= SMALL_TAPE, size <= TINY_TAPE);
-        Config { window, calls_spill, chunk, optimize, backtracking }
+        let small = size <= SMALL_TAPE;
+        Config { window, calls_spill, chunk, optimize: false, backtracking: small, reorder: small }
     }
 }
 
@@ -236,6 +239,20 @@ struct Plan {
     registers: usize,
     /// Length of the register file the code needs (0: none).
     file_len: usize,
+    /// The outputs made by instructions, `(instruction, output)` in the order of the
+    /// instructions: each is stored as soon as it is made, which lets Cranelift (which
+    /// places arithmetic where the stores and calls need it) finish one output before
+    /// starting the next. The other outputs (inputs, constants) are stored at the end.
+    made_outputs: Vec<(usize, usize)>,
+    /// With [`Config::reorder`]: the order to emit the instructions in.
+    reordered: Option<Reorder>,
+}
+
+/// The order to emit a tape's instructions in, and where their operands come from.
+struct Reorder {
+    order: Vec<u32>,
+    /// For each instruction, the source of each operand.
+    reads: Vec<SmallVec<[Source; 3]>>,
 }
 
 impl Plan {
@@ -255,7 +272,21 @@ impl Plan {
             stored: vec![false; n],
             registers: tape.registers(),
             file_len: 0,
+            made_outputs: made_outputs(tape),
+            reordered: None,
         };
+        if config.reorder {
+            let reads = operand_sources(tape);
+            let steps = reads.iter().map(|sources| {
+                let mut steps: SmallVec<[u32; 3]> = (sources.iter())
+                    .filter_map(|s| if let Source::Step(i) = *s { Some(i as u32) } else { None })
+                    .collect();
+                steps.sort_unstable();
+                steps.dedup();
+                steps
+            });
+            plan.reordered = Some(Reorder { order: schedule(&steps.collect::<Vec<_>>()), reads });
+        }
         let last_reads = plan.last_reads(tape);
         plan.stored = last_reads.iter().enumerate().map(|(i, &j)| !plan.at_hand(i, j)).collect();
         let arguments = tape.instrs.iter().map(|ins| match *ins {
@@ -303,6 +334,31 @@ impl Plan {
             && at - born <= self.config.window
             && !(self.config.calls_spill && calls > 0)
     }
+}
+
+/// For each instruction, where each of its operands comes from.
+fn operand_sources(tape: &Tape) -> Vec<SmallVec<[Source; 3]>> {
+    let mut sources = initial_sources(tape);
+    let mut reads = Vec::with_capacity(tape.instrs.len());
+    for (i, ins) in tape.instrs.iter().enumerate() {
+        reads.push(ins.operands(&tape.pool).iter().map(|&r| sources[r as usize]).collect());
+        sources[ins.dst() as usize] = Source::Step(i);
+    }
+    reads
+}
+
+/// The outputs that instructions make, `(instruction, output)` by instruction.
+fn made_outputs(tape: &Tape) -> Vec<(usize, usize)> {
+    let mut maker = vec![usize::MAX; tape.registers()];
+    for (i, ins) in tape.instrs.iter().enumerate() {
+        maker[ins.dst() as usize] = i;
+    }
+    let mut made: Vec<(usize, usize)> = (tape.outputs.iter().enumerate())
+        .filter(|&(_, &o)| maker[o as usize] != usize::MAX)
+        .map(|(k, &o)| (maker[o as usize], k))
+        .collect();
+    made.sort_unstable();
+    made
 }
 
 /// Whether instruction `ins` is a call, which clobbers every float register.
@@ -357,6 +413,7 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
             plan: &plan,
             values: vec![None; tape.registers()],
             sources: std::mem::take(&mut sources),
+            steps: vec![None; tape.len()],
             pointers: [params[0], params[1], params[2]],
             callees: std::collections::HashMap::new(),
         };
@@ -398,6 +455,8 @@ struct Emitter<'a> {
     values: Vec<Option<(Value, usize)>>,
     /// Where each register's current value comes from.
     sources: Vec<Source>,
+    /// The value of each instruction made in this function (read when reordered).
+    steps: Vec<Option<Value>>,
     /// The function's parameters: inputs, outputs and the register file.
     pointers: [Value; 3],
     /// The kernels this function calls, each declared in it once.
@@ -409,20 +468,35 @@ impl Emitter<'_> {
     /// find it in memory; the last function stores the outputs.
     fn chunk(&mut self, tape: &Tape, c: usize) {
         let range = self.plan.chunks[c].clone();
-        for (i, ins) in tape.instrs[range.clone()].iter().enumerate() {
-            let at = range.start + i;
+        let plan = self.plan;
+        let order: Box<dyn Iterator<Item = usize>> = match &plan.reordered {
+            Some(reorder) => Box::new(reorder.order.iter().map(|&i| i as usize)),
+            None => Box::new(range),
+        };
+        for at in order {
+            let ins = &tape.instrs[at];
             let v = self.instruction(ins, &tape.pool, at);
+            self.steps[at] = Some(v);
             let d = ins.dst();
             self.values[d as usize] = Some((v, at));
             self.sources[d as usize] = Source::Step(at);
             if self.plan.stored[at] {
                 self.store(self.pointers[2], v, d as usize);
             }
+            let made = &plan.made_outputs;
+            for &(i, k) in &made[made.partition_point(|&(i, _)| i < at)..] {
+                if i != at {
+                    break;
+                }
+                self.store(self.pointers[1], v, k);
+            }
         }
         if c + 1 == self.plan.chunks.len() {
             for (k, &o) in tape.outputs.iter().enumerate() {
-                let v = self.get(o, tape.instrs.len());
-                self.store(self.pointers[1], v, k);
+                if !matches!(self.sources[o as usize], Source::Step(_)) {
+                    let v = self.get(o, tape.instrs.len());
+                    self.store(self.pointers[1], v, k);
+                }
             }
         }
     }
@@ -453,6 +527,17 @@ impl Emitter<'_> {
         v
     }
 
+    /// Operand `i` of instruction `at`, register `r`: as [`Emitter::get`] reads it, or
+    /// when reordered, the value of the instruction that made it.
+    fn operand(&mut self, r: u32, at: usize, i: usize) -> Value {
+        if let Some(reorder) = &self.plan.reordered {
+            if let Source::Step(j) = reorder.reads[at][i] {
+                return self.steps[j].expect("operands are emitted first");
+            }
+        }
+        self.get(r, at)
+    }
+
     fn call(&mut self, id: FuncId, args: &[Value]) -> Value {
         let callee = match self.callees.get(&id) {
             Some(&callee) => callee,
@@ -470,7 +555,9 @@ impl Emitter<'_> {
         if let Instr::LogSumExp { start, len, .. } = *ins {
             return self.logsumexp(&pool[start as usize..(start + len) as usize], at);
         }
-        let ops: Vec<Value> = ins.operands(pool).iter().map(|&r| self.get(r, at)).collect();
+        let registers = ins.operands(pool);
+        let ops: SmallVec<[Value; 3]> =
+            registers.iter().enumerate().map(|(i, &r)| self.operand(r, at, i)).collect();
         match *ins {
             Instr::Add { .. } => self.b.ins().fadd(ops[0], ops[1]),
             Instr::Sub { .. } => self.b.ins().fsub(ops[0], ops[1]),
@@ -504,7 +591,7 @@ impl Emitter<'_> {
     fn logsumexp(&mut self, args: &[u32], at: usize) -> Value {
         let first = self.plan.registers;
         for (i, &r) in args.iter().enumerate() {
-            let v = self.get(r, at);
+            let v = self.operand(r, at, i);
             self.store(self.pointers[2], v, first + i);
         }
         let address = self.b.ins().iadd_imm(self.pointers[2], (8 * first) as i64);
