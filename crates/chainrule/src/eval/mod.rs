@@ -11,6 +11,8 @@ pub mod data;
 #[cfg(feature = "native")]
 mod native;
 mod run;
+#[cfg(feature = "native")]
+mod schedule;
 mod steps;
 mod tape;
 

@@ -5,6 +5,7 @@
 //! bits.
 
 use super::batch::{in_chunks, Sink};
+use super::steps::scheduled;
 use super::tape::{Instr, Tape};
 use super::{Column, Reduce};
 use crate::error::{Error, ErrorKind, Result};
@@ -40,47 +41,46 @@ struct Config {
     calls_spill: bool,
     /// Instructions per generated function.
     chunk: usize,
-    /// Cranelift's optimiser (`opt_level` "speed", else "none").
-    optimize: bool,
     /// Cranelift's backtracking register allocator, rather than its single-pass one
     /// (about ten times faster to compile).
     backtracking: bool,
     /// A logsumexp of consecutive inputs reads them where they are, rather than having
     /// each copied by an instruction of its own.
     inputs_in_place: bool,
-    /// An output is stored by the instruction that makes it, rather than by the last
-    /// function after being passed through the register file (a gradient of many
-    /// variables would make that one function as long as all the others together).
+    /// An output is stored by the instruction that makes it, rather than at the end of
+    /// the last function (which keeps it alive until then, and for a gradient of many
+    /// variables makes that one function as long as all the others together).
     outputs_early: bool,
+    /// The instructions in an order that keeps values short-lived ([`scheduled`]), rather
+    /// than the tape's (the whole forward pass, then the whole backward pass, every
+    /// forward value alive until its backward reader).
+    reorder: bool,
 }
 
 /// Tapes up to this size (instructions, logsumexp arguments and outputs: about the
 /// number of Cranelift instructions) become one function with every value in SSA form,
-/// optimised: the best code, in a time that grows faster than the tape. Longer tapes get
-/// code that compiles in linear time.
+/// in the order of [`scheduled`], and Cranelift's backtracking register allocator (about
+/// ten times slower to compile than its single-pass one: 3 ms for 1,000 instructions).
+/// Cranelift's optimiser, which moves arithmetic to where stores and calls need it,
+/// would undo that order (Rosenbrock 100: 260 ns a gradient with it, 165 ns without).
+/// Longer tapes get code that compiles in linear time.
 const SMALL_TAPE: usize = 2_500;
-
-/// Tapes up to this size also get the backtracking register allocator: its code was
-/// about 15% faster, but it took ten times as long to compile (15 ms for 1,000
-/// instructions), so it is kept to the tapes it compiles in about a millisecond.
-const TINY_TAPE: usize = 500;
 
 impl Config {
     /// The configuration for `tape`.
     fn for_tape(tape: &Tape) -> Config {
         let size = tape.len() + tape.pool.len() + tape.outputs();
+        let small = size <= SMALL_TAPE;
         let (window, calls_spill, chunk) =
-            if size <= SMALL_TAPE { (usize::MAX, false, usize::MAX) } else { (24, true, 1_000) };
-        let (optimize, backtracking) = (size <= SMALL_TAPE, size <= TINY_TAPE);
-        let (inputs_in_place, outputs_early) = (size > SMALL_TAPE, size > SMALL_TAPE);
+            if small { (usize::MAX, false, usize::MAX) } else { (24, true, 1_000) };
         Config {
             window,
             calls_spill,
             chunk,
-            optimize,
-            backtracking,
-            inputs_in_place,
-            outputs_early,
+            backtracking: small,
+            inputs_in_place: !small,
+            outputs_early: true,
+            reorder: small,
         }
     }
 }
@@ -208,11 +208,11 @@ impl Imports {
 /// instruction set it compiles for (shared with the threads that compile functions).
 fn new_module(config: &Config) -> Result<(JITModule, OwnedTargetIsa)> {
     let mut flags = settings::builder();
-    // Long tapes get neither the optimiser nor the backtracking allocator: with every
-    // value's life bounded by `Config::window`, the single-pass allocator spills little.
-    let opt = if config.optimize { "speed" } else { "none" };
+    // No optimiser (see `SMALL_TAPE`). Long tapes do not get the backtracking allocator
+    // either: with every value's life bounded by `Config::window`, the single-pass
+    // allocator spills little.
     let regalloc = if config.backtracking { "backtracking" } else { "single_pass" };
-    flags.set("opt_level", opt).map_err(jit_error)?;
+    flags.set("opt_level", "none").map_err(jit_error)?;
     flags.set("regalloc_algorithm", regalloc).map_err(jit_error)?;
     // The IR is built by this file and well formed; checking it took 40% of the time.
     flags.set("enable_verifier", "false").map_err(jit_error)?;
@@ -409,6 +409,14 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
         ))));
     }
     let config = Config::for_tape(tape);
+    let reordered;
+    let tape = match config.reorder {
+        true => {
+            reordered = scheduled(tape);
+            &reordered
+        }
+        false => tape,
+    };
     let (mut module, isa) = new_module(&config)?;
     let imports = Imports::declare(&mut module)?;
     let plan = Plan::new(tape, config);
