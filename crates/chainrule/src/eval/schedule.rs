@@ -11,6 +11,7 @@
 //! same. (The interpreter keeps the compiler's order: its instructions pass values through
 //! memory, and it runs faster when neighbours do not depend on each other.)
 
+use super::steps::Readers;
 use smallvec::SmallVec;
 
 /// The instructions of a tape in a new order, given for each instruction (in a topological
@@ -26,7 +27,7 @@ pub(crate) fn schedule(operands: &[SmallVec<[u32; 3]>]) -> Vec<u32> {
         depth[k] = operands[k].iter().map(|&o| depth[o as usize] + 1).max().unwrap_or(0);
     }
     let mut missing: Vec<u32> = operands.iter().map(|ops| ops.len() as u32).collect();
-    let (start, users) = users(operands);
+    let users = Readers::new(n, operands);
     let mut done = vec![false; n];
     let mut waiting = vec![false; n];
     let (mut ready, mut near, mut pending) = (Vec::new(), Vec::new(), Vec::new());
@@ -65,7 +66,7 @@ pub(crate) fn schedule(operands: &[SmallVec<[u32; 3]>]) -> Vec<u32> {
         };
         done[k as usize] = true;
         order.push(k);
-        for &u in &users[start[k as usize] as usize..start[k as usize + 1] as usize] {
+        for &u in users.of(k) {
             missing[u as usize] -= 1;
             let ops = &operands[u as usize];
             if missing[u as usize] == 0 {
@@ -78,29 +79,6 @@ pub(crate) fn schedule(operands: &[SmallVec<[u32; 3]>]) -> Vec<u32> {
         }
     }
     order
-}
-
-/// The users of each instruction: those of `k` are `users[start[k]..start[k + 1]]`.
-fn users(operands: &[SmallVec<[u32; 3]>]) -> (Vec<u32>, Vec<u32>) {
-    let n = operands.len();
-    let mut start = vec![0u32; n + 1];
-    for ops in operands {
-        for &o in ops {
-            start[o as usize + 1] += 1;
-        }
-    }
-    for k in 0..n {
-        start[k + 1] += start[k];
-    }
-    let mut fill = start.clone();
-    let mut users = vec![0u32; start[n] as usize];
-    for (k, ops) in operands.iter().enumerate() {
-        for &o in ops {
-            users[fill[o as usize] as usize] = k as u32;
-            fill[o as usize] += 1;
-        }
-    }
-    (start, users)
 }
 
 #[cfg(test)]

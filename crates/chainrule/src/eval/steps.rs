@@ -11,6 +11,7 @@
 
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
+use smallvec::SmallVec;
 
 /// One step of the batch runner.
 #[derive(Clone, Copy, Debug)]
@@ -52,7 +53,7 @@ impl BatchSteps {
 #[cfg(feature = "native")]
 pub(crate) fn scheduled(tape: &Tape) -> Tape {
     let values = Values::new(tape, false);
-    let operands: Vec<smallvec::SmallVec<[u32; 3]>> = (0..values.merged.len())
+    let operands: Vec<SmallVec<[u32; 3]>> = (0..values.merged.len())
         .map(|k| distinct_temporaries(&values, k).iter().map(|&v| v - values.fixed).collect())
         .collect();
     let order: Vec<usize> =
@@ -194,9 +195,11 @@ fn batch_order(values: &Values) -> Vec<usize> {
 /// The state of [`batch_order`].
 struct Scheduler<'a> {
     values: &'a Values,
-    /// The instructions that read each value, one after another (`readers_of`).
-    readers: Vec<u32>,
-    reader_starts: Vec<u32>,
+    /// Each instruction's operand values that are temporaries, each once (none for one
+    /// made by its partner).
+    operands: Vec<SmallVec<[u32; 3]>>,
+    /// The instructions that read each value.
+    readers: Readers,
     /// Readers of each value not yet run.
     remaining: Vec<u32>,
     /// Operands of each instruction not yet made.
@@ -209,33 +212,21 @@ struct Scheduler<'a> {
 
 impl<'a> Scheduler<'a> {
     fn new(values: &'a Values) -> Scheduler<'a> {
-        let (n, fixed) = (values.merged.len(), values.fixed as usize);
-        let mut counts = vec![0u32; fixed + n + 1];
-        let mut pending = vec![0u32; n];
-        for k in (0..n).filter(|&k| !values.merged[k]) {
-            for v in distinct_temporaries(values, k) {
-                counts[v as usize + 1] += 1;
-                pending[k] += 1;
-            }
-        }
-        let remaining: Vec<u32> = counts[1..].to_vec();
-        for i in 1..counts.len() {
-            counts[i] += counts[i - 1];
-        }
-        let mut fill = counts.clone();
-        let mut readers = vec![0u32; *counts.last().unwrap_or(&0) as usize];
-        for k in (0..n).filter(|&k| !values.merged[k]) {
-            for v in distinct_temporaries(values, k) {
-                readers[fill[v as usize] as usize] = k as u32;
-                fill[v as usize] += 1;
-            }
-        }
+        let n = values.merged.len();
+        let operands: Vec<SmallVec<[u32; 3]>> = (0..n)
+            .map(|k| match values.merged[k] {
+                true => SmallVec::new(),
+                false => distinct_temporaries(values, k),
+            })
+            .collect();
+        let readers = Readers::new(values.fixed as usize + n, &operands);
+        let values_count = values.fixed + n as u32;
         Scheduler {
             values,
+            remaining: (0..values_count).map(|v| readers.of(v).len() as u32).collect(),
+            pending: operands.iter().map(|ops| ops.len() as u32).collect(),
+            operands,
             readers,
-            reader_starts: counts,
-            remaining,
-            pending,
             done: vec![false; n],
             order: Vec::with_capacity(n),
             candidates: Vec::new(),
@@ -248,8 +239,7 @@ impl<'a> Scheduler<'a> {
     }
 
     fn readers_of(&self, v: u32) -> &[u32] {
-        let v = v as usize;
-        &self.readers[self.reader_starts[v] as usize..self.reader_starts[v + 1] as usize]
+        self.readers.of(v)
     }
 
     /// Runs instruction `root` after everything it needs, depth first.
@@ -264,7 +254,7 @@ impl<'a> Scheduler<'a> {
                 continue;
             }
             stack.push((k, true));
-            for v in distinct_temporaries(self.values, k).into_iter().rev() {
+            for &v in self.operands[k].iter().rev() {
                 let maker = self.maker(v);
                 if !self.done[maker] {
                     stack.push((maker, false));
@@ -282,7 +272,7 @@ impl<'a> Scheduler<'a> {
             }
             self.done[k] = true;
             self.order.push(k);
-            for v in distinct_temporaries(self.values, k) {
+            for v in self.operands[k].clone() {
                 self.remaining[v as usize] -= 1;
                 if self.remaining[v as usize] == 1 {
                     self.try_last_reader(v);
@@ -318,10 +308,7 @@ impl<'a> Scheduler<'a> {
         if self.done[k] || self.pending[k] > 0 || self.values.operands(k).len() > 3 {
             return;
         }
-        let ends = distinct_temporaries(self.values, k)
-            .into_iter()
-            .filter(|&v| self.remaining[v as usize] == 1)
-            .count();
+        let ends = self.operands[k].iter().filter(|&&v| self.remaining[v as usize] == 1).count();
         let makes = self.values.made_by(k).filter(|&v| self.remaining[v as usize] > 0).count();
         if makes <= ends {
             self.candidates.push(k);
@@ -330,12 +317,45 @@ impl<'a> Scheduler<'a> {
 }
 
 /// Instruction `k`'s operand values that are temporaries, each once.
-fn distinct_temporaries(values: &Values, k: usize) -> smallvec::SmallVec<[u32; 3]> {
-    let mut ops: smallvec::SmallVec<[u32; 3]> =
+fn distinct_temporaries(values: &Values, k: usize) -> SmallVec<[u32; 3]> {
+    let mut ops: SmallVec<[u32; 3]> =
         values.operands(k).iter().copied().filter(|&v| v >= values.fixed).collect();
     ops.sort_unstable();
     ops.dedup();
     ops
+}
+
+/// Who reads what: for items `0..items` read by readers `0..operands.len()`, reader `k`
+/// reading the items `operands[k]` (each once), the readers of each item, in order.
+pub(crate) struct Readers {
+    start: Vec<u32>,
+    readers: Vec<u32>,
+}
+
+impl Readers {
+    pub(crate) fn new(items: usize, operands: &[SmallVec<[u32; 3]>]) -> Readers {
+        let mut start = vec![0u32; items + 1];
+        for &i in operands.iter().flatten() {
+            start[i as usize + 1] += 1;
+        }
+        for i in 0..items {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut readers = vec![0u32; start[items] as usize];
+        for (k, ops) in operands.iter().enumerate() {
+            for &i in ops {
+                readers[fill[i as usize] as usize] = k as u32;
+                fill[i as usize] += 1;
+            }
+        }
+        Readers { start, readers }
+    }
+
+    /// The readers of item `i`.
+    pub(crate) fn of(&self, i: u32) -> &[u32] {
+        &self.readers[self.start[i as usize] as usize..self.start[i as usize + 1] as usize]
+    }
 }
 
 /// Registers given to values along an order, and the steps that result.
