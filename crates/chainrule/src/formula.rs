@@ -56,8 +56,7 @@ impl Formula {
     /// for timing the two apart).
     pub fn lower(source: &str, program: &Program, options: ParseOptions) -> Result<Formula> {
         let mut graph = Graph::new();
-        let (lowered, origins) =
-            lower::lower_tabled(&mut graph, program, &[], options.max_elements)?;
+        let lowered = lower::lower_scoped(&mut graph, program, &[], options.max_elements)?;
         let mut positions = vec![None; graph.variables().len()];
         for (i, v) in lowered.vars.iter().enumerate() {
             positions[v.index()] = Some(i);
@@ -75,7 +74,7 @@ impl Formula {
             definitions: lowered.definitions,
             array_definitions: lowered.array_definitions,
             source: source.to_string(),
-            origins,
+            origins: lowered.origins,
         })
     }
 

@@ -9,11 +9,11 @@
 //! bits.
 
 use super::{Reduce, BLOCK};
+use num_traits::Float;
+use rayon::prelude::*;
 
 /// Running sums per output in a chunk (see the module's documentation).
 const RUNNING: usize = 8;
-use num_traits::Float;
-use rayon::prelude::*;
 
 /// Rows per rayon task.
 pub(crate) const CHUNK: usize = 2048;

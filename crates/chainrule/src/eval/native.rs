@@ -24,6 +24,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use rayon::prelude::*;
+use smallvec::SmallVec;
 
 /// Tapes longer than this are not compiled (the code would take about 8 bytes an
 /// instruction per 100 instructions of tape and seconds to build); the interpreter runs them.
@@ -47,10 +48,6 @@ struct Config {
     /// A logsumexp of consecutive inputs reads them where they are, rather than having
     /// each copied by an instruction of its own.
     inputs_in_place: bool,
-    /// An output is stored by the instruction that makes it, rather than at the end of
-    /// the last function (which keeps it alive until then, and for a gradient of many
-    /// variables makes that one function as long as all the others together).
-    outputs_early: bool,
     /// The instructions in an order that keeps values short-lived ([`scheduled`]), rather
     /// than the tape's (the whole forward pass, then the whole backward pass, every
     /// forward value alive until its backward reader).
@@ -79,7 +76,6 @@ impl Config {
             chunk,
             backtracking: small,
             inputs_in_place: !small,
-            outputs_early: true,
             reorder: small,
         }
     }
@@ -240,8 +236,6 @@ enum Source {
     Input(u32),
     /// A constant, made where it is used.
     Constant(f64),
-    /// Instruction `i` of the tape, read from the register file when not still at hand.
-    Step(usize),
 }
 
 /// The registers' sources before the first instruction: inputs and constants.
@@ -266,8 +260,13 @@ struct Plan {
     stored: Vec<bool>,
     /// Where each register's value comes from before any instruction writes it.
     initial: Vec<Source>,
-    /// The outputs stored early (`Config::outputs_early`): `(instruction, output)`, in order.
-    early_outputs: Vec<(usize, usize)>,
+    /// The outputs that instructions make, each stored by the instruction that makes it
+    /// (held to the end of the last function instead, it would live until then, and for
+    /// a gradient of many variables make that function as long as all the others
+    /// together): `(instruction, output)`, in order.
+    made_outputs: Vec<(usize, usize)>,
+    /// The outputs that are inputs or constants, stored at the end: `(output, register)`.
+    given_outputs: Vec<(usize, u32)>,
     /// The first instruction that writes each register (`usize::MAX`: none). From there
     /// on the register holds an instruction's value, so each function knows what its
     /// registers hold without the functions before it having been built.
@@ -295,7 +294,8 @@ impl Plan {
             calls_before,
             stored: vec![false; n],
             initial: initial_sources(tape),
-            early_outputs: Vec::new(),
+            made_outputs: Vec::new(),
+            given_outputs: Vec::new(),
             first_write: vec![usize::MAX; tape.registers()],
             registers: tape.registers(),
             file_len: 0,
@@ -303,16 +303,14 @@ impl Plan {
         for (i, ins) in tape.instrs.iter().enumerate().rev() {
             plan.first_write[ins.dst() as usize] = i;
         }
-        let (last_reads, finals) = plan.last_reads(tape);
-        if config.outputs_early {
-            plan.early_outputs = (tape.outputs.iter().enumerate())
-                .filter_map(|(k, &o)| match finals[o as usize] {
-                    Source::Step(i) => Some((i, k)),
-                    _ => None,
-                })
-                .collect();
-            plan.early_outputs.sort_unstable();
+        let (last_reads, writers) = plan.last_reads(tape);
+        for (k, &o) in tape.outputs.iter().enumerate() {
+            match writers[o as usize] {
+                usize::MAX => plan.given_outputs.push((k, o)),
+                i => plan.made_outputs.push((i, k)),
+            }
         }
+        plan.made_outputs.sort_unstable();
         plan.stored = last_reads.iter().enumerate().map(|(i, &j)| !plan.at_hand(i, j)).collect();
         let arguments = tape.instrs.iter().map(|ins| match *ins {
             Instr::LogSumExp { len, .. } => len as usize,
@@ -325,28 +323,22 @@ impl Plan {
         plan
     }
 
-    /// For each instruction, the position of the last reader of its value (the outputs
-    /// read at position `len`, unless stored early), or its own position when nothing
-    /// reads it; and where each register's value comes from at the end.
-    fn last_reads(&self, tape: &Tape) -> (Vec<usize>, Vec<Source>) {
-        let mut sources = self.initial.clone();
+    /// For each instruction, the position of the last reader of its value (its own
+    /// position when nothing reads it: an output is stored where it is made); and the
+    /// last instruction to write each register (`usize::MAX`: none).
+    fn last_reads(&self, tape: &Tape) -> (Vec<usize>, Vec<usize>) {
+        let mut writer = vec![usize::MAX; tape.registers()];
         let mut last: Vec<usize> = (0..tape.instrs.len()).collect();
         for (j, ins) in tape.instrs.iter().enumerate() {
             for r in ins.operands(&tape.pool) {
-                if let Source::Step(i) = sources[r as usize] {
+                let i = writer[r as usize];
+                if i != usize::MAX {
                     last[i] = j;
                 }
             }
-            sources[ins.dst() as usize] = Source::Step(j);
+            writer[ins.dst() as usize] = j;
         }
-        for &o in &tape.outputs {
-            if let Source::Step(i) = sources[o as usize] {
-                if !self.config.outputs_early {
-                    last[i] = tape.instrs.len();
-                }
-            }
-        }
-        (last, sources)
+        (last, writer)
     }
 
     /// Whether an instruction before position `at` wrote register `r`: then its value is
@@ -556,30 +548,28 @@ struct Emitter<'a> {
 
 impl Emitter<'_> {
     /// Function `c` of the plan: its instructions, each value stored for the readers that
-    /// find it in memory; the last function stores the outputs.
+    /// find it in memory and as the outputs it is; the last function also stores the
+    /// outputs that are inputs or constants.
     fn chunk(&mut self, tape: &Tape, c: usize) {
-        let range = self.plan.chunks[c].clone();
         let plan = self.plan;
-        let early = &plan.early_outputs;
-        let mut next_output = early.partition_point(|&(i, _)| i < range.start);
+        let range = plan.chunks[c].clone();
+        let made = &plan.made_outputs;
+        let mut next_output = made.partition_point(|&(i, _)| i < range.start);
         for (i, ins) in tape.instrs[range.clone()].iter().enumerate() {
             let at = range.start + i;
             let v = self.instruction(ins, &tape.pool, at);
             let d = ins.dst();
             self.values[d as usize] = Some((v, at));
-            if self.plan.stored[at] {
+            if plan.stored[at] {
                 self.store(self.pointers[2], v, d as usize);
             }
-            while let Some(&(_, k)) = early.get(next_output).filter(|&&(i, _)| i == at) {
+            while let Some(&(_, k)) = made.get(next_output).filter(|&&(i, _)| i == at) {
                 self.store(self.pointers[1], v, k);
                 next_output += 1;
             }
         }
-        if c + 1 == self.plan.chunks.len() {
-            for (k, &o) in tape.outputs.iter().enumerate() {
-                if self.plan.config.outputs_early && self.plan.written_before(o, tape.len()) {
-                    continue; // stored by the instruction that made it
-                }
+        if c + 1 == plan.chunks.len() {
+            for &(k, o) in &plan.given_outputs {
                 let v = self.get(o, tape.instrs.len());
                 self.store(self.pointers[1], v, k);
             }
@@ -626,7 +616,8 @@ impl Emitter<'_> {
         if let Instr::LogSumExp { start, len, .. } = *ins {
             return self.logsumexp(&pool[start as usize..(start + len) as usize], at);
         }
-        let ops: Vec<Value> = ins.operands(pool).iter().map(|&r| self.get(r, at)).collect();
+        let ops: SmallVec<[Value; 3]> =
+            ins.operands(pool).iter().map(|&r| self.get(r, at)).collect();
         match *ins {
             Instr::Add { .. } => self.b.ins().fadd(ops[0], ops[1]),
             Instr::Sub { .. } => self.b.ins().fsub(ops[0], ops[1]),

@@ -17,7 +17,8 @@ use smallvec::SmallVec;
 /// The instructions of a tape in a new order, given for each instruction (in a topological
 /// order) the instructions whose values it reads (distinct). Linear in the instructions and
 /// operands, save the walks down to an instruction that reads no instruction, each bounded
-/// by the longest chain of operands.
+/// by the longest chain of operands, and the looks for a waiting instruction's first
+/// missing operand (three operands at most, but for a logsumexp).
 pub(crate) fn schedule(operands: &[SmallVec<[u32; 3]>]) -> Vec<u32> {
     let n = operands.len();
     // The longest path of computed operands below each instruction: the deepest missing
@@ -27,6 +28,10 @@ pub(crate) fn schedule(operands: &[SmallVec<[u32; 3]>]) -> Vec<u32> {
         depth[k] = operands[k].iter().map(|&o| depth[o as usize] + 1).max().unwrap_or(0);
     }
     let mut missing: Vec<u32> = operands.iter().map(|ops| ops.len() as u32).collect();
+    // Of those, the ones that read some instruction themselves (depth above 0).
+    let mut deep_missing: Vec<u32> = (operands.iter())
+        .map(|ops| ops.iter().filter(|&&o| depth[o as usize] > 0).count() as u32)
+        .collect();
     let users = Readers::new(n, operands);
     let mut done = vec![false; n];
     let mut waiting = vec![false; n];
@@ -68,10 +73,10 @@ pub(crate) fn schedule(operands: &[SmallVec<[u32; 3]>]) -> Vec<u32> {
         order.push(k);
         for &u in users.of(k) {
             missing[u as usize] -= 1;
-            let ops = &operands[u as usize];
+            deep_missing[u as usize] -= u32::from(depth[k as usize] > 0);
             if missing[u as usize] == 0 {
                 ready.push(u);
-            } else if ops.iter().all(|&o| done[o as usize] || depth[o as usize] == 0) {
+            } else if deep_missing[u as usize] == 0 {
                 near.push(u);
             } else if !std::mem::replace(&mut waiting[u as usize], true) {
                 pending.push(u);

@@ -53,9 +53,8 @@ impl BatchSteps {
 #[cfg(feature = "native")]
 pub(crate) fn scheduled(tape: &Tape) -> Tape {
     let values = Values::new(tape, false);
-    let operands: Vec<SmallVec<[u32; 3]>> = (0..values.merged.len())
-        .map(|k| distinct_temporaries(&values, k).iter().map(|&v| v - values.fixed).collect())
-        .collect();
+    let operands: Vec<SmallVec<[u32; 3]>> =
+        values.temporaries.iter().map(|t| t.iter().map(|&v| v - values.fixed).collect()).collect();
     let order: Vec<usize> =
         super::schedule::schedule(&operands).into_iter().map(|k| k as usize).collect();
     let program = Allocation::run(tape, &values, &order, true);
@@ -107,6 +106,9 @@ struct Values {
     merged: Vec<bool>,
     /// The instruction whose step makes instruction `k`'s value: `k`, or its partner.
     maker: Vec<u32>,
+    /// The operand values of instruction `k`'s step that are temporaries (not inputs or
+    /// constants), each once; none for an instruction made by its partner.
+    temporaries: Vec<SmallVec<[u32; 3]>>,
 }
 
 impl Values {
@@ -135,11 +137,26 @@ impl Values {
             partner: vec![None; n],
             merged: vec![false; n],
             maker: (0..n as u32).collect(),
+            temporaries: Vec::new(),
         };
         if pair {
             values.pair_sines_and_cosines(&tape.instrs);
         }
+        values.temporaries = (0..n).map(|k| values.distinct_temporaries(k)).collect();
         values
+    }
+
+    /// Instruction `k`'s operand values that are temporaries, each once (none when its
+    /// partner makes it).
+    fn distinct_temporaries(&self, k: usize) -> SmallVec<[u32; 3]> {
+        if self.merged[k] {
+            return SmallVec::new();
+        }
+        let mut ops: SmallVec<[u32; 3]> =
+            self.operands(k).iter().copied().filter(|&v| v >= self.fixed).collect();
+        ops.sort_unstable();
+        ops.dedup();
+        ops
     }
 
     /// Instruction `k`'s operand values.
@@ -195,9 +212,6 @@ fn batch_order(values: &Values) -> Vec<usize> {
 /// The state of [`batch_order`].
 struct Scheduler<'a> {
     values: &'a Values,
-    /// Each instruction's operand values that are temporaries, each once (none for one
-    /// made by its partner).
-    operands: Vec<SmallVec<[u32; 3]>>,
     /// The instructions that read each value.
     readers: Readers,
     /// Readers of each value not yet run.
@@ -213,19 +227,12 @@ struct Scheduler<'a> {
 impl<'a> Scheduler<'a> {
     fn new(values: &'a Values) -> Scheduler<'a> {
         let n = values.merged.len();
-        let operands: Vec<SmallVec<[u32; 3]>> = (0..n)
-            .map(|k| match values.merged[k] {
-                true => SmallVec::new(),
-                false => distinct_temporaries(values, k),
-            })
-            .collect();
-        let readers = Readers::new(values.fixed as usize + n, &operands);
+        let readers = Readers::new(values.fixed as usize + n, &values.temporaries);
         let values_count = values.fixed + n as u32;
         Scheduler {
             values,
             remaining: (0..values_count).map(|v| readers.of(v).len() as u32).collect(),
-            pending: operands.iter().map(|ops| ops.len() as u32).collect(),
-            operands,
+            pending: values.temporaries.iter().map(|ops| ops.len() as u32).collect(),
             readers,
             done: vec![false; n],
             order: Vec::with_capacity(n),
@@ -236,10 +243,6 @@ impl<'a> Scheduler<'a> {
     /// The instruction whose step makes value `v` (a temporary).
     fn maker(&self, v: u32) -> usize {
         self.values.maker[(v - self.values.fixed) as usize] as usize
-    }
-
-    fn readers_of(&self, v: u32) -> &[u32] {
-        self.readers.of(v)
     }
 
     /// Runs instruction `root` after everything it needs, depth first.
@@ -254,7 +257,7 @@ impl<'a> Scheduler<'a> {
                 continue;
             }
             stack.push((k, true));
-            for &v in self.operands[k].iter().rev() {
+            for &v in self.values.temporaries[k].iter().rev() {
                 let maker = self.maker(v);
                 if !self.done[maker] {
                     stack.push((maker, false));
@@ -272,15 +275,16 @@ impl<'a> Scheduler<'a> {
             }
             self.done[k] = true;
             self.order.push(k);
-            for v in self.operands[k].clone() {
+            let values = self.values;
+            for &v in &values.temporaries[k] {
                 self.remaining[v as usize] -= 1;
                 if self.remaining[v as usize] == 1 {
                     self.try_last_reader(v);
                 }
             }
-            for v in self.values.made_by(k) {
-                for i in 0..self.readers_of(v).len() {
-                    let r = self.readers_of(v)[i] as usize;
+            for v in values.made_by(k) {
+                for i in 0..self.readers.of(v).len() {
+                    let r = self.readers.of(v)[i] as usize;
                     self.pending[r] -= 1;
                     if self.pending[r] == 0 {
                         self.try_early(r);
@@ -295,7 +299,7 @@ impl<'a> Scheduler<'a> {
 
     /// Tries the one reader of `v` not yet run.
     fn try_last_reader(&mut self, v: u32) {
-        let last = self.readers_of(v).iter().map(|&r| r as usize).find(|&r| !self.done[r]);
+        let last = self.readers.of(v).iter().map(|&r| r as usize).find(|&r| !self.done[r]);
         if let Some(r) = last {
             self.try_early(r);
         }
@@ -308,21 +312,13 @@ impl<'a> Scheduler<'a> {
         if self.done[k] || self.pending[k] > 0 || self.values.operands(k).len() > 3 {
             return;
         }
-        let ends = self.operands[k].iter().filter(|&&v| self.remaining[v as usize] == 1).count();
+        let ends =
+            self.values.temporaries[k].iter().filter(|&&v| self.remaining[v as usize] == 1).count();
         let makes = self.values.made_by(k).filter(|&v| self.remaining[v as usize] > 0).count();
         if makes <= ends {
             self.candidates.push(k);
         }
     }
-}
-
-/// Instruction `k`'s operand values that are temporaries, each once.
-fn distinct_temporaries(values: &Values, k: usize) -> SmallVec<[u32; 3]> {
-    let mut ops: SmallVec<[u32; 3]> =
-        values.operands(k).iter().copied().filter(|&v| v >= values.fixed).collect();
-    ops.sort_unstable();
-    ops.dedup();
-    ops
 }
 
 /// Who reads what: for items `0..items` read by readers `0..operands.len()`, reader `k`
@@ -404,7 +400,7 @@ impl Allocation {
                     a.free.push(a.reg[v as usize]);
                 }
             }
-            for v in distinct_temporaries(values, k) {
+            for &v in &values.temporaries[k] {
                 if last_read[v as usize] == at as u32 {
                     a.free.push(a.reg[v as usize]);
                 }
@@ -471,10 +467,8 @@ impl Allocation {
 fn last_reads(values: &Values, order: &[usize]) -> Vec<u32> {
     let mut last = vec![UNREAD; values.fixed as usize + values.merged.len()];
     for (at, &k) in order.iter().enumerate() {
-        for &v in values.operands(k) {
-            if v >= values.fixed {
-                last[v as usize] = at as u32;
-            }
+        for &v in &values.temporaries[k] {
+            last[v as usize] = at as u32;
         }
     }
     last

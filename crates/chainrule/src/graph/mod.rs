@@ -299,15 +299,17 @@ impl Graph {
     /// serves both the look-up and the insertion.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        let node = Node { op, args: SmallVec::from_slice(args) };
+        let node = || Node { op, args: SmallVec::from_slice(args) };
         let existing = match (op, narrow_key(op, args)) {
             (Op::Const(n), _) => claim(self.numbers.entry(n), id),
             (_, Some(key)) => claim(self.intern.entry(key), id),
-            _ => claim(self.wide.entry(node.clone()), id),
+            _ => claim(self.wide.entry(node()), id),
         };
         if let Some(found) = existing {
             return found;
         }
+        // Made only for a new node (a wide node's operands are on the heap).
+        let node = node();
         let meta = self.compute_meta(&node);
         self.nodes.push(node);
         self.meta.push(meta);

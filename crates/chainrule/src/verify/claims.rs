@@ -7,7 +7,7 @@
 //! (`h1`, `out`); the file's assignments may define names again, hiding the formula's.
 
 use crate::error::{closest, Error, ErrorKind, Result, Span};
-use crate::graph::lower::{describe, lower_scoped, Lowered};
+use crate::graph::lower::{describe, lower_scoped, Lowered, Origins};
 use crate::graph::{Graph, NodeId, Op};
 use crate::syntax::ast::{Expr, ExprKind};
 use crate::syntax::DEFAULT_MAX_ELEMENTS;
@@ -38,7 +38,7 @@ pub struct Claims {
     /// The claims in order.
     pub claims: Vec<Claim>,
     /// Where each node of the claims was written in `source`.
-    pub(crate) origins: HashMap<NodeId, Span>,
+    pub(crate) origins: Origins,
     /// The names the claim text assigns (`delta = out - y`), with their nodes.
     pub(crate) definitions: Vec<(String, NodeId)>,
 }
@@ -147,7 +147,7 @@ impl Claims {
     pub(crate) fn place(&self, claim: &Claim, path: &[NodeId], node: NodeId) -> Option<Span> {
         let mut region = claim.span;
         for n in path.iter().chain([&node]) {
-            let Some(&first) = self.origins.get(n) else { continue };
+            let Some(first) = self.origins.get(*n) else { continue };
             let text = &self.source[first.start..first.end];
             let inside = &self.source[region.start..region.end];
             let at = find_whole(inside, text)?;
@@ -157,7 +157,7 @@ impl Claims {
             }
             region = Span::new(region.start + at, region.start + at + text.len());
         }
-        self.origins.contains_key(&node).then_some(region)
+        self.origins.get(node).map(|_| region)
     }
 }
 
@@ -232,7 +232,7 @@ fn check_free(formula: &Formula, lowered: &Lowered) -> Result<()> {
             continue;
         }
         let node = formula.graph().find_var(name);
-        let span = node.and_then(|n| lowered.origins.get(&n).copied());
+        let span = node.and_then(|n| lowered.origins.get(n));
         let mut known = formula.var_names();
         known.extend(formula.assigned().iter().map(String::as_str));
         let message =

@@ -358,7 +358,7 @@ fn describe(
         (Op::Add, _) => PartKind::Terms,
         _ => PartKind::Factors,
     };
-    let claim_text = |n: NodeId| match claims.origins.get(&n) {
+    let claim_text = |n: NodeId| match claims.origins.get(n) {
         Some(s) => claims.source[s.start..s.end].to_string(),
         None => print::text_named(g, n, &names),
     };

@@ -43,7 +43,7 @@ pub struct Lowered {
     /// The declared array variables, in program order.
     pub arrays: Vec<ArrayVar>,
     /// Where each node was first written, for pointing at a subexpression.
-    pub origins: HashMap<NodeId, Span>,
+    pub origins: Origins,
     /// The names the program assigns, in order.
     pub assigned: Vec<String>,
     /// Each name assigned a scalar, with the node of its value, in program order.
@@ -110,18 +110,6 @@ pub fn lower_scoped(
     outer: &[(String, Value)],
     max_elements: usize,
 ) -> Result<Lowered> {
-    let (lowered, origins) = lower_tabled(g, program, outer, max_elements)?;
-    Ok(Lowered { origins: origins.into_map(), ..lowered })
-}
-
-/// [`lower_scoped`] with the places of the nodes as the table that lowering keeps, not
-/// converted to a map (the returned [`Lowered::origins`] is empty).
-pub fn lower_tabled(
-    g: &mut Graph,
-    program: &Program,
-    outer: &[(String, Value)],
-    max_elements: usize,
-) -> Result<(Lowered, Origins)> {
     let mut cx = Lowering::new(g, outer, max_elements);
     let mut result = None;
     let mut definitions = Vec::new();
@@ -165,12 +153,12 @@ pub fn lower_tabled(
         result,
         vars: cx.vars,
         arrays: cx.arrays,
-        origins: HashMap::default(),
+        origins: cx.origins,
         assigned,
         definitions,
         array_definitions,
     };
-    Ok((lowered, cx.origins))
+    Ok(lowered)
 }
 
 /// The name of the result: the last statement's target, or the name it is (`...; out`).

@@ -2,7 +2,6 @@
 
 use crate::error::Span;
 use crate::graph::NodeId;
-use rustc_hash::FxHashMap as HashMap;
 
 /// Where each node was first written: a table by node index, so that noting a node (done
 /// for every expression lowered) is a look at one small entry, not a hash-map probe. The
@@ -34,13 +33,5 @@ impl Origins {
             Some(&k) if k > 0 => Some(self.spans[k as usize - 1]),
             _ => None,
         }
-    }
-
-    /// The noted nodes with their places, as a map.
-    pub fn into_map(self) -> HashMap<NodeId, Span> {
-        let mut map = HashMap::with_capacity_and_hasher(self.spans.len(), Default::default());
-        let noted = self.at.iter().enumerate().filter(|&(_, &k)| k > 0);
-        map.extend(noted.map(|(i, &k)| (NodeId::from_index(i), self.spans[k as usize - 1])));
-        map
     }
 }
