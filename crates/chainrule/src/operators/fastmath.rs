@@ -175,18 +175,25 @@ fn cos_kernel(x: f64, y: f64) -> f64 {
     one_minus + (((1.0 - one_minus) - hz) + (z * r - x * y))
 }
 
-/// sin x for |x| < [`TRIG_LIMIT`], by quadrant: sin, cos, -sin, -cos of the remainder.
+/// (sin x, cos x) for |x| < [`TRIG_LIMIT`] from one reduction by π/2, by quadrant: sin,
+/// cos, -sin, -cos of the remainder for sin x, cos a quadrant on.
 #[inline(always)]
-fn sin_reduced(x: f64) -> f64 {
+fn sin_cos_reduced(x: f64) -> (f64, f64) {
     let (y0, y1, n) = reduce_pio2(x);
-    quadrant(sin_kernel(y0, y1), cos_kernel(y0, y1), n)
+    let (sine, cosine) = (sin_kernel(y0, y1), cos_kernel(y0, y1));
+    (quadrant(sine, cosine, n), quadrant(sine, cosine, n.wrapping_add(1)))
 }
 
-/// cos x for |x| < [`TRIG_LIMIT`], by quadrant: cos, -sin, -cos, sin of the remainder.
+/// sin x for |x| < [`TRIG_LIMIT`].
+#[inline(always)]
+fn sin_reduced(x: f64) -> f64 {
+    sin_cos_reduced(x).0
+}
+
+/// cos x for |x| < [`TRIG_LIMIT`].
 #[inline(always)]
 fn cos_reduced(x: f64) -> f64 {
-    let (y0, y1, n) = reduce_pio2(x);
-    quadrant(sin_kernel(y0, y1), cos_kernel(y0, y1), n.wrapping_add(1))
+    sin_cos_reduced(x).1
 }
 
 /// sin of `n π/2 + y` from `s = sin y` and `c = cos y`: s, c, -s, -c for `n mod 4` = 0..3
@@ -332,10 +339,7 @@ pub fn cos_lanes(out: &mut [f64], xs: &[f64]) {
 #[inline(always)]
 pub fn sin_cos_lanes(sines: &mut [f64], cosines: &mut [f64], xs: &[f64]) {
     for ((s, c), &x) in sines.iter_mut().zip(cosines.iter_mut()).zip(xs) {
-        let (y0, y1, n) = reduce_pio2(x);
-        let (sine, cosine) = (sin_kernel(y0, y1), cos_kernel(y0, y1));
-        *s = quadrant(sine, cosine, n);
-        *c = quadrant(sine, cosine, n.wrapping_add(1));
+        (*s, *c) = sin_cos_reduced(x);
     }
     for ((s, c), &x) in sines.iter_mut().zip(cosines.iter_mut()).zip(xs) {
         if !trig_fits(x) {
