@@ -213,7 +213,7 @@ fn simplify_once(
             }
             Op::Mul => {
                 let leaves = leaves(g, n, Op::Mul, absorbed, &new);
-                rebuild_product(g, &leaves, &shared)
+                product_of_factors(g, &leaves, &shared, pass)
             }
             Op::Pow => {
                 let (a, b) = (new[g.args(n)[0].index()], new[g.args(n)[1].index()]);
@@ -287,18 +287,22 @@ fn leaves(g: &Graph, n: NodeId, op: Op, absorbed: &[bool], new: &[NodeId]) -> Ve
     out
 }
 
-/// Adds `value` to the entry for `key`, keeping first-seen order.
+/// Adds `value` to the entry for `key`, keeping first-seen order; the entry's position.
 fn accumulate_coefficient(
     list: &mut Vec<(NodeId, Number)>,
     index: &mut HashMap<NodeId, usize>,
     key: NodeId,
     value: Number,
-) {
+) -> usize {
     match index.entry(key) {
-        Entry::Occupied(i) => list[*i.get()].1 = list[*i.get()].1 + value,
+        Entry::Occupied(i) => {
+            list[*i.get()].1 = list[*i.get()].1 + value;
+            *i.get()
+        }
         Entry::Vacant(slot) => {
             slot.insert(list.len());
             list.push((key, value));
+            list.len() - 1
         }
     }
 }
@@ -342,6 +346,11 @@ fn sum_of_terms(
     pass: Pass,
     was: Option<NodeId>,
 ) -> NodeId {
+    // A long sum in the quick pass adds no nodes for its repeated terms (see below) and
+    // spreads no coefficient other than one over an inner sum.
+    let lean = pass == Pass::Quick && leaves.len() > SUM_RUN;
+    // For each term: `Some(k)` while it has come k <= 2 times, each with coefficient one.
+    let mut bare_pair: Vec<Option<u8>> = Vec::new();
     let mut constant = Number::int(0);
     let mut terms: Vec<(NodeId, Number)> = Vec::with_capacity(leaves.len());
     let mut index = HashMap::with_capacity_and_hasher(leaves.len(), Default::default());
@@ -354,14 +363,27 @@ fn sum_of_terms(
         }
         let (c, t) = g.split_coefficient(leaf);
         let sc = scale * c;
-        let spread = g.op(t) == Op::Add && (sc.is_one() || sc.is_integer() && !shared.contains(&t));
+        let spread =
+            g.op(t) == Op::Add && (sc.is_one() || !lean && sc.is_integer() && !shared.contains(&t));
         match spread.then(|| small_flat(g, t, Op::Add, SMALL)).flatten() {
             Some(inner) => stack.extend(inner.into_iter().rev().map(|i| (sc, i))),
-            None => accumulate_coefficient(&mut terms, &mut index, t, sc),
+            None => {
+                let i = accumulate_coefficient(&mut terms, &mut index, t, sc);
+                bare_pair.resize(terms.len(), Some(0));
+                bare_pair[i] = bare_pair[i].filter(|&k| sc.is_one() && k < 2).map(|k| k + 1);
+            }
         }
     }
-    let mut scaled: Vec<NodeId> =
-        terms.into_iter().filter(|&(_, c)| !c.is_zero()).map(|(t, c)| g.scale(c, t)).collect();
+    let mut scaled: Vec<NodeId> = Vec::with_capacity(terms.len());
+    for ((t, c), pair) in terms.into_iter().zip(bare_pair) {
+        match c.is_zero() {
+            true => {}
+            // `t + t` stays as it is in a long sum: `2*t` takes a product and maybe a
+            // constant to save one addition, and so could swell the graph.
+            false if lean && pair == Some(2) => scaled.extend([t, t]),
+            false => scaled.push(g.scale(c, t)),
+        }
+    }
     if pass == Pass::Full {
         scaled.sort_by(|&a, &b| g.sum_cmp(a, b));
     }
@@ -512,10 +534,22 @@ fn has_negative_term(g: &Graph, sum: NodeId) -> bool {
     })
 }
 
+/// A product of `leaves` in canonical form; `shared` as for [`rebuild_sum`].
 pub(super) fn rebuild_product(
     g: &mut Graph,
     leaves: &[NodeId],
     shared: &HashSet<NodeId>,
+) -> NodeId {
+    product_of_factors(g, leaves, shared, Pass::Full)
+}
+
+/// [`rebuild_product`] for `pass`: [`Pass::Quick`] spreads no number but a minus over a
+/// sum, which would multiply each of its terms where one product did (`2*(a + b)` stays).
+fn product_of_factors(
+    g: &mut Graph,
+    leaves: &[NodeId],
+    shared: &HashSet<NodeId>,
+    pass: Pass,
 ) -> NodeId {
     let leaves = &open_powers_of_products(g, leaves, shared);
     let mut coefficient = Number::int(1);
@@ -576,10 +610,11 @@ pub(super) fn rebuild_product(
     denominator.sort_by(|&a, &b| g.product_cmp(a, b));
     if let [sum] = numerator.as_slice() {
         // A whole number spreads over a sum on its own (`2*a - 2*b`); over a fraction's
-        // numerator only a minus that a term can take (`(x - y)/z`, not `-(y - x)/z`).
-        let spreads = match denominator.is_empty() {
-            true => !coefficient.is_one() && coefficient.is_integer(),
-            false => coefficient == Number::int(-1) && has_negative_term(g, *sum),
+        // numerator, or in the quick pass, only a minus that a term can take (`(x - y)/z`,
+        // not `-(y - x)/z`).
+        let spreads = match (pass, denominator.is_empty()) {
+            (Pass::Full, true) => !coefficient.is_one() && coefficient.is_integer(),
+            _ => coefficient == Number::int(-1) && has_negative_term(g, *sum),
         };
         if g.op(*sum) == Op::Add && spreads && !shared.contains(sum) {
             if let Some(terms) = small_flat(g, *sum, Op::Add, SMALL) {
@@ -626,4 +661,25 @@ pub(super) fn rebuild_product(
     let m1 = g.constant(-1.0);
     let inverse = g.pow(bottom, m1);
     g.mul(top, inverse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Formula;
+
+    /// The quick pass alone (before `for_evaluation`'s check) adds no node to a long sum
+    /// with a repeated term (no `2*t`) and a number times a sum (no product per term).
+    #[test]
+    fn quick_pass_adds_no_nodes_to_a_long_sum() {
+        let terms: Vec<String> = (0..40).map(|i| format!("sin({i}.5*x)")).collect();
+        let src = format!("{} + sin(3.5*x) + 3*(x + y + z)", terms.join(" + "));
+        let mut f = Formula::parse(&src).unwrap();
+        let root = f.root();
+        let g = f.graph_mut();
+        let reach = Reach::new(g, &[root]);
+        let quick = simplify_once(g, &[root], &reach, Pass::Quick).unwrap();
+        assert_ne!(quick[0], root, "the pass rebuilds the sum pairwise");
+        assert_eq!(walk::count_reachable(g, &quick, usize::MAX), Some(reach.order.len()));
+    }
 }
