@@ -7,7 +7,7 @@
 use chainrule::graph::lower::lower;
 use chainrule::operators::callables::{self, Args, ArrayFn, Callable, CALLABLES};
 use chainrule::operators::Func;
-use chainrule::{eval, syntax, Formula};
+use chainrule::{syntax, Formula};
 use std::collections::BTreeSet;
 
 /// Argument names of a call: `f(x)`, `f(x, y)`, `f(x, y, z)`.
@@ -190,7 +190,7 @@ fn the_interpreter_and_native_code_give_the_kernels_bits() {
         let formula = Formula::parse(&src).unwrap();
         let tape = formula.compile(&[formula.root()]).unwrap();
         #[cfg(feature = "native")]
-        let native = eval::compile_native(&tape).unwrap();
+        let native = chainrule::eval::compile_native(&tape).unwrap();
         for args in points(f.arity()) {
             let at = &args[..f.arity()];
             let want = f.eval_f64(args);
