@@ -23,11 +23,12 @@ pub mod walk;
 pub use build::SUM_RUN;
 pub use op::{Func, Number, Op};
 
+use hashbrown::hash_table::{Entry, HashTable};
 use petgraph::graph::{DiGraph, NodeIndex};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHasher};
 use smallvec::SmallVec;
 use std::cmp::Ordering;
-use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 /// The index of a node in a [`Graph`].
@@ -114,13 +115,10 @@ pub struct Graph {
     nodes: Vec<Node>,
     /// The petgraph mirror of `nodes`, built on demand; emptied when a node is added.
     dag: OnceLock<DiGraph<Node, u32>>,
-    /// Nodes of at most two operands other than numbers, by [`narrow_key`]: two words, so
-    /// that looking a node up hashes and compares no more than that.
-    intern: HashMap<(u64, u64), NodeId>,
-    /// Numbers, by value.
-    numbers: HashMap<Number, NodeId>,
-    /// Nodes of three operands or more.
-    wide: HashMap<Node, NodeId>,
+    /// Every node, by its id alone: a slot is 4 bytes, and a probe compares the node its
+    /// candidate names (by [`node_hash`]), so that the table of a large graph stays in
+    /// cache and a new node costs no copy of its operands as a key.
+    index: HashTable<NodeId>,
     meta: Vec<Meta>,
     variables: Vec<Variable>,
     var_ids: HashMap<String, VarId>,
@@ -139,9 +137,7 @@ impl Graph {
         Graph {
             nodes: Vec::new(),
             dag: OnceLock::new(),
-            intern: HashMap::default(),
-            numbers: HashMap::default(),
-            wide: HashMap::default(),
+            index: HashTable::new(),
             meta: Vec::new(),
             variables: Vec::new(),
             var_ids: HashMap::default(),
@@ -164,7 +160,24 @@ impl Graph {
     pub fn reserve(&mut self, additional: usize) {
         self.nodes.reserve(additional);
         self.meta.reserve(additional);
-        self.intern.reserve(additional);
+        self.reserve_index(additional);
+    }
+
+    /// Room in the index for `additional` more nodes. The index is built again, larger,
+    /// from the nodes in id order, which reads them in memory order (rehashing the table in
+    /// place would read them in the table's random order).
+    fn reserve_index(&mut self, additional: usize) {
+        let needed = self.nodes.len() + additional;
+        if needed <= self.index.capacity() {
+            return;
+        }
+        let nodes = &self.nodes;
+        let rehash = |id: &NodeId| nodes[id.index()].index_hash();
+        let mut index = HashTable::with_capacity(needed.max(2 * self.index.capacity()));
+        for (k, node) in nodes.iter().enumerate() {
+            index.insert_unique(node.index_hash(), NodeId::from_index(k), rehash);
+        }
+        self.index = index;
     }
 
     /// Room for `additional` more variables (an array declared).
@@ -287,29 +300,25 @@ impl Graph {
 
     /// The node `op(args)`, if the graph has it.
     fn find(&self, op: Op, args: &[NodeId]) -> Option<NodeId> {
-        match (op, narrow_key(op, args)) {
-            (Op::Const(n), _) => self.numbers.get(&n),
-            (_, Some(key)) => self.intern.get(&key),
-            _ => self.wide.get(&Node { op, args: SmallVec::from_slice(args) }),
-        }
-        .copied()
+        let nodes = &self.nodes;
+        self.index.find(node_hash(op, args), |id| nodes[id.index()].is(op, args)).copied()
     }
 
     /// Adds `op(args)` unless an equal node exists; returns its id. One probe of the table
     /// serves both the look-up and the insertion.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        let node = || Node { op, args: SmallVec::from_slice(args) };
-        let existing = match (op, narrow_key(op, args)) {
-            (Op::Const(n), _) => claim(self.numbers.entry(n), id),
-            (_, Some(key)) => claim(self.intern.entry(key), id),
-            _ => claim(self.wide.entry(node()), id),
-        };
-        if let Some(found) = existing {
-            return found;
+        self.reserve_index(1);
+        let nodes = &self.nodes;
+        let same = |id: &NodeId| nodes[id.index()].is(op, args);
+        let rehash = |id: &NodeId| nodes[id.index()].index_hash();
+        match self.index.entry(node_hash(op, args), same, rehash) {
+            Entry::Occupied(found) => return *found.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
         }
-        // Made only for a new node (a wide node's operands are on the heap).
-        let node = node();
+        let node = Node { op, args: SmallVec::from_slice(args) };
         let meta = self.compute_meta(&node);
         self.nodes.push(node);
         self.meta.push(meta);
@@ -445,20 +454,38 @@ impl Graph {
     }
 }
 
-/// The id an interning table holds for a key, or `None` after entering `id` for it.
-fn claim<K>(entry: Entry<'_, K, NodeId>, id: NodeId) -> Option<NodeId> {
-    match entry {
-        Entry::Occupied(found) => Some(*found.get()),
-        Entry::Vacant(slot) => {
-            slot.insert(id);
-            None
-        }
+impl Node {
+    /// Whether this is the node `op(args)`.
+    fn is(&self, op: Op, args: &[NodeId]) -> bool {
+        self.op == op && self.args.as_slice() == args
+    }
+
+    /// [`node_hash`] of this node.
+    fn index_hash(&self) -> u64 {
+        node_hash(self.op, &self.args)
     }
 }
 
-/// The interning key of `op(args)` for at most two operands and an operation other than a
-/// number: the operation's kind and payload in one word, the operands in the other (an
-/// absent operand as `u32::MAX`, which no node id reaches).
+/// The hash of `op(args)` in the graph's index: of two words for a node of at most two
+/// operands other than a number ([`narrow_key`]), else of the operation and operands.
+fn node_hash(op: Op, args: &[NodeId]) -> u64 {
+    let mut h = FxHasher::default();
+    match narrow_key(op, args) {
+        Some((a, b)) => {
+            h.write_u64(a);
+            h.write_u64(b);
+        }
+        None => {
+            op.hash(&mut h);
+            args.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// The key of `op(args)` for at most two operands and an operation other than a number:
+/// the operation's kind and payload in one word, the operands in the other (an absent
+/// operand as `u32::MAX`, which no node id reaches).
 fn narrow_key(op: Op, args: &[NodeId]) -> Option<(u64, u64)> {
     let (kind, payload) = match op {
         Op::Const(_) => return None,
@@ -551,4 +578,45 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 fn mix(h: u64, x: u64) -> u64 {
     let v = (h ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     v ^ (v >> 29)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Building a node again gives the node built before, across every growth of the index
+    /// and for every kind of key (numbers, variables, one and two operands, many operands).
+    #[test]
+    fn equal_nodes_are_found_after_the_index_grows() {
+        let mut g = Graph::new();
+        let mut built = Vec::new();
+        for k in 0..5000 {
+            let x = g.var(&format!("x{k}"));
+            let c = g.number(Number::ratio(k + 1, 3));
+            let f = g.constant(k as f64 + 0.25);
+            let s = g.func(Func::Sin, &[x]);
+            let p = g.mul(c, s);
+            let q = g.add(p, f);
+            built.push([x, c, f, s, p, q]);
+        }
+        let xs: Vec<NodeId> = built.iter().map(|b| b[0]).collect();
+        let lse = g.logsumexp(&xs);
+        let len = g.len();
+        for (k, b) in built.iter().enumerate() {
+            assert_eq!(g.var(&format!("x{k}")), b[0]);
+            assert_eq!(g.number(Number::ratio(k as i64 + 1, 3)), b[1]);
+            assert_eq!(g.constant(k as f64 + 0.25), b[2]);
+            assert_eq!(g.func(Func::Sin, &[b[0]]), b[3]);
+            assert_eq!(g.mul(b[1], b[3]), b[4]);
+            assert_eq!(g.add(b[4], b[2]), b[5]);
+        }
+        assert_eq!(g.logsumexp(&xs), lse);
+        assert_eq!(g.find_var("x4999"), Some(built[4999][0]));
+        assert_eq!(g.find_var("y"), None);
+        assert_eq!(g.len(), len, "no node was built twice");
+        let mut reversed = xs.clone();
+        reversed.reverse();
+        assert_ne!(g.logsumexp(&reversed), lse, "operands are ordered");
+        assert_ne!(g.number(Number::ratio(1, 2)), g.number(Number::float(0.5)), "exact and float");
+    }
 }
