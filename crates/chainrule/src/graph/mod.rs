@@ -25,7 +25,7 @@ pub use op::{Func, Number, Op};
 
 use hashbrown::hash_table::{Entry, HashTable};
 use petgraph::graph::{DiGraph, NodeIndex};
-use rustc_hash::{FxHashMap as HashMap, FxHasher};
+use rustc_hash::FxHasher;
 use smallvec::SmallVec;
 use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
@@ -121,7 +121,8 @@ pub struct Graph {
     index: HashTable<NodeId>,
     meta: Vec<Meta>,
     variables: Vec<Variable>,
-    var_ids: HashMap<String, VarId>,
+    /// The variables by name, as ids alone (a probe compares the name in the table).
+    var_ids: HashTable<VarId>,
     node_limit: usize,
 }
 
@@ -140,7 +141,7 @@ impl Graph {
             index: HashTable::new(),
             meta: Vec::new(),
             variables: Vec::new(),
-            var_ids: HashMap::default(),
+            var_ids: HashTable::new(),
             node_limit: DEFAULT_NODE_LIMIT,
         }
     }
@@ -167,7 +168,7 @@ impl Graph {
     /// from the nodes in id order, which reads them in memory order (rehashing the table in
     /// place would read them in the table's random order).
     fn reserve_index(&mut self, additional: usize) {
-        let needed = self.nodes.len() + additional;
+        let needed = self.index.len() + additional;
         if needed <= self.index.capacity() {
             return;
         }
@@ -183,7 +184,8 @@ impl Graph {
     /// Room for `additional` more variables (an array declared).
     pub fn reserve_vars(&mut self, additional: usize) {
         self.variables.reserve(additional);
-        self.var_ids.reserve(additional);
+        let variables = &self.variables;
+        self.var_ids.reserve(additional, |v| name_hash(&variables[v.index()].name));
     }
 
     /// The most nodes that differentiation and simplification may grow the graph to.
@@ -238,20 +240,37 @@ impl Graph {
 
     /// The id of the variable called `name`, if the graph has named it.
     pub fn var_id(&self, name: &str) -> Option<VarId> {
-        self.var_ids.get(name).copied()
+        let variables = &self.variables;
+        self.var_ids.find(name_hash(name), |v| variables[v.index()].name == name).copied()
     }
 
     /// The id of the variable called `name`, entered in the table if it is new (a scalar).
     pub fn intern_var(&mut self, name: &str) -> VarId {
-        if let Some(&v) = self.var_ids.get(name) {
-            return v;
-        }
-        let id = VarId(self.variables.len() as u32);
-        self.variables.push(Variable { id, name: name.to_string(), shape: Vec::new() });
-        self.var_ids.insert(name.to_string(), id);
-        id
+        self.intern_var_by(name)
     }
 
+    /// [`Graph::intern_var`] of a name made for it (an array element's), kept without a
+    /// copy when it is new.
+    pub fn intern_var_owned(&mut self, name: String) -> VarId {
+        self.intern_var_by(name)
+    }
+
+    /// The id of the variable called `name`, entered in the table if it is new.
+    fn intern_var_by(&mut self, name: impl AsRef<str> + Into<String>) -> VarId {
+        let id = VarId(self.variables.len() as u32);
+        let text = name.as_ref();
+        let variables = &self.variables;
+        let same = |v: &VarId| variables[v.index()].name == text;
+        let rehash = |v: &VarId| name_hash(&variables[v.index()].name);
+        match self.var_ids.entry(name_hash(text), same, rehash) {
+            Entry::Occupied(found) => return *found.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
+        }
+        self.variables.push(Variable { id, name: name.into(), shape: Vec::new() });
+        id
+    }
     /// The variable `id` refers to, if `node` is a variable.
     pub fn var_of(&self, node: NodeId) -> Option<VarId> {
         match self.op(node) {
@@ -308,15 +327,8 @@ impl Graph {
     /// serves both the look-up and the insertion.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        self.reserve_index(1);
-        let nodes = &self.nodes;
-        let same = |id: &NodeId| nodes[id.index()].is(op, args);
-        let rehash = |id: &NodeId| nodes[id.index()].index_hash();
-        match self.index.entry(node_hash(op, args), same, rehash) {
-            Entry::Occupied(found) => return *found.get(),
-            Entry::Vacant(slot) => {
-                slot.insert(id);
-            }
+        if let Some(found) = self.claim(op, args, id) {
+            return found;
         }
         let node = Node { op, args: SmallVec::from_slice(args) };
         let meta = self.compute_meta(&node);
@@ -324,6 +336,21 @@ impl Graph {
         self.meta.push(meta);
         self.dag.take();
         id
+    }
+
+    /// The node `op(args)` if the graph has it; else `None`, after entering `id` for it.
+    fn claim(&mut self, op: Op, args: &[NodeId], id: NodeId) -> Option<NodeId> {
+        self.reserve_index(1);
+        let nodes = &self.nodes;
+        let same = |id: &NodeId| nodes[id.index()].is(op, args);
+        let rehash = |id: &NodeId| nodes[id.index()].index_hash();
+        match self.index.entry(node_hash(op, args), same, rehash) {
+            Entry::Occupied(found) => Some(*found.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+                None
+            }
+        }
     }
 
     fn compute_meta(&self, node: &Node) -> Meta {
@@ -480,6 +507,13 @@ fn node_hash(op: Op, args: &[NodeId]) -> u64 {
             args.hash(&mut h);
         }
     }
+    h.finish()
+}
+
+/// The hash of a variable's name in the graph's table of variables.
+fn name_hash(name: &str) -> u64 {
+    let mut h = FxHasher::default();
+    name.hash(&mut h);
     h.finish()
 }
 
