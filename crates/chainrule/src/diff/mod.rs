@@ -15,7 +15,6 @@ mod rules;
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{walk, Graph, NodeId, Number, Op};
-use rustc_hash::FxHashMap as HashMap;
 
 /// d(root)/d(v) for every `v` in `wrt` (variable nodes), from one reverse sweep.
 ///
@@ -30,8 +29,10 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
     let active = active_nodes(g, &order, wrt);
     let mut pending = Pending::new(g, &order, &active, root);
     let mut numbers = rules::Numbers::default();
-    let mut adjoint: HashMap<NodeId, Scaled> =
-        HashMap::with_capacity_and_hasher(wrt.len(), Default::default());
+    // The variables' adjoints, by node index up to the last of `wrt` (a table read in order,
+    // where a map would be probed at random).
+    let mut adjoint: Vec<Option<Scaled>> =
+        vec![None; wrt.iter().map(|v| v.index() + 1).max().unwrap_or(0)];
     pending.push(root, Scaled::node(g.constant(1.0)));
     for &node in order.iter().rev() {
         let contributions = pending.of(node);
@@ -40,8 +41,8 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
         }
         let adj = total(g, contributions);
         let op = g.op(node);
-        if matches!(op, Op::Var(_)) {
-            adjoint.insert(node, adj);
+        if let (Op::Var(_), Some(slot)) = (op, adjoint.get_mut(node.index())) {
+            *slot = Some(adj);
         }
         // `-node` for a logsumexp's partials, made once for all its operands.
         let mut minus_lse = None;
@@ -68,7 +69,7 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
         check_size(g)?;
     }
     let zero = Scaled::node(g.constant(0.0));
-    Ok(wrt.iter().map(|v| adjoint.get(v).copied().unwrap_or(zero).build(g)).collect())
+    Ok(wrt.iter().map(|v| adjoint[v.index()].unwrap_or(zero).build(g)).collect())
 }
 
 /// The contributions waiting for each node, in the order the sweep makes them: each node's

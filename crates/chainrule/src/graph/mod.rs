@@ -23,11 +23,12 @@ pub mod walk;
 pub use build::SUM_RUN;
 pub use op::{Func, Number, Op};
 
+use hashbrown::hash_table::{Entry, HashTable};
 use petgraph::graph::{DiGraph, NodeIndex};
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::FxHasher;
 use smallvec::SmallVec;
 use std::cmp::Ordering;
-use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
 use std::sync::OnceLock;
 
 /// The index of a node in a [`Graph`].
@@ -114,16 +115,14 @@ pub struct Graph {
     nodes: Vec<Node>,
     /// The petgraph mirror of `nodes`, built on demand; emptied when a node is added.
     dag: OnceLock<DiGraph<Node, u32>>,
-    /// Nodes of at most two operands other than numbers, by [`narrow_key`]: two words, so
-    /// that looking a node up hashes and compares no more than that.
-    intern: HashMap<(u64, u64), NodeId>,
-    /// Numbers, by value.
-    numbers: HashMap<Number, NodeId>,
-    /// Nodes of three operands or more.
-    wide: HashMap<Node, NodeId>,
+    /// Every node, by its id alone: a slot is 4 bytes, and a probe compares the node its
+    /// candidate names (by [`node_hash`]), so that the table of a large graph stays in
+    /// cache and a new node costs no copy of its operands as a key.
+    index: HashTable<NodeId>,
     meta: Vec<Meta>,
     variables: Vec<Variable>,
-    var_ids: HashMap<String, VarId>,
+    /// The variables by name, as ids alone (a probe compares the name in the table).
+    var_ids: HashTable<VarId>,
     node_limit: usize,
 }
 
@@ -139,12 +138,10 @@ impl Graph {
         Graph {
             nodes: Vec::new(),
             dag: OnceLock::new(),
-            intern: HashMap::default(),
-            numbers: HashMap::default(),
-            wide: HashMap::default(),
+            index: HashTable::new(),
             meta: Vec::new(),
             variables: Vec::new(),
-            var_ids: HashMap::default(),
+            var_ids: HashTable::new(),
             node_limit: DEFAULT_NODE_LIMIT,
         }
     }
@@ -164,13 +161,31 @@ impl Graph {
     pub fn reserve(&mut self, additional: usize) {
         self.nodes.reserve(additional);
         self.meta.reserve(additional);
-        self.intern.reserve(additional);
+        self.reserve_index(additional);
+    }
+
+    /// Room in the index for `additional` more nodes. The index is built again, larger,
+    /// from the nodes in id order, which reads them in memory order (rehashing the table in
+    /// place would read them in the table's random order).
+    fn reserve_index(&mut self, additional: usize) {
+        let needed = self.index.len() + additional;
+        if needed <= self.index.capacity() {
+            return;
+        }
+        let nodes = &self.nodes;
+        let rehash = |id: &NodeId| nodes[id.index()].index_hash();
+        let mut index = HashTable::with_capacity(needed.max(2 * self.index.capacity()));
+        for (k, node) in nodes.iter().enumerate() {
+            index.insert_unique(node.index_hash(), NodeId::from_index(k), rehash);
+        }
+        self.index = index;
     }
 
     /// Room for `additional` more variables (an array declared).
     pub fn reserve_vars(&mut self, additional: usize) {
         self.variables.reserve(additional);
-        self.var_ids.reserve(additional);
+        let variables = &self.variables;
+        self.var_ids.reserve(additional, |v| name_hash(&variables[v.index()].name));
     }
 
     /// The most nodes that differentiation and simplification may grow the graph to.
@@ -225,20 +240,37 @@ impl Graph {
 
     /// The id of the variable called `name`, if the graph has named it.
     pub fn var_id(&self, name: &str) -> Option<VarId> {
-        self.var_ids.get(name).copied()
+        let variables = &self.variables;
+        self.var_ids.find(name_hash(name), |v| variables[v.index()].name == name).copied()
     }
 
     /// The id of the variable called `name`, entered in the table if it is new (a scalar).
     pub fn intern_var(&mut self, name: &str) -> VarId {
-        if let Some(&v) = self.var_ids.get(name) {
-            return v;
-        }
-        let id = VarId(self.variables.len() as u32);
-        self.variables.push(Variable { id, name: name.to_string(), shape: Vec::new() });
-        self.var_ids.insert(name.to_string(), id);
-        id
+        self.intern_var_by(name)
     }
 
+    /// [`Graph::intern_var`] of a name made for it (an array element's), kept without a
+    /// copy when it is new.
+    pub fn intern_var_owned(&mut self, name: String) -> VarId {
+        self.intern_var_by(name)
+    }
+
+    /// The id of the variable called `name`, entered in the table if it is new.
+    fn intern_var_by(&mut self, name: impl AsRef<str> + Into<String>) -> VarId {
+        let id = VarId(self.variables.len() as u32);
+        let text = name.as_ref();
+        let variables = &self.variables;
+        let same = |v: &VarId| variables[v.index()].name == text;
+        let rehash = |v: &VarId| name_hash(&variables[v.index()].name);
+        match self.var_ids.entry(name_hash(text), same, rehash) {
+            Entry::Occupied(found) => return *found.get(),
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+            }
+        }
+        self.variables.push(Variable { id, name: name.into(), shape: Vec::new() });
+        id
+    }
     /// The variable `id` refers to, if `node` is a variable.
     pub fn var_of(&self, node: NodeId) -> Option<VarId> {
         match self.op(node) {
@@ -287,34 +319,38 @@ impl Graph {
 
     /// The node `op(args)`, if the graph has it.
     fn find(&self, op: Op, args: &[NodeId]) -> Option<NodeId> {
-        match (op, narrow_key(op, args)) {
-            (Op::Const(n), _) => self.numbers.get(&n),
-            (_, Some(key)) => self.intern.get(&key),
-            _ => self.wide.get(&Node { op, args: SmallVec::from_slice(args) }),
-        }
-        .copied()
+        let nodes = &self.nodes;
+        self.index.find(node_hash(op, args), |id| nodes[id.index()].is(op, args)).copied()
     }
 
     /// Adds `op(args)` unless an equal node exists; returns its id. One probe of the table
     /// serves both the look-up and the insertion.
     fn intern(&mut self, op: Op, args: &[NodeId]) -> NodeId {
         let id = NodeId(self.nodes.len() as u32);
-        let node = || Node { op, args: SmallVec::from_slice(args) };
-        let existing = match (op, narrow_key(op, args)) {
-            (Op::Const(n), _) => claim(self.numbers.entry(n), id),
-            (_, Some(key)) => claim(self.intern.entry(key), id),
-            _ => claim(self.wide.entry(node()), id),
-        };
-        if let Some(found) = existing {
+        if let Some(found) = self.claim(op, args, id) {
             return found;
         }
-        // Made only for a new node (a wide node's operands are on the heap).
-        let node = node();
+        let node = Node { op, args: SmallVec::from_slice(args) };
         let meta = self.compute_meta(&node);
         self.nodes.push(node);
         self.meta.push(meta);
         self.dag.take();
         id
+    }
+
+    /// The node `op(args)` if the graph has it; else `None`, after entering `id` for it.
+    fn claim(&mut self, op: Op, args: &[NodeId], id: NodeId) -> Option<NodeId> {
+        self.reserve_index(1);
+        let nodes = &self.nodes;
+        let same = |id: &NodeId| nodes[id.index()].is(op, args);
+        let rehash = |id: &NodeId| nodes[id.index()].index_hash();
+        match self.index.entry(node_hash(op, args), same, rehash) {
+            Entry::Occupied(found) => Some(*found.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(id);
+                None
+            }
+        }
     }
 
     fn compute_meta(&self, node: &Node) -> Meta {
@@ -445,20 +481,45 @@ impl Graph {
     }
 }
 
-/// The id an interning table holds for a key, or `None` after entering `id` for it.
-fn claim<K>(entry: Entry<'_, K, NodeId>, id: NodeId) -> Option<NodeId> {
-    match entry {
-        Entry::Occupied(found) => Some(*found.get()),
-        Entry::Vacant(slot) => {
-            slot.insert(id);
-            None
-        }
+impl Node {
+    /// Whether this is the node `op(args)`.
+    fn is(&self, op: Op, args: &[NodeId]) -> bool {
+        self.op == op && self.args.as_slice() == args
+    }
+
+    /// [`node_hash`] of this node.
+    fn index_hash(&self) -> u64 {
+        node_hash(self.op, &self.args)
     }
 }
 
-/// The interning key of `op(args)` for at most two operands and an operation other than a
-/// number: the operation's kind and payload in one word, the operands in the other (an
-/// absent operand as `u32::MAX`, which no node id reaches).
+/// The hash of `op(args)` in the graph's index: of two words for a node of at most two
+/// operands other than a number ([`narrow_key`]), else of the operation and operands.
+fn node_hash(op: Op, args: &[NodeId]) -> u64 {
+    let mut h = FxHasher::default();
+    match narrow_key(op, args) {
+        Some((a, b)) => {
+            h.write_u64(a);
+            h.write_u64(b);
+        }
+        None => {
+            op.hash(&mut h);
+            args.hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// The hash of a variable's name in the graph's table of variables.
+fn name_hash(name: &str) -> u64 {
+    let mut h = FxHasher::default();
+    name.hash(&mut h);
+    h.finish()
+}
+
+/// The key of `op(args)` for at most two operands and an operation other than a number:
+/// the operation's kind and payload in one word, the operands in the other (an absent
+/// operand as `u32::MAX`, which no node id reaches).
 fn narrow_key(op: Op, args: &[NodeId]) -> Option<(u64, u64)> {
     let (kind, payload) = match op {
         Op::Const(_) => return None,
@@ -551,4 +612,45 @@ pub fn natural_cmp(a: &str, b: &str) -> Ordering {
 fn mix(h: u64, x: u64) -> u64 {
     let v = (h ^ x).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     v ^ (v >> 29)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Building a node again gives the node built before, across every growth of the index
+    /// and for every kind of key (numbers, variables, one and two operands, many operands).
+    #[test]
+    fn equal_nodes_are_found_after_the_index_grows() {
+        let mut g = Graph::new();
+        let mut built = Vec::new();
+        for k in 0..5000 {
+            let x = g.var(&format!("x{k}"));
+            let c = g.number(Number::ratio(k + 1, 3));
+            let f = g.constant(k as f64 + 0.25);
+            let s = g.func(Func::Sin, &[x]);
+            let p = g.mul(c, s);
+            let q = g.add(p, f);
+            built.push([x, c, f, s, p, q]);
+        }
+        let xs: Vec<NodeId> = built.iter().map(|b| b[0]).collect();
+        let lse = g.logsumexp(&xs);
+        let len = g.len();
+        for (k, b) in built.iter().enumerate() {
+            assert_eq!(g.var(&format!("x{k}")), b[0]);
+            assert_eq!(g.number(Number::ratio(k as i64 + 1, 3)), b[1]);
+            assert_eq!(g.constant(k as f64 + 0.25), b[2]);
+            assert_eq!(g.func(Func::Sin, &[b[0]]), b[3]);
+            assert_eq!(g.mul(b[1], b[3]), b[4]);
+            assert_eq!(g.add(b[4], b[2]), b[5]);
+        }
+        assert_eq!(g.logsumexp(&xs), lse);
+        assert_eq!(g.find_var("x4999"), Some(built[4999][0]));
+        assert_eq!(g.find_var("y"), None);
+        assert_eq!(g.len(), len, "no node was built twice");
+        let mut reversed = xs.clone();
+        reversed.reverse();
+        assert_ne!(g.logsumexp(&reversed), lse, "operands are ordered");
+        assert_ne!(g.number(Number::ratio(1, 2)), g.number(Number::float(0.5)), "exact and float");
+    }
 }

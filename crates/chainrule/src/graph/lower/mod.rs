@@ -337,7 +337,7 @@ impl<'g, 'p> Lowering<'g, 'p> {
         self.g.reserve_vars(count);
         self.g.reserve(count);
         let elements: Vec<VarId> =
-            (0..count).map(|k| self.g.intern_var(&element_name(name, &shape, k))).collect();
+            (0..count).map(|k| self.g.intern_var_owned(element_name(name, &shape, k))).collect();
         self.vars.extend(&elements);
         let nodes: Vec<NodeId> = elements.iter().map(|&v| self.g.var_node(v)).collect();
         for &node in &nodes {
