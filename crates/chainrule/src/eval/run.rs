@@ -7,6 +7,7 @@
 //! over rows are added up in a fixed order, so results do not depend on the thread count.
 
 use super::batch::{in_chunks, Sink};
+use super::program::{Kind, Program, Run, ACC};
 use super::steps::{BatchSteps, Step};
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
@@ -32,12 +33,15 @@ impl Tape {
     pub fn run_into<F: Float>(&self, inputs: &[F], registers: &mut Vec<F>, out: &mut [F]) {
         assert_eq!(inputs.len(), self.inputs.len(), "one value per input");
         assert_eq!(out.len(), self.outputs.len(), "one slot per output");
-        self.load(inputs, registers);
-        // SAFETY: `load` made `registers` hold `self.registers` values, and every register an
+        let program = self.program.get_or_init(|| Program::new(self));
+        let tape = &program.tape;
+        tape.load(inputs, registers);
+        // SAFETY: `load` made `registers` hold `tape.registers` values, and every register an
         // instruction, the argument pool or an output names is below that (`Tape::validate`
-        // checked it when the tape was built; its fields cannot change afterwards).
-        unsafe { execute(&self.instrs, &self.pool, registers.as_mut_ptr()) };
-        for (o, &reg) in out.iter_mut().zip(&self.outputs) {
+        // checked it when the program's tape was built; its fields cannot change afterwards)
+        // or is `ACC`, which `execute` reads from its accumulator.
+        unsafe { execute(&program.instrs, &program.runs, &tape.pool, registers.as_mut_ptr()) };
+        for (o, &reg) in out.iter_mut().zip(&tape.outputs) {
             *o = registers[reg as usize];
         }
     }
@@ -72,15 +76,65 @@ impl Tape {
     }
 }
 
-/// Runs `instrs` over the register file at `r`: one dispatch per instruction.
+/// Runs a program's `instrs` over the register file at `r`, each of its `runs` in a loop
+/// of its own and every other instruction by one dispatch, the last result kept in a
+/// machine register for an operand named [`ACC`].
 ///
 /// # Safety
-/// Every register named by `instrs` and `pool` must be in bounds of the file at `r`.
-unsafe fn execute<F: Float>(instrs: &[Instr], pool: &[Reg], r: *mut F) {
-    for ins in instrs {
-        let (d, v) = apply(ins, |x| unsafe { *r.add(x as usize) }, pool);
-        unsafe { *r.add(d as usize) = v };
+/// Every register named by `instrs` and `pool` must be [`ACC`] or in bounds of the file
+/// at `r`, and no destination [`ACC`].
+unsafe fn execute<F: Float>(instrs: &[Instr], runs: &[Run], pool: &[Reg], r: *mut F) {
+    let mut acc = F::zero();
+    let mut at = 0;
+    // SAFETY (every block below): the caller's promise, for every instruction.
+    for run in runs {
+        let (start, end) = (run.start as usize, (run.start + run.len) as usize);
+        for ins in &instrs[at..start] {
+            unsafe { step(ins, &mut acc, r, pool) };
+        }
+        let run_of = &instrs[start..end];
+        let acc = &mut acc;
+        unsafe {
+            match run.kind {
+                Kind::Add => each(run_of, acc, r, |i| matches!(i, Instr::Add { .. })),
+                Kind::Sub => each(run_of, acc, r, |i| matches!(i, Instr::Sub { .. })),
+                Kind::Mul => each(run_of, acc, r, |i| matches!(i, Instr::Mul { .. })),
+                Kind::MulAdd => each(run_of, acc, r, |i| matches!(i, Instr::MulAdd { .. })),
+                Kind::Square => each(run_of, acc, r, |i| matches!(i, Instr::Square { .. })),
+                Kind::Neg => each(run_of, acc, r, |i| matches!(i, Instr::Neg { .. })),
+            }
+        }
+        at = end;
     }
+    for ins in &instrs[at..] {
+        unsafe { step(ins, &mut acc, r, pool) };
+    }
+}
+
+/// Runs `run`, instructions that all satisfy `same` (so that the loop's body is that one
+/// instruction's), with no logsumexp among them.
+///
+/// # Safety
+/// As for [`execute`].
+#[inline(always)]
+unsafe fn each<F: Float>(run: &[Instr], acc: &mut F, r: *mut F, same: impl Fn(&Instr) -> bool) {
+    for ins in run {
+        assert!(same(ins), "a run of one kind");
+        unsafe { step(ins, acc, r, &[]) };
+    }
+}
+
+/// Runs one instruction, reading [`ACC`] from `acc`, and leaves its result in `acc`.
+///
+/// # Safety
+/// As for [`execute`].
+#[inline(always)]
+unsafe fn step<F: Float>(ins: &Instr, acc: &mut F, r: *mut F, pool: &[Reg]) {
+    let last = *acc;
+    let get = |x: Reg| if x == ACC { last } else { unsafe { *r.add(x as usize) } };
+    let (d, v) = apply(ins, get, pool);
+    unsafe { *r.add(d as usize) = v };
+    *acc = v;
 }
 
 /// What one instruction computes, reading operands through `get`: its destination and
