@@ -203,6 +203,38 @@ fn rosenbrock_text(n: usize) -> String {
     terms.join(" + ")
 }
 
+/// A full block reads its inputs where the columns hold them, a last partial block from
+/// a copy: both give the point runner's bits, with fixed columns among the rows, an
+/// output that is an input (d/dw of w*x + b*sin(x) is x) and a function of one.
+#[test]
+fn inputs_read_in_place_or_copied_keep_the_bits() {
+    let mut f = Formula::parse("w*x + b*sin(x)").unwrap();
+    let vars: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+    let tape = f.gradient_tape(&["w", "b"]).unwrap();
+    let rows = 3 * eval::BLOCK + 17;
+    let xs: Vec<f64> = (0..rows).map(|r| r as f64 / 10.0 - 4.0).collect();
+    let fixed = [("w", 1.5), ("b", -0.25)];
+    let columns: Vec<Column<f64>> = vars
+        .iter()
+        .map(|v| match fixed.iter().find(|(name, _)| name == v) {
+            Some(&(_, value)) => Column::Fixed(value),
+            None => Column::Rows(&xs),
+        })
+        .collect();
+    let every = tape.run_batch(&columns, rows, Reduce::None);
+    let width = tape.outputs();
+    for (r, &x) in xs.iter().enumerate() {
+        let point: Vec<f64> = vars
+            .iter()
+            .map(|v| fixed.iter().find(|(name, _)| name == v).map_or(x, |&(_, value)| value))
+            .collect();
+        let one = tape.run(&point, &mut Vec::new());
+        let row = &every[r * width..(r + 1) * width];
+        let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "row {r}: {row:?} vs {one:?}");
+    }
+}
+
 #[test]
 fn fixed_columns_broadcast() {
     let f = Formula::parse("w*x + b").unwrap();
