@@ -155,11 +155,84 @@ fn batch_schedules_keep_every_rows_bits() {
     }
 }
 
+/// The point runner runs its own program of the tape (instructions of one kind together,
+/// in loops of their own, the last result read from a machine register): every point is
+/// still the batch runner's bits, for a network's dot products, Rosenbrock's alike terms,
+/// a chain of functions and a long sum.
+#[test]
+fn point_programs_keep_the_tapes_bits() {
+    let dots: Vec<String> = (1..=6)
+        .map(|j| {
+            let dot: Vec<String> = (1..=5).map(|i| format!("w{i}_{j}*x{i}")).collect();
+            format!("v{j}*sigmoid({} + b{j})", dot.join(" + "))
+        })
+        .collect();
+    let chain = "sin(exp(cos(x1*x2) * x1) - x2) / (1 + x1^2)";
+    let sources = [
+        format!("softplus(-({}))", dots.join(" + ")),
+        rosenbrock_text(40),
+        chain.to_string(),
+        (1..=30).map(|i| format!("(x1 - {i})^2*x2")).collect::<Vec<_>>().join(" + "),
+    ];
+    let rows = 50;
+    for src in &sources {
+        let mut f = Formula::parse(src).unwrap();
+        let vars: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+        let tape = f.gradient_tape(&vars).unwrap();
+        let data: Vec<Vec<f64>> = (0..vars.len())
+            .map(|i| (0..rows).map(|r| ((r * 11 + i * 5) % 23) as f64 / 7.0 - 1.6).collect())
+            .collect();
+        let columns: Vec<Column<f64>> = data.iter().map(|d| Column::Rows(d)).collect();
+        let every = tape.run_batch(&columns, rows, Reduce::None);
+        let width = tape.outputs();
+        let mut registers = Vec::new();
+        for r in 0..rows {
+            let values: Vec<f64> = data.iter().map(|d| d[r]).collect();
+            let one = tape.run(&values, &mut registers);
+            let row = &every[r * width..(r + 1) * width];
+            let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
+            assert!(same, "{src} row {r}: {row:?} vs {one:?}");
+        }
+    }
+}
+
 /// `sum_{i<n} 100*(x(i+1) - x(i)^2)^2 + (1 - x(i))^2` over `x1..xn`.
 fn rosenbrock_text(n: usize) -> String {
     let terms: Vec<String> =
         (1..n).map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1)).collect();
     terms.join(" + ")
+}
+
+/// A full block reads its inputs where the columns hold them, a last partial block from
+/// a copy: both give the point runner's bits, with fixed columns among the rows, an
+/// output that is an input (d/dw of w*x + b*sin(x) is x) and a function of one.
+#[test]
+fn inputs_read_in_place_or_copied_keep_the_bits() {
+    let mut f = Formula::parse("w*x + b*sin(x)").unwrap();
+    let vars: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+    let tape = f.gradient_tape(&["w", "b"]).unwrap();
+    let rows = 3 * eval::BLOCK + 17;
+    let xs: Vec<f64> = (0..rows).map(|r| r as f64 / 10.0 - 4.0).collect();
+    let fixed = [("w", 1.5), ("b", -0.25)];
+    let columns: Vec<Column<f64>> = vars
+        .iter()
+        .map(|v| match fixed.iter().find(|(name, _)| name == v) {
+            Some(&(_, value)) => Column::Fixed(value),
+            None => Column::Rows(&xs),
+        })
+        .collect();
+    let every = tape.run_batch(&columns, rows, Reduce::None);
+    let width = tape.outputs();
+    for (r, &x) in xs.iter().enumerate() {
+        let point: Vec<f64> = vars
+            .iter()
+            .map(|v| fixed.iter().find(|(name, _)| name == v).map_or(x, |&(_, value)| value))
+            .collect();
+        let one = tape.run(&point, &mut Vec::new());
+        let row = &every[r * width..(r + 1) * width];
+        let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "row {r}: {row:?} vs {one:?}");
+    }
 }
 
 #[test]

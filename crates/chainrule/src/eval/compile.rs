@@ -282,6 +282,7 @@ fn allocate(plan: &Plan, roots: &[NodeId], inputs: usize, reuse: bool) -> Tape {
         outputs: roots.iter().map(|&r| reg[plan.position(r)]).collect(),
         defs: computed.iter().map(|&k| plan.order[k]).collect(),
         batch_steps: Default::default(),
+        program: Default::default(),
     };
     assert!(tape.validate(), "the compiler named a register out of range");
     tape

@@ -10,6 +10,7 @@ mod compile;
 pub mod data;
 #[cfg(feature = "native")]
 mod native;
+mod program;
 mod run;
 #[cfg(feature = "native")]
 mod schedule;

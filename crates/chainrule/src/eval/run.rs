@@ -7,6 +7,7 @@
 //! over rows are added up in a fixed order, so results do not depend on the thread count.
 
 use super::batch::{in_chunks, Sink};
+use super::program::{Kind, Program, Run, ACC};
 use super::steps::{BatchSteps, Step};
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
@@ -32,12 +33,15 @@ impl Tape {
     pub fn run_into<F: Float>(&self, inputs: &[F], registers: &mut Vec<F>, out: &mut [F]) {
         assert_eq!(inputs.len(), self.inputs.len(), "one value per input");
         assert_eq!(out.len(), self.outputs.len(), "one slot per output");
-        self.load(inputs, registers);
-        // SAFETY: `load` made `registers` hold `self.registers` values, and every register an
+        let program = self.program.get_or_init(|| Program::new(self));
+        let tape = &program.tape;
+        tape.load(inputs, registers);
+        // SAFETY: `load` made `registers` hold `tape.registers` values, and every register an
         // instruction, the argument pool or an output names is below that (`Tape::validate`
-        // checked it when the tape was built; its fields cannot change afterwards).
-        unsafe { execute(&self.instrs, &self.pool, registers.as_mut_ptr()) };
-        for (o, &reg) in out.iter_mut().zip(&self.outputs) {
+        // checked it when the program's tape was built; its fields cannot change afterwards)
+        // or is `ACC`, which `execute` reads from its accumulator.
+        unsafe { execute(&program.instrs, &program.runs, &tape.pool, registers.as_mut_ptr()) };
+        for (o, &reg) in out.iter_mut().zip(&tape.outputs) {
             *o = registers[reg as usize];
         }
     }
@@ -72,15 +76,65 @@ impl Tape {
     }
 }
 
-/// Runs `instrs` over the register file at `r`: one dispatch per instruction.
+/// Runs a program's `instrs` over the register file at `r`, each of its `runs` in a loop
+/// of its own and every other instruction by one dispatch, the last result kept in a
+/// machine register for an operand named [`ACC`].
 ///
 /// # Safety
-/// Every register named by `instrs` and `pool` must be in bounds of the file at `r`.
-unsafe fn execute<F: Float>(instrs: &[Instr], pool: &[Reg], r: *mut F) {
-    for ins in instrs {
-        let (d, v) = apply(ins, |x| unsafe { *r.add(x as usize) }, pool);
-        unsafe { *r.add(d as usize) = v };
+/// Every register named by `instrs` and `pool` must be [`ACC`] or in bounds of the file
+/// at `r`, and no destination [`ACC`].
+unsafe fn execute<F: Float>(instrs: &[Instr], runs: &[Run], pool: &[Reg], r: *mut F) {
+    let mut acc = F::zero();
+    let mut at = 0;
+    // SAFETY (every block below): the caller's promise, for every instruction.
+    for run in runs {
+        let (start, end) = (run.start as usize, (run.start + run.len) as usize);
+        for ins in &instrs[at..start] {
+            unsafe { step(ins, &mut acc, r, pool) };
+        }
+        let run_of = &instrs[start..end];
+        let acc = &mut acc;
+        unsafe {
+            match run.kind {
+                Kind::Add => each(run_of, acc, r, |i| matches!(i, Instr::Add { .. })),
+                Kind::Sub => each(run_of, acc, r, |i| matches!(i, Instr::Sub { .. })),
+                Kind::Mul => each(run_of, acc, r, |i| matches!(i, Instr::Mul { .. })),
+                Kind::MulAdd => each(run_of, acc, r, |i| matches!(i, Instr::MulAdd { .. })),
+                Kind::Square => each(run_of, acc, r, |i| matches!(i, Instr::Square { .. })),
+                Kind::Neg => each(run_of, acc, r, |i| matches!(i, Instr::Neg { .. })),
+            }
+        }
+        at = end;
     }
+    for ins in &instrs[at..] {
+        unsafe { step(ins, &mut acc, r, pool) };
+    }
+}
+
+/// Runs `run`, instructions that all satisfy `same` (so that the loop's body is that one
+/// instruction's), with no logsumexp among them.
+///
+/// # Safety
+/// As for [`execute`].
+#[inline(always)]
+unsafe fn each<F: Float>(run: &[Instr], acc: &mut F, r: *mut F, same: impl Fn(&Instr) -> bool) {
+    for ins in run {
+        assert!(same(ins), "a run of one kind");
+        unsafe { step(ins, acc, r, &[]) };
+    }
+}
+
+/// Runs one instruction, reading [`ACC`] from `acc`, and leaves its result in `acc`.
+///
+/// # Safety
+/// As for [`execute`].
+#[inline(always)]
+unsafe fn step<F: Float>(ins: &Instr, acc: &mut F, r: *mut F, pool: &[Reg]) {
+    let last = *acc;
+    let get = |x: Reg| if x == ACC { last } else { unsafe { *r.add(x as usize) } };
+    let (d, v) = apply(ins, get, pool);
+    unsafe { *r.add(d as usize) = v };
+    *acc = v;
 }
 
 /// What one instruction computes, reading operands through `get`: its destination and
@@ -162,7 +216,10 @@ impl Tape {
     }
 
     /// Runs rows `start..end` block by block, handing each output's lanes to
-    /// `sink(k, first_row, lanes)` as soon as the block has made them.
+    /// `sink(k, first_row, lanes)` as soon as the block has made them. A full block reads
+    /// each input's rows where the column holds them (Rosenbrock 1000 over 10,000 rows,
+    /// its thousand columns copied into every block: 3.5 µs a row, read in place: 3.0); a
+    /// last, partial block reads a copy padded to the block's length.
     fn run_blocks<F: Float>(
         &self,
         columns: &[Column<F>],
@@ -176,19 +233,91 @@ impl Tape {
             let v = F::from(c).unwrap_or_else(F::nan);
             regs[r as usize * BLOCK..(r as usize + 1) * BLOCK].fill(v);
         }
-        for (i, column) in columns.iter().enumerate() {
-            if let Column::Fixed(v) = column {
-                regs[i * BLOCK..(i + 1) * BLOCK].fill(*v);
-            }
+        let fixed: Vec<[F; BLOCK]> = columns
+            .iter()
+            .filter_map(|c| match *c {
+                Column::Fixed(v) => Some([v; BLOCK]),
+                Column::Rows(_) => None,
+            })
+            .collect();
+        // A full block's inputs are read where they are: the caller's columns.
+        let mut inputs: Vec<&[F; BLOCK]> = Vec::with_capacity(columns.len());
+        let mut first = start;
+        while first + BLOCK <= end {
+            let mut fixed = fixed.iter();
+            inputs.clear();
+            inputs.extend(columns.iter().map(|c| match *c {
+                Column::Rows(data) => data[first..][..BLOCK].try_into().expect("BLOCK rows"),
+                Column::Fixed(_) => fixed.next().expect("a block per fixed column"),
+            }));
+            let file = File { regs: &mut regs, inputs: &inputs };
+            run_block(steps, file, &mut |k, lanes| sink(k as usize, first, lanes));
+            first += BLOCK;
         }
-        for first in (start..end).step_by(BLOCK) {
-            let n = (end - first).min(BLOCK);
-            for (i, column) in columns.iter().enumerate() {
-                if let Column::Rows(data) = column {
-                    regs[i * BLOCK..i * BLOCK + n].copy_from_slice(&data[first..first + n]);
-                }
-            }
-            run_block(steps, &mut regs, &mut |k, lanes| sink(k as usize, first, &lanes[..n]));
+        if first < end {
+            let n = end - first;
+            let staged: Vec<[F; BLOCK]> = columns
+                .iter()
+                .map(|c| match *c {
+                    Column::Rows(data) => {
+                        let mut lanes = [F::zero(); BLOCK];
+                        lanes[..n].copy_from_slice(&data[first..end]);
+                        lanes
+                    }
+                    Column::Fixed(v) => [v; BLOCK],
+                })
+                .collect();
+            let inputs: Vec<&[F; BLOCK]> = staged.iter().collect();
+            let file = File { regs: &mut regs, inputs: &inputs };
+            run_block(steps, file, &mut |k, lanes| sink(k as usize, first, &lanes[..n]));
+        }
+    }
+}
+
+/// A block's registers: the batch program's register file, whose first registers (the
+/// inputs') are not used, and each input's lanes where they are.
+struct File<'a, 'b, F> {
+    regs: &'a mut [F],
+    inputs: &'a [&'b [F; BLOCK]],
+}
+
+impl<F> File<'_, '_, F> {
+    /// Register `r`'s lanes.
+    #[inline(always)]
+    fn get(&self, r: Reg) -> &[F; BLOCK] {
+        match self.inputs.get(r as usize) {
+            Some(lanes) => lanes,
+            None => self.regs[r as usize * BLOCK..][..BLOCK].try_into().expect("BLOCK lanes"),
+        }
+    }
+
+    /// Register `d`'s lanes to write (never an input's).
+    #[inline(always)]
+    fn get_mut(&mut self, d: Reg) -> &mut [F; BLOCK] {
+        assert!(d as usize >= self.inputs.len(), "no step writes an input");
+        (&mut self.regs[d as usize * BLOCK..][..BLOCK]).try_into().expect("BLOCK lanes")
+    }
+
+    /// The lanes of destination `d` and of up to three operands (the destination is never
+    /// an operand, which the register allocator guarantees).
+    #[inline(always)]
+    fn lanes(&mut self, d: Reg, ops: [Reg; 3]) -> (&mut [F; BLOCK], [&[F; BLOCK]; 3]) {
+        let (d, ops) = (d as usize, ops.map(|o| o as usize));
+        let regs = self.regs.len();
+        assert!(ops.iter().all(|&o| o != d) && (d + 1) * BLOCK <= regs);
+        assert!(d >= self.inputs.len() && ops.iter().all(|&o| (o + 1) * BLOCK <= regs));
+        let base = self.regs.as_mut_ptr();
+        // SAFETY: every range of the file is in bounds (checked above) and the destination
+        // range does not overlap any operand range (d differs from every operand, and an
+        // input's lanes are not in the file); operands may alias each other, which is fine
+        // for shared borrows.
+        unsafe {
+            let dst = &mut *(base.add(d * BLOCK) as *mut [F; BLOCK]);
+            let op = |o: usize| match self.inputs.get(o) {
+                Some(&lanes) => lanes,
+                None => &*(base.add(o * BLOCK) as *const [F; BLOCK]),
+            };
+            (dst, [op(ops[0]), op(ops[1]), op(ops[2])])
         }
     }
 }
@@ -199,48 +328,42 @@ type Emit<'a, F> = dyn FnMut(u32, &[F; BLOCK]) + 'a;
 /// Runs every step over one block's lanes; with AVX2 where the processor has it
 /// (4 lanes an operation instead of SSE2's 2). The operations are the same, so are the
 /// bits: Rust never fuses a multiply and an add.
-fn run_block<F: Float>(steps: &BatchSteps, regs: &mut [F], emit: &mut Emit<F>) {
+fn run_block<F: Float>(steps: &BatchSteps, file: File<F>, emit: &mut Emit<F>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2.
-        return unsafe { run_block_avx2(steps, regs, emit) };
+        return unsafe { run_block_avx2(steps, file, emit) };
     }
-    run_block_inline(steps, regs, emit)
+    run_block_inline(steps, file, emit)
 }
 
 /// [`run_block`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_block_avx2<F: Float>(steps: &BatchSteps, regs: &mut [F], emit: &mut Emit<F>) {
-    run_block_inline(steps, regs, emit)
+unsafe fn run_block_avx2<F: Float>(steps: &BatchSteps, file: File<F>, emit: &mut Emit<F>) {
+    run_block_inline(steps, file, emit)
 }
 
 /// The step loop of [`run_block`], inlined into each of its copies.
 #[inline(always)]
-fn run_block_inline<F: Float>(steps: &BatchSteps, regs: &mut [F], emit: &mut Emit<F>) {
+fn run_block_inline<F: Float>(steps: &BatchSteps, mut file: File<F>, emit: &mut Emit<F>) {
     for step in &steps.steps {
         match *step {
-            Step::Tape(ref ins) => block_step(ins, regs, &steps.pool),
-            Step::SinCos { sin, cos, a } => block_sin_cos(regs, sin, cos, a),
-            Step::Output { k, r } => emit(k, register(regs, r)),
+            Step::Tape(ref ins) => block_step(ins, &mut file, &steps.pool),
+            Step::SinCos { sin, cos, a } => block_sin_cos(&mut file, sin, cos, a),
+            Step::Output { k, r } => emit(k, file.get(r)),
         }
     }
 }
 
-/// Register `r`'s lanes.
-#[inline(always)]
-fn register<F>(regs: &[F], r: Reg) -> &[F; BLOCK] {
-    regs[r as usize * BLOCK..][..BLOCK].try_into().expect("a register is BLOCK lanes")
-}
-
 /// `sin` and `cos` of register `a`'s lanes, into registers `sin` and `cos`.
 #[inline(always)]
-fn block_sin_cos<F: Float>(regs: &mut [F], sin: Reg, cos: Reg, a: Reg) {
-    let xs = widen(&regs[a as usize * BLOCK..][..BLOCK]);
+fn block_sin_cos<F: Float>(file: &mut File<F>, sin: Reg, cos: Reg, a: Reg) {
+    let xs = widen(file.get(a));
     let (mut sines, mut cosines) = ([0.0; BLOCK], [0.0; BLOCK]);
     fastmath::sin_cos_lanes(&mut sines, &mut cosines, &xs);
     for (r, values) in [(sin, &sines), (cos, &cosines)] {
-        narrow(&mut regs[r as usize * BLOCK..][..BLOCK], values);
+        narrow(file.get_mut(r), values);
     }
 }
 
@@ -258,24 +381,6 @@ fn narrow<F: Float>(lanes: &mut [F], wide: &[f64; BLOCK]) {
     map1(lanes, wide, |y| F::from(y).unwrap_or_else(F::nan));
 }
 
-/// The lanes of destination `d` and of up to three operands (the destination is never an
-/// operand, which the register allocator guarantees).
-#[inline(always)]
-fn lanes<F>(regs: &mut [F], d: Reg, ops: [Reg; 3]) -> (&mut [F; BLOCK], [&[F; BLOCK]; 3]) {
-    let (d, ops) = (d as usize, ops.map(|o| o as usize));
-    assert!(ops.iter().all(|&o| o != d) && (d + 1) * BLOCK <= regs.len());
-    assert!(ops.iter().all(|&o| (o + 1) * BLOCK <= regs.len()));
-    let base = regs.as_mut_ptr();
-    // SAFETY: every range is in bounds (checked above) and the destination range does not
-    // overlap any operand range (d differs from every operand); operands may alias each
-    // other, which is fine for shared borrows.
-    unsafe {
-        let dst = &mut *(base.add(d * BLOCK) as *mut [F; BLOCK]);
-        let op = |o: usize| &*(base.add(o * BLOCK) as *const [F; BLOCK]);
-        (dst, [op(ops[0]), op(ops[1]), op(ops[2])])
-    }
-}
-
 #[inline(always)]
 fn map1<A: Copy, B>(d: &mut [B], a: &[A], f: impl Fn(A) -> B) {
     for (x, &y) in d.iter_mut().zip(a) {
@@ -291,11 +396,11 @@ fn map2<F: Copy>(d: &mut [F], a: &[F], b: &[F], f: impl Fn(F, F) -> F) {
 }
 
 #[inline(always)]
-fn block_step<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
+fn block_step<F: Float>(ins: &Instr, file: &mut File<F>, pool: &[Reg]) {
     let Some(ops) = ins.fixed_operands() else {
-        return block_logsumexp(ins, regs, pool);
+        return block_logsumexp(ins, file, pool);
     };
-    let (d, [a, b, c]) = lanes(regs, ins.dst(), ops);
+    let (d, [a, b, c]) = file.lanes(ins.dst(), ops);
     match *ins {
         Instr::Add { .. } => map2(d, a, b, |x, y| x + y),
         Instr::Sub { .. } => map2(d, a, b, |x, y| x - y),
@@ -341,12 +446,12 @@ fn block_func1<F: Float>(f: Func, d: &mut [F; BLOCK], a: &[F; BLOCK]) {
     narrow(d, &ys);
 }
 
-fn block_logsumexp<F: Float>(ins: &Instr, regs: &mut [F], pool: &[Reg]) {
+fn block_logsumexp<F: Float>(ins: &Instr, file: &mut File<F>, pool: &[Reg]) {
     let Instr::LogSumExp { d, start, len } = *ins else { unreachable!("only logsumexp") };
     let args = &pool[start as usize..(start + len) as usize];
-    let d = d as usize;
-    for lane in 0..BLOCK {
-        let v = logsumexp(args.iter().map(|&r| regs[r as usize * BLOCK + lane]));
-        regs[d * BLOCK + lane] = v;
+    let mut out = [F::zero(); BLOCK];
+    for (lane, v) in out.iter_mut().enumerate() {
+        *v = logsumexp(args.iter().map(|&r| file.get(r)[lane]));
     }
+    *file.get_mut(d) = out;
 }

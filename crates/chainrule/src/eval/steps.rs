@@ -57,7 +57,13 @@ pub(crate) fn scheduled(tape: &Tape) -> Tape {
         values.temporaries.iter().map(|t| t.iter().map(|&v| v - values.fixed).collect()).collect();
     let order: Vec<usize> =
         super::schedule::schedule(&operands).into_iter().map(|k| k as usize).collect();
-    let program = Allocation::run(tape, &values, &order, true);
+    reordered(tape, &values, &order)
+}
+
+/// `tape` (whose `values` these are) with its instructions in `order` and registers given
+/// again along it, each output's kept to the end.
+pub(crate) fn reordered(tape: &Tape, values: &Values, order: &[usize]) -> Tape {
+    let program = Allocation::run(tape, values, order, true);
     let mut outputs = vec![0; values.outputs.len()];
     let mut instrs = Vec::with_capacity(order.len());
     for step in program.steps {
@@ -67,7 +73,7 @@ pub(crate) fn scheduled(tape: &Tape) -> Tape {
             Step::SinCos { .. } => unreachable!("made apart"),
         }
     }
-    let scheduled = Tape {
+    let reordered = Tape {
         instrs,
         pool: program.pool,
         inputs: tape.inputs.clone(),
@@ -78,9 +84,10 @@ pub(crate) fn scheduled(tape: &Tape) -> Tape {
         outputs,
         defs: order.iter().map(|&k| tape.defs[k]).collect(),
         batch_steps: Default::default(),
+        program: Default::default(),
     };
-    assert!(scheduled.validate(), "the schedule named a register out of range");
-    scheduled
+    assert!(reordered.validate(), "the order named a register out of range");
+    reordered
 }
 
 /// Marks a value nobody reads.
@@ -91,14 +98,14 @@ const KEPT: u32 = u32::MAX - 1;
 /// The tape with each register read replaced by the value the register holds then.
 /// Values `0..fixed` are the inputs and then the constants (in the tape's order);
 /// `fixed + k` is instruction `k`'s result.
-struct Values {
-    fixed: u32,
+pub(crate) struct Values {
+    pub(crate) fixed: u32,
     /// The operand values of every instruction, one after another.
     args: Vec<u32>,
     /// Instruction `k`'s operands are `args[starts[k]..starts[k + 1]]`.
     starts: Vec<u32>,
     /// Each output's value.
-    outputs: Vec<u32>,
+    pub(crate) outputs: Vec<u32>,
     /// For the first of a `sin` and a `cos` of one value, the position of the other,
     /// which it makes too.
     partner: Vec<Option<u32>>,
@@ -108,12 +115,12 @@ struct Values {
     maker: Vec<u32>,
     /// The operand values of instruction `k`'s step that are temporaries (not inputs or
     /// constants), each once; none for an instruction made by its partner.
-    temporaries: Vec<SmallVec<[u32; 3]>>,
+    pub(crate) temporaries: Vec<SmallVec<[u32; 3]>>,
 }
 
 impl Values {
     /// The values of `tape`, with each `sin` and `cos` of one value paired if `pair`.
-    fn new(tape: &Tape, pair: bool) -> Values {
+    pub(crate) fn new(tape: &Tape, pair: bool) -> Values {
         let inputs = tape.inputs.len();
         let fixed = (inputs + tape.constants.len()) as u32;
         let mut value_of: Vec<u32> = (0..tape.registers.max(inputs) as u32).collect();

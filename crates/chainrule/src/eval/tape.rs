@@ -128,6 +128,8 @@ pub struct Tape {
     pub(crate) defs: Vec<NodeId>,
     /// The batch runner's steps, made on its first run.
     pub(crate) batch_steps: std::sync::OnceLock<super::steps::BatchSteps>,
+    /// The point runner's program, made on its first run.
+    pub(crate) program: std::sync::OnceLock<super::program::Program>,
 }
 
 impl Tape {
