@@ -56,8 +56,12 @@ struct Config {
     inputs_in_place: bool,
     /// The instructions in an order that keeps values short-lived ([`scheduled`]), rather
     /// than the tape's (the whole forward pass, then the whole backward pass, every
-    /// forward value alive until its backward reader).
+    /// forward value alive until its backward reader), with sigmoids paired
+    /// ([`sigmoids_paired`]).
     reorder: bool,
+    /// `sigmoid` written out in the code rather than called: where the backtracking
+    /// allocator keeps its many temporaries in registers.
+    write_out: bool,
 }
 
 /// Tapes up to this size (instructions, logsumexp arguments and outputs: about the
@@ -83,6 +87,7 @@ impl Config {
             backtracking: small,
             inputs_in_place: !small,
             reorder: small,
+            write_out: small,
         }
     }
 }
@@ -303,7 +308,7 @@ impl Plan {
         let mut calls_before = Vec::with_capacity(n + 1);
         calls_before.push(0);
         for ins in &tape.instrs {
-            calls_before.push(calls_before.last().unwrap() + u32::from(is_call(ins)));
+            calls_before.push(calls_before.last().unwrap() + u32::from(is_call(ins, &config)));
         }
         let mut plan = Plan {
             config,
@@ -394,9 +399,9 @@ impl Plan {
 }
 
 /// Whether instruction `ins` is a call, which clobbers every float register.
-fn is_call(ins: &Instr) -> bool {
+fn is_call(ins: &Instr, config: &Config) -> bool {
     match ins {
-        Instr::Func1 { f, .. } => !written_out(*f),
+        Instr::Func1 { f, .. } => !(config.write_out && *f == Func::Sigmoid),
         Instr::Powi { .. }
         | Instr::Powf { .. }
         | Instr::Func2 { .. }
@@ -406,11 +411,6 @@ fn is_call(ins: &Instr) -> bool {
     }
 }
 
-/// Whether the code computes `f` itself rather than calling its kernel.
-fn written_out(f: Func) -> bool {
-    f == Func::Sigmoid
-}
-
 /// Longest stretch of tape searched for a sigmoid to pair with another.
 const PAIR_REACH: usize = 256;
 
@@ -418,9 +418,13 @@ const PAIR_REACH: usize = 256;
 /// each sigmoid followed by the next one that does not depend on it, the instructions
 /// that the second needs and the first does not brought before both: two sigmoids side
 /// by side, which [`Emitter`] computes in the two lanes of one vector. Otherwise the
-/// order is the tape's.
-fn sigmoids_paired(tape: &Tape) -> Tape {
+/// order is the tape's. A tape of fewer than two sigmoids is returned as it is.
+fn sigmoids_paired(tape: Tape) -> Tape {
+    let sigmoid = |i: usize| matches!(tape.instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
     let n = tape.instrs.len();
+    if (0..n).filter(|&i| sigmoid(i)).nth(1).is_none() {
+        return tape;
+    }
     let base = tape.registers() as u32;
     // Each instruction's operands as instruction indices (`None`: not an instruction's).
     let mut writer: Vec<Option<usize>> = vec![None; tape.registers()];
@@ -436,7 +440,6 @@ fn sigmoids_paired(tape: &Tape) -> Tape {
         writer[ins.dst() as usize] = Some(i);
     }
     let outputs: Vec<u32> = tape.outputs.iter().map(|&r| ssa(&writer, r)).collect();
-    let sigmoid = |i: usize| matches!(tape.instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
     let mut order = Vec::with_capacity(n);
     let mut placed = vec![false; n];
     for i in 0..n {
@@ -561,7 +564,7 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     let reordered;
     let tape = match config.reorder {
         true => {
-            reordered = sigmoids_paired(&scheduled(tape));
+            reordered = sigmoids_paired(scheduled(tape));
             &reordered
         }
         false => tape,
@@ -825,7 +828,9 @@ impl Emitter<'_> {
                 self.call(self.imports.powi, &[ops[0], n])
             }
             Instr::Powf { .. } => self.call(self.imports.powf, &ops),
-            Instr::Func1 { f: Func::Sigmoid, .. } => self.sigmoid(ops[0], at),
+            Instr::Func1 { f: Func::Sigmoid, .. } if self.plan.config.write_out => {
+                self.sigmoid(ops[0], at)
+            }
             Instr::Func1 { f: Func::Softplus, .. } => self.softplus(ops[0], at),
             Instr::Func1 { f, .. } | Instr::Func2 { f, .. } | Instr::Func3 { f, .. } => {
                 self.call(self.func_id(f), &ops)
