@@ -175,3 +175,60 @@ fn long_tapes_compiled_on_any_number_of_threads_give_the_interpreters_bits() {
         }
     }
 }
+
+/// Points at the edges of every range of sigmoid's and softplus's formulas: zeros,
+/// subnormals, where e^-|x| is subnormal or zero, infinities and NaN.
+const EDGES: [f64; 24] = [
+    0.0,
+    -0.0,
+    5e-324,
+    -1e-300,
+    0.5,
+    -0.5,
+    1.0,
+    -20.0,
+    36.7,
+    -37.5,
+    -707.9,
+    708.0,
+    -708.0,
+    709.5,
+    -745.0,
+    745.2,
+    -746.0,
+    800.0,
+    -1e10,
+    1e300,
+    f64::MAX,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+];
+
+/// Native code writes sigmoid out (two at a time in a vector's lanes where two are
+/// independent, `e^-|x|` shared with `sigmoid(-x)`) and shares softplus's tail with
+/// `softplus(-x)`: the interpreter's bits, in one function and cut into many.
+#[test]
+fn written_out_sigmoids_and_shared_softplus_give_the_interpreters_bits() {
+    const N: usize = 3_000;
+    let short = "sigmoid(x) + 2*sigmoid(-x) + 3*sigmoid(y) + sigmoid(x*y) \
+                 + softplus(x) + 5*softplus(-x) + sigmoid(x)*softplus(-y)";
+    let long =
+        format!("x: [{N}]\nsum(i = 1..{N}, sigmoid(x[i]) * softplus(-x[i]) + sigmoid(-x[i]))");
+    for source in [short.to_string(), long] {
+        let (tape, names) = gradient_tape(&source);
+        let text = tape.to_string();
+        assert!(text.matches("sigmoid(").count() >= 3 && text.contains("softplus("), "{text}");
+        let native = eval::compile_native(&tape).unwrap();
+        let mut out = vec![0.0; tape.outputs()];
+        // Every pair of edges for two variables: (a, a + b) for all a and b.
+        for shift in 0..EDGES.len() * EDGES.len() {
+            let values: Vec<f64> = (0..names.len())
+                .map(|i| EDGES[(shift + i * (shift / EDGES.len())) % EDGES.len()])
+                .collect();
+            native.run_into(&values, &mut out);
+            let interpreted = tape.run(&values, &mut Vec::new());
+            assert_eq!(bits(&out), bits(&interpreted), "{source} at {:?}", &values[..2]);
+        }
+    }
+}

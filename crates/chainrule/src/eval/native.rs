@@ -1,8 +1,10 @@
 //! Native code for a tape: the same instructions compiled to machine code with Cranelift,
 //! for f64. Straight-line code keeps every value in a machine register where it can, so
-//! one point costs about what a hand-written function does; functions like `exp` and
-//! `sigmoid` are calls to the same Rust code the interpreter runs, so both give the same
-//! bits.
+//! one point costs about what a hand-written function does; functions like `exp` are calls
+//! to the same Rust code the interpreter runs, so both give the same bits. `sigmoid` is
+//! written out in the code instead ([`fastmath`]'s exponential, operation for operation:
+//! the same bits), and `f(x)` and `f(-x)` share their common part for `sigmoid` and
+//! `softplus`, which a network's loss asks for in pairs.
 
 use super::batch::{in_chunks, Sink};
 use super::steps::scheduled;
@@ -10,9 +12,11 @@ use super::tape::{Instr, Tape};
 use super::{Column, Reduce};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Func;
-use crate::operators::kernels::logsumexp;
+use crate::operators::fastmath::{self, LN2_HI, LN2_LO, SHIFT, SHIFT_BITS};
+use crate::operators::kernels::{logsumexp, softplus_tail};
 use crate::operators::Kernel;
 use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
     types, AbiParam, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
     Signature, UserExternalName, UserFuncName, Value,
@@ -25,6 +29,8 @@ use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{default_libcall_names, FuncId, Linkage, Module};
 use rayon::prelude::*;
 use smallvec::SmallVec;
+use std::collections::HashMap;
+use std::f64::consts::LOG2_E;
 
 /// Tapes longer than this are not compiled (the code would take about 8 bytes an
 /// instruction per 100 instructions of tape and seconds to build); the interpreter runs them.
@@ -50,8 +56,12 @@ struct Config {
     inputs_in_place: bool,
     /// The instructions in an order that keeps values short-lived ([`scheduled`]), rather
     /// than the tape's (the whole forward pass, then the whole backward pass, every
-    /// forward value alive until its backward reader).
+    /// forward value alive until its backward reader), with sigmoids paired
+    /// ([`sigmoids_paired`]).
     reorder: bool,
+    /// `sigmoid` written out in the code rather than called: where the backtracking
+    /// allocator keeps its many temporaries in registers.
+    write_out: bool,
 }
 
 /// Tapes up to this size (instructions, logsumexp arguments and outputs: about the
@@ -77,9 +87,15 @@ impl Config {
             backtracking: small,
             inputs_in_place: !small,
             reorder: small,
+            write_out: small,
         }
     }
 }
+
+/// An input read again this many instructions after it was last loaded is loaded again
+/// (a load that folds into the operation that reads it) rather than kept in a register,
+/// which would be spilled to the stack and read back from there.
+const INPUT_REUSE: usize = 16;
 
 /// Rows gathered at a time by [`NativeTape::run_batch`].
 const GATHER_ROWS: usize = 8;
@@ -134,6 +150,9 @@ unsafe extern "C" fn cr_logsumexp(args: *const f64, len: u64) -> f64 {
     let values = unsafe { std::slice::from_raw_parts(args, len as usize) };
     logsumexp(values.iter().copied())
 }
+extern "C" fn cr_softplus_tail(x: f64) -> f64 {
+    softplus_tail(x)
+}
 
 /// The symbol and address of `f`'s kernel, the code the interpreter runs too.
 fn symbol(f: Func) -> (String, *const u8) {
@@ -155,6 +174,7 @@ struct Imports {
     powf: FuncId,
     powi: FuncId,
     logsumexp: FuncId,
+    softplus_tail: FuncId,
     /// Each declared function's signature, indexed by its id (they are declared first).
     signatures: Vec<Signature>,
 }
@@ -186,7 +206,8 @@ impl Imports {
         let powf = declare("cr_powf", &two)?;
         let powi = declare("cr_powi", &powi_sig)?;
         let logsumexp = declare("cr_logsumexp", &lse_sig)?;
-        Ok(Imports { funcs, powf, powi, logsumexp, signatures })
+        let softplus_tail = declare("cr_softplus_tail", &one)?;
+        Ok(Imports { funcs, powf, powi, logsumexp, softplus_tail, signatures })
     }
 
     /// Imports function `id` into `func`, as `Module::declare_func_in_func` does, but
@@ -226,6 +247,7 @@ fn new_module(config: &Config) -> Result<(JITModule, OwnedTargetIsa)> {
     builder.symbol("cr_powf", cr_powf as *const u8);
     builder.symbol("cr_powi", cr_powi as *const u8);
     builder.symbol("cr_logsumexp", cr_logsumexp as *const u8);
+    builder.symbol("cr_softplus_tail", cr_softplus_tail as *const u8);
     Ok((JITModule::new(builder), isa))
 }
 
@@ -286,7 +308,7 @@ impl Plan {
         let mut calls_before = Vec::with_capacity(n + 1);
         calls_before.push(0);
         for ins in &tape.instrs {
-            calls_before.push(calls_before.last().unwrap() + u32::from(is_call(ins)));
+            calls_before.push(calls_before.last().unwrap() + u32::from(is_call(ins, &config)));
         }
         let mut plan = Plan {
             config,
@@ -377,16 +399,154 @@ impl Plan {
 }
 
 /// Whether instruction `ins` is a call, which clobbers every float register.
-fn is_call(ins: &Instr) -> bool {
-    matches!(
-        ins,
+fn is_call(ins: &Instr, config: &Config) -> bool {
+    match ins {
+        Instr::Func1 { f, .. } => !(config.write_out && *f == Func::Sigmoid),
         Instr::Powi { .. }
-            | Instr::Powf { .. }
-            | Instr::Func1 { .. }
-            | Instr::Func2 { .. }
-            | Instr::Func3 { .. }
-            | Instr::LogSumExp { .. }
-    )
+        | Instr::Powf { .. }
+        | Instr::Func2 { .. }
+        | Instr::Func3 { .. }
+        | Instr::LogSumExp { .. } => true,
+        _ => false,
+    }
+}
+
+/// Longest stretch of tape searched for a sigmoid to pair with another.
+const PAIR_REACH: usize = 256;
+
+/// `tape` in single assignment form (instruction `i` writes register `registers + i`),
+/// each sigmoid followed by the next one that does not depend on it, the instructions
+/// that the second needs and the first does not brought before both: two sigmoids side
+/// by side, which [`Emitter`] computes in the two lanes of one vector. Otherwise the
+/// order is the tape's. A tape of fewer than two sigmoids is returned as it is.
+fn sigmoids_paired(tape: Tape) -> Tape {
+    let sigmoid = |i: usize| matches!(tape.instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
+    let n = tape.instrs.len();
+    if (0..n).filter(|&i| sigmoid(i)).nth(1).is_none() {
+        return tape;
+    }
+    let base = tape.registers() as u32;
+    // Each instruction's operands as instruction indices (`None`: not an instruction's).
+    let mut writer: Vec<Option<usize>> = vec![None; tape.registers()];
+    let mut producers: Vec<SmallVec<[usize; 3]>> = Vec::with_capacity(n);
+    let mut renamed: Vec<Instr> = Vec::with_capacity(n);
+    let mut pool = Vec::with_capacity(tape.pool.len());
+    let ssa = |writer: &[Option<usize>], r: u32| writer[r as usize].map_or(r, |i| base + i as u32);
+    for (i, ins) in tape.instrs.iter().enumerate() {
+        let ops = ins.operands(&tape.pool);
+        producers.push(ops.iter().filter_map(|&r| writer[r as usize]).collect());
+        let mapped: SmallVec<[u32; 3]> = ops.iter().map(|&r| ssa(&writer, r)).collect();
+        renamed.push(with_registers(ins, base + i as u32, &mapped, &mut pool));
+        writer[ins.dst() as usize] = Some(i);
+    }
+    let outputs: Vec<u32> = tape.outputs.iter().map(|&r| ssa(&writer, r)).collect();
+    let mut order = Vec::with_capacity(n);
+    let mut placed = vec![false; n];
+    for i in 0..n {
+        if placed[i] {
+            continue;
+        }
+        if sigmoid(i) {
+            let next = (i + 1..n.min(i + PAIR_REACH)).find(|&k| !placed[k] && sigmoid(k));
+            if let Some((k, needed)) =
+                next.and_then(|k| Some((k, needs(&producers, &placed, i, k)?)))
+            {
+                for j in needed {
+                    placed[j] = true;
+                    order.push(j);
+                }
+                placed[k] = true;
+                order.extend([i, k]);
+                placed[i] = true;
+                continue;
+            }
+        }
+        placed[i] = true;
+        order.push(i);
+    }
+    // Renumber: instruction `order[p]` writes register `base + p`.
+    let mut position = vec![0u32; n];
+    for (p, &i) in order.iter().enumerate() {
+        position[i] = p as u32;
+    }
+    let moved = |r: u32| if r >= base { base + position[(r - base) as usize] } else { r };
+    let mut moved_pool = Vec::with_capacity(pool.len());
+    let instrs = order
+        .iter()
+        .map(|&i| {
+            let ins = &renamed[i];
+            let ops: SmallVec<[u32; 3]> = ins.operands(&pool).iter().map(|&r| moved(r)).collect();
+            with_registers(ins, moved(ins.dst()), &ops, &mut moved_pool)
+        })
+        .collect();
+    let paired = Tape {
+        instrs,
+        pool: moved_pool,
+        inputs: tape.inputs.clone(),
+        input_vars: tape.input_vars.clone(),
+        input_nodes: tape.input_nodes.clone(),
+        constants: tape.constants.clone(),
+        registers: tape.registers() + n,
+        outputs: outputs.into_iter().map(moved).collect(),
+        defs: order.iter().map(|&i| tape.defs[i]).collect(),
+        batch_steps: Default::default(),
+    };
+    debug_assert!(paired.validate());
+    paired
+}
+
+/// The instructions not yet placed that instruction `k` needs (itself excluded), in
+/// order, unless `i` is among them: what must come before `k` can sit beside `i`.
+fn needs(
+    producers: &[SmallVec<[usize; 3]>],
+    placed: &[bool],
+    i: usize,
+    k: usize,
+) -> Option<Vec<usize>> {
+    let mut needed = Vec::new();
+    let mut stack: Vec<usize> = producers[k].iter().copied().filter(|&j| !placed[j]).collect();
+    let mut seen = std::collections::HashSet::new();
+    while let Some(j) = stack.pop() {
+        if j == i || needed.len() > PAIR_REACH {
+            return None;
+        }
+        if seen.insert(j) {
+            needed.push(j);
+            stack.extend(producers[j].iter().copied().filter(|&p| !placed[p]));
+        }
+    }
+    needed.sort_unstable();
+    Some(needed)
+}
+
+/// `ins` writing `d` and reading `ops` (a logsumexp's appended to `pool`).
+fn with_registers(ins: &Instr, d: u32, ops: &[u32], pool: &mut Vec<u32>) -> Instr {
+    let (a, b, c) = (
+        ops.first().copied().unwrap_or(0),
+        ops.get(1).copied().unwrap_or(0),
+        ops.get(2).copied().unwrap_or(0),
+    );
+    match *ins {
+        Instr::Add { .. } => Instr::Add { d, a, b },
+        Instr::Sub { .. } => Instr::Sub { d, a, b },
+        Instr::Mul { .. } => Instr::Mul { d, a, b },
+        Instr::Div { .. } => Instr::Div { d, a, b },
+        Instr::MulAdd { .. } => Instr::MulAdd { d, a, b, c },
+        Instr::Neg { .. } => Instr::Neg { d, a },
+        Instr::Square { .. } => Instr::Square { d, a },
+        Instr::Recip { .. } => Instr::Recip { d, a },
+        Instr::Sqrt { .. } => Instr::Sqrt { d, a },
+        Instr::Powi { n, .. } => Instr::Powi { d, a, n },
+        Instr::Powf { .. } => Instr::Powf { d, a, b },
+        Instr::Func1 { f, .. } => Instr::Func1 { d, f, a },
+        Instr::Func2 { f, .. } => Instr::Func2 { d, f, a, b },
+        Instr::Func3 { f, .. } => Instr::Func3 { d, f, a, b, c },
+        Instr::LogSumExp { .. } => {
+            let start = pool.len() as u32;
+            pool.extend_from_slice(ops);
+            Instr::LogSumExp { d, start, len: ops.len() as u32 }
+        }
+    }
 }
 
 /// Compiles `tape` to machine code for this processor: one function for a small tape,
@@ -404,7 +564,7 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     let reordered;
     let tape = match config.reorder {
         true => {
-            reordered = scheduled(tape);
+            reordered = sigmoids_paired(scheduled(tape));
             &reordered
         }
         false => tape,
@@ -514,6 +674,8 @@ impl Worker {
             values: &mut self.values,
             pointers: [params[0], params[1], params[2]],
             callees: vec![None; job.imports.signatures.len()],
+            negated: HashMap::new(),
+            shared: HashMap::new(),
         };
         emitter.chunk(job.tape, c);
         emitter.b.ins().return_(&[]);
@@ -533,6 +695,14 @@ impl Worker {
     }
 }
 
+/// An operation with a constant.
+#[derive(Clone, Copy)]
+enum Op {
+    Add,
+    Sub,
+    Mul,
+}
+
 /// Builds one function of a plan.
 struct Emitter<'a> {
     b: FunctionBuilder<'a>,
@@ -544,6 +714,10 @@ struct Emitter<'a> {
     pointers: [Value; 3],
     /// The kernels this function calls, each declared in it once, by the kernel's id.
     callees: Vec<Option<FuncRef>>,
+    /// For each value made as `-x`: `x` (or what `x` negates), whose |x| is the same.
+    negated: HashMap<Value, Value>,
+    /// What `f(x)` and `f(-x)` share, by `f` and `x` (see `negated`), and where it was made.
+    shared: HashMap<(Func, Value), ([Value; 2], usize)>,
 }
 
 impl Emitter<'_> {
@@ -555,17 +729,26 @@ impl Emitter<'_> {
         let range = plan.chunks[c].clone();
         let made = &plan.made_outputs;
         let mut next_output = made.partition_point(|&(i, _)| i < range.start);
-        for (i, ins) in tape.instrs[range.clone()].iter().enumerate() {
-            let at = range.start + i;
-            let v = self.instruction(ins, &tape.pool, at);
-            let d = ins.dst();
-            self.values[d as usize] = Some((v, at));
-            if plan.stored[at] {
-                self.store(self.pointers[2], v, d as usize);
-            }
-            while let Some(&(_, k)) = made.get(next_output).filter(|&&(i, _)| i == at) {
-                self.store(self.pointers[1], v, k);
-                next_output += 1;
+        let mut at = range.start;
+        while at < range.end {
+            let made_here: SmallVec<[Value; 2]> = match self.sigmoid_pair(tape, at, range.end) {
+                Some([x0, x1]) => {
+                    let [s0, s1] = self.sigmoid_lanes(x0, x1);
+                    SmallVec::from_slice(&[s0, s1])
+                }
+                None => SmallVec::from_slice(&[self.instruction(&tape.instrs[at], &tape.pool, at)]),
+            };
+            for v in made_here {
+                let d = tape.instrs[at].dst();
+                self.values[d as usize] = Some((v, at));
+                if plan.stored[at] {
+                    self.store(self.pointers[2], v, d as usize);
+                }
+                while let Some(&(_, k)) = made.get(next_output).filter(|&&(i, _)| i == at) {
+                    self.store(self.pointers[1], v, k);
+                    next_output += 1;
+                }
+                at += 1;
             }
         }
         if c + 1 == plan.chunks.len() {
@@ -584,13 +767,14 @@ impl Emitter<'_> {
     /// made again from its source (the register file once an instruction has written it,
     /// else an input or a constant).
     fn get(&mut self, r: u32, at: usize) -> Value {
+        let file = self.plan.written_before(r, at);
+        let input = matches!(self.plan.initial[r as usize], Source::Input(_)) && !file;
         if let Some((v, born)) = self.values[r as usize] {
-            if self.plan.at_hand(born, at) {
+            if self.plan.at_hand(born, at) && !(input && at - born > INPUT_REUSE) {
                 return v;
             }
         }
         let flags = MemFlags::trusted();
-        let file = self.plan.written_before(r, at);
         let v = match self.plan.initial[r as usize] {
             Source::Input(k) if !file => {
                 self.b.ins().load(types::F64, flags, self.pointers[0], (8 * k) as i32)
@@ -627,7 +811,12 @@ impl Emitter<'_> {
                 let p = self.b.ins().fmul(ops[0], ops[1]);
                 self.b.ins().fadd(p, ops[2])
             }
-            Instr::Neg { .. } => self.b.ins().fneg(ops[0]),
+            Instr::Neg { .. } => {
+                let v = self.b.ins().fneg(ops[0]);
+                let unsigned = self.unsigned(ops[0]);
+                self.negated.insert(v, unsigned);
+                v
+            }
             Instr::Square { .. } => self.b.ins().fmul(ops[0], ops[0]),
             Instr::Recip { .. } => {
                 let one = self.b.ins().f64const(1.0);
@@ -639,6 +828,10 @@ impl Emitter<'_> {
                 self.call(self.imports.powi, &[ops[0], n])
             }
             Instr::Powf { .. } => self.call(self.imports.powf, &ops),
+            Instr::Func1 { f: Func::Sigmoid, .. } if self.plan.config.write_out => {
+                self.sigmoid(ops[0], at)
+            }
+            Instr::Func1 { f: Func::Softplus, .. } => self.softplus(ops[0], at),
             Instr::Func1 { f, .. } | Instr::Func2 { f, .. } | Instr::Func3 { f, .. } => {
                 self.call(self.func_id(f), &ops)
             }
@@ -664,6 +857,214 @@ impl Emitter<'_> {
         let address = self.b.ins().iadd_imm(base, (8 * first) as i64);
         let count = self.b.ins().iconst(types::I64, args.len() as i64);
         self.call(self.imports.logsumexp, &[address, count])
+    }
+
+    /// `x`, or what it negates: `f(x)` and `f(-x)` share work through it.
+    fn unsigned(&self, x: Value) -> Value {
+        self.negated.get(&x).copied().unwrap_or(x)
+    }
+
+    /// The part of `f(x)` that `f(-x)` shares, made by `make` unless one of them was
+    /// made at hand.
+    fn shared(
+        &mut self,
+        f: Func,
+        x: Value,
+        at: usize,
+        make: impl FnOnce(&mut Self) -> [Value; 2],
+    ) -> [Value; 2] {
+        let key = (f, self.unsigned(x));
+        match self.shared.get(&key) {
+            Some(&(values, born)) if self.plan.at_hand(born, at) => values,
+            _ => {
+                let values = make(self);
+                self.shared.insert(key, (values, at));
+                values
+            }
+        }
+    }
+
+    /// The operands of the sigmoids at `at` and `at + 1` (before `end`), where neither
+    /// reads the other: [`sigmoids_paired`] put them side by side.
+    fn sigmoid_pair(&mut self, tape: &Tape, at: usize, end: usize) -> Option<[Value; 2]> {
+        let [first, second] = tape.instrs.get(at..(at + 2).min(end))? else { return None };
+        match (*first, *second) {
+            (
+                Instr::Func1 { f: Func::Sigmoid, d, a: a0 },
+                Instr::Func1 { f: Func::Sigmoid, a: a1, .. },
+            ) if a1 != d && self.plan.config.reorder => {
+                Some([self.get(a0, at), self.get(a1, at + 1)])
+            }
+            _ => None,
+        }
+    }
+
+    /// [`fastmath::sigmoid`], operation for operation: with `e = e^-|x|` (shared with
+    /// `sigmoid(-x)`), `1/(1 + e)` for x >= 0 and `e/(1 + e)` below.
+    fn sigmoid(&mut self, x: Value, at: usize) -> Value {
+        let [e, sum] = self.shared(Func::Sigmoid, x, at, |s| s.sigmoid_shared(x));
+        self.sigmoid_quotient(x, e, sum)
+    }
+
+    /// `e^-|x|` and `1 + e^-|x|`, for `x` of type f64 or f64x2.
+    fn sigmoid_shared(&mut self, x: Value) -> [Value; 2] {
+        // -|x|: the sign bit set.
+        let sign = self.constant(x, -0.0);
+        let minus = self.b.ins().bor(x, sign);
+        let e = self.exp(minus);
+        [e, self.with_constant(e, 1.0, Op::Add)]
+    }
+
+    /// `1/sum` for x >= 0, `e/sum` below.
+    fn sigmoid_quotient(&mut self, x: Value, e: Value, sum: Value) -> Value {
+        let zero = self.constant(x, 0.0);
+        let one = self.constant(x, 1.0);
+        let numerator = self.choose(FloatCC::GreaterThanOrEqual, x, zero, one, e);
+        self.b.ins().fdiv(numerator, sum)
+    }
+
+    /// [`Emitter::sigmoid`] of `x0` and `x1` in the two lanes of a vector: the same
+    /// operations on each, so the same bits.
+    fn sigmoid_lanes(&mut self, x0: Value, x1: Value) -> [Value; 2] {
+        let x = self.b.ins().scalar_to_vector(types::F64X2, x0);
+        let x = self.b.ins().insertlane(x, x1, 1);
+        let [e, sum] = self.sigmoid_shared(x);
+        let s = self.sigmoid_quotient(x, e, sum);
+        [self.b.ins().extractlane(s, 0), self.b.ins().extractlane(s, 1)]
+    }
+
+    /// `f64const c`, or `c` in every lane, of the type of `like`.
+    fn constant(&mut self, like: Value, c: f64) -> Value {
+        match self.b.func.dfg.value_type(like) {
+            types::F64 => self.b.ins().f64const(c),
+            ty => self.vector_constant(ty, c.to_bits()),
+        }
+    }
+
+    /// A whole number `c` of the integer type of the same shape as `like` (i64, i64x2).
+    fn integer(&mut self, like: Value, c: i64) -> Value {
+        match self.b.func.dfg.value_type(like) {
+            types::F64 | types::I64 => self.b.ins().iconst(types::I64, c),
+            _ => self.vector_constant(types::I64X2, c as u64),
+        }
+    }
+
+    /// A vector of type `ty` with `bits` in both lanes.
+    fn vector_constant(&mut self, ty: types::Type, bits: u64) -> Value {
+        let data: Vec<u8> = [bits, bits].iter().flat_map(|b| b.to_le_bytes()).collect();
+        let handle = self.b.func.dfg.constants.insert(data.into());
+        self.b.ins().vconst(ty, handle)
+    }
+
+    /// `a` where `x cc y`, else `b` (lane by lane for vectors).
+    fn choose(&mut self, cc: FloatCC, x: Value, y: Value, a: Value, b: Value) -> Value {
+        let test = self.b.ins().fcmp(cc, x, y);
+        match self.b.func.dfg.value_type(x) {
+            types::F64 => self.b.ins().select(test, a, b),
+            ty => {
+                let mask = self.b.ins().bitcast(ty, MemFlags::new(), test);
+                self.b.ins().bitselect(mask, a, b)
+            }
+        }
+    }
+
+    /// The integer of the same bits as `x` (i64 for f64, i64x2 for f64x2), or back.
+    fn reinterpret(&mut self, x: Value, to_integer: bool) -> Value {
+        let ty = match (self.b.func.dfg.value_type(x), to_integer) {
+            (types::F64, true) => types::I64,
+            (types::I64, false) => types::F64,
+            (_, true) => types::I64X2,
+            (_, false) => types::F64X2,
+        };
+        self.b.ins().bitcast(ty, MemFlags::new(), x)
+    }
+
+    /// [`crate::operators::kernels::softplus`]: `max(x, 0) + softplus_tail(x)`, the tail
+    /// (a call) shared with `softplus(-x)`; NaN stays the NaN it is.
+    fn softplus(&mut self, x: Value, at: usize) -> Value {
+        let [tail, _] = self.shared(Func::Softplus, x, at, |s| {
+            let tail = s.call(s.imports.softplus_tail, &[x]);
+            [tail, tail]
+        });
+        let zero = self.b.ins().f64const(0.0);
+        let positive = self.b.ins().fcmp(FloatCC::GreaterThan, x, zero);
+        let max = self.b.ins().select(positive, x, zero);
+        let sum = self.b.ins().fadd(max, tail);
+        let nan = self.b.ins().fcmp(FloatCC::Unordered, x, x);
+        self.b.ins().select(nan, x, sum)
+    }
+
+    /// `x op c`, the constant second (where a scalar one is read from memory), which gives
+    /// the bits of `c op x` too: sums and products are commutative to the bit.
+    fn with_constant(&mut self, x: Value, c: f64, op: Op) -> Value {
+        let c = self.constant(x, c);
+        match op {
+            Op::Add => self.b.ins().fadd(x, c),
+            Op::Sub => self.b.ins().fsub(x, c),
+            Op::Mul => self.b.ins().fmul(x, c),
+        }
+    }
+
+    /// [`fastmath::exp`] of `x <= 0` (or NaN), in its form for every range: `x` clamped
+    /// below at -746, `x = k ln2 + r`, e^r by its polynomial, times 2^k as two powers of two.
+    fn exp(&mut self, x: Value) -> Value {
+        let floor = self.constant(x, -746.0);
+        let x = self.choose(FloatCC::LessThan, x, floor, floor, x);
+        let scaled = self.with_constant(x, LOG2_E, Op::Mul);
+        let (kf, k) = self.round_split(scaled);
+        let high = self.with_constant(kf, LN2_HI, Op::Mul);
+        let low = self.with_constant(kf, LN2_LO, Op::Mul);
+        let r = self.b.ins().fsub(x, high);
+        let r = self.b.ins().fsub(r, low);
+        let y = self.exp_polynomial(r);
+        let half = self.with_constant(kf, 0.5, Op::Mul);
+        let (_, k1) = self.round_split(half);
+        let k2 = self.b.ins().isub(k, k1);
+        let (p1, p2) = (self.pow2(k1), self.pow2(k2));
+        let y = self.b.ins().fmul(y, p1);
+        self.b.ins().fmul(y, p2)
+    }
+
+    /// `e^r` for |r| <= ln2/2 as [`fastmath::exp`] sums its Taylor series (Estrin's scheme).
+    fn exp_polynomial(&mut self, r: Value) -> Value {
+        let e = fastmath::E;
+        let r2 = self.b.ins().fmul(r, r);
+        let r4 = self.b.ins().fmul(r2, r2);
+        let r8 = self.b.ins().fmul(r4, r4);
+        let mut pair = |i: usize| {
+            let t = self.with_constant(r, e[i + 1], Op::Mul);
+            self.with_constant(t, e[i], Op::Add)
+        };
+        let p = [0, 2, 4, 6, 8, 10].map(&mut pair);
+        let fma = |s: &mut Self, a: Value, b: Value, c: Value| {
+            let t = s.b.ins().fmul(b, c);
+            s.b.ins().fadd(a, t)
+        };
+        let low_a = fma(self, p[0], r2, p[1]);
+        let low_b = fma(self, p[2], r2, p[3]);
+        let low = fma(self, low_a, r4, low_b);
+        let high = fma(self, p[4], r2, p[5]);
+        let sum = fma(self, low, r8, high);
+        let sum = fma(self, r, r2, sum);
+        self.with_constant(sum, 1.0, Op::Add)
+    }
+
+    /// [`fastmath`]'s `round_split`: `v` rounded to a whole number, as a double and as
+    /// the low bits of a word, by adding and subtracting `1.5 * 2^52`.
+    fn round_split(&mut self, v: Value) -> (Value, Value) {
+        let t = self.with_constant(v, SHIFT, Op::Add);
+        let rounded = self.with_constant(t, SHIFT, Op::Sub);
+        let bits = self.reinterpret(t, true);
+        let shift = self.integer(v, (SHIFT_BITS as i64).wrapping_neg());
+        (rounded, self.b.ins().iadd(bits, shift))
+    }
+
+    /// 2^k for a whole `k` (the low bits of a word) in the normal range.
+    fn pow2(&mut self, k: Value) -> Value {
+        let bias = self.integer(k, 1023);
+        let biased = self.b.ins().iadd(k, bias);
+        let bits = self.b.ins().ishl_imm(biased, 52);
+        self.reinterpret(bits, false)
     }
 
     fn func_id(&self, f: Func) -> FuncId {

@@ -27,10 +27,10 @@ use std::f64::consts::{FRAC_2_PI, LOG2_E};
 
 /// `1.5 * 2^52`: adding it rounds a double below 2^51 in magnitude to a whole number (to
 /// nearest), which then sits in the low bits of the sum's mantissa.
-const SHIFT: f64 = 6755399441055744.0;
+pub(crate) const SHIFT: f64 = 6755399441055744.0;
 
 /// Bits of `SHIFT`, whose low bits `x + SHIFT` offsets by the rounded `x`.
-const SHIFT_BITS: u64 = 0x4338_0000_0000_0000;
+pub(crate) const SHIFT_BITS: u64 = 0x4338_0000_0000_0000;
 
 /// The rounded `x` (|x| < 2^51) as a double and as the low bits of a word (two's complement).
 #[inline(always)]
@@ -47,12 +47,12 @@ fn pow2(k: u64) -> f64 {
 
 // ------------------------------------------------------------------ exp
 
-const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
-const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+pub(crate) const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
+pub(crate) const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 
 /// 1/n! for n = 2..=13: `e^r = 1 + r + r² Σ E[i] r^i`, whose truncation error at
 /// |r| ≤ ln2/2 is below 4.3e-18 (r^14/14!), a 25th of an ulp of 1.
-const E: [f64; 12] = [
+pub(crate) const E: [f64; 12] = [
     1.0 / 2.0,
     1.0 / 6.0,
     1.0 / 24.0,

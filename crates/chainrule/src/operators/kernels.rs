@@ -12,7 +12,12 @@ pub fn softplus<F: Float>(x: F) -> F {
     if x.is_nan() {
         return x;
     }
-    x.max(F::zero()) + (-x.abs()).exp().ln_1p()
+    x.max(F::zero()) + softplus_tail(x)
+}
+
+/// ln(1 + e^-|x|), the part of [`softplus`] that `softplus(x)` and `softplus(-x)` share.
+pub fn softplus_tail<F: Float>(x: F) -> F {
+    (-x.abs()).exp().ln_1p()
 }
 
 /// ln(sum(e^x_i)) with the largest term factored out.
