@@ -490,6 +490,7 @@ fn sigmoids_paired(tape: Tape) -> Tape {
         outputs: outputs.into_iter().map(moved).collect(),
         defs: order.iter().map(|&i| tape.defs[i]).collect(),
         batch_steps: Default::default(),
+        program: Default::default(),
     };
     debug_assert!(paired.validate());
     paired
