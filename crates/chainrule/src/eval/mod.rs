@@ -31,3 +31,14 @@ pub fn evaluate(g: &Graph, roots: &[NodeId], inputs: &[VarId], values: &[f64]) -
     let tape = compile(g, roots, inputs)?;
     Ok(tape.run(values, &mut Vec::new()))
 }
+
+/// The gradient tape of Rosenbrock's function of `n` variables `x1..xn`, for unit tests
+/// of the runners' programs.
+#[cfg(test)]
+fn rosenbrock_gradient_tape(n: usize) -> Tape {
+    let terms: Vec<String> =
+        (1..n).map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1)).collect();
+    let mut f = crate::Formula::parse(&terms.join(" + ")).unwrap();
+    let names: Vec<String> = (1..=n).map(|i| format!("x{i}")).collect();
+    f.gradient_tape(&names).unwrap()
+}

@@ -188,7 +188,6 @@ fn forward(ins: &mut Instr, prev: Reg) {
 #[cfg(test)]
 mod tests {
     use super::{Program, ACC, MIN_RUN};
-    use crate::Formula;
 
     /// Rosenbrock's gradient, whose terms are alike and independent, runs mostly (four
     /// instructions in five) in loops of one kind, and its running sums read the
@@ -196,11 +195,7 @@ mod tests {
     #[test]
     fn rosenbrock_runs_in_loops_of_one_kind() {
         let n = 50;
-        let terms: Vec<String> =
-            (1..n).map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1)).collect();
-        let mut f = Formula::parse(&terms.join(" + ")).unwrap();
-        let names: Vec<String> = (1..=n).map(|i| format!("x{i}")).collect();
-        let tape = f.gradient_tape(&names).unwrap();
+        let tape = crate::eval::rosenbrock_gradient_tape(n);
         let program = Program::new(&tape);
         assert_eq!(program.instrs.len(), tape.len());
         assert!(program.runs.iter().all(|r| r.len as usize >= MIN_RUN));

@@ -483,7 +483,6 @@ fn last_reads(values: &Values, order: &[usize]) -> Vec<u32> {
 
 #[cfg(test)]
 mod tests {
-    use crate::Formula;
 
     /// Rosenbrock's gradient, laid out on the tape as the whole forward pass and then the
     /// whole backward pass, keeps every intermediate value alive across; the batch program
@@ -492,11 +491,7 @@ mod tests {
     #[test]
     fn rosenbrock_batches_need_a_few_registers_beyond_inputs_and_constants() {
         let n = 200;
-        let terms: Vec<String> =
-            (1..n).map(|i| format!("100*(x{} - x{i}^2)^2 + (1 - x{i})^2", i + 1)).collect();
-        let mut f = Formula::parse(&terms.join(" + ")).unwrap();
-        let names: Vec<String> = (1..=n).map(|i| format!("x{i}")).collect();
-        let tape = f.gradient_tape(&names).unwrap();
+        let tape = crate::eval::rosenbrock_gradient_tape(n);
         let steps = super::BatchSteps::new(&tape);
         let fixed = n + tape.constants.len();
         assert!(tape.registers() > fixed + 3 * n, "the tape's {} registers", tape.registers());
