@@ -215,10 +215,18 @@ fn written_out_sigmoids_and_shared_softplus_give_the_interpreters_bits() {
                  + softplus(x) + 5*softplus(-x) + sigmoid(x)*softplus(-y)";
     let long =
         format!("x: [{N}]\nsum(i = 1..{N}, sigmoid(x[i]) * softplus(-x[i]) + sigmoid(-x[i]))");
-    for source in [short.to_string(), long] {
+    // One sigmoid, with an output (d/dy) that is its input; a sigmoid of a sigmoid beside an
+    // independent one; pairs beside a logsumexp whose arguments they read.
+    let odd = [
+        "sigmoid(x) + x*y",
+        "sigmoid(sigmoid(x)) + sigmoid(y)",
+        "sigmoid(x) + sigmoid(y) + logsumexp([x, y, sigmoid(x*y)])",
+    ];
+    for source in [short.to_string(), long].into_iter().chain(odd.map(String::from)) {
         let (tape, names) = gradient_tape(&source);
         let text = tape.to_string();
-        assert!(text.matches("sigmoid(").count() >= 3 && text.contains("softplus("), "{text}");
+        let pairs = text.matches("sigmoid(").count() >= 3 && text.contains("softplus(");
+        assert!(pairs || odd.contains(&source.as_str()) && text.contains("sigmoid("), "{text}");
         let native = eval::compile_native(&tape).unwrap();
         let mut out = vec![0.0; tape.outputs()];
         // Every pair of edges for two variables: (a, a + b) for all a and b.

@@ -4,7 +4,8 @@
 //! to the same Rust code the interpreter runs, so both give the same bits. `sigmoid` is
 //! written out in the code instead ([`fastmath`]'s exponential, operation for operation:
 //! the same bits), and `f(x)` and `f(-x)` share their common part for `sigmoid` and
-//! `softplus`, which a network's loss asks for in pairs.
+//! `softplus`, which a network's loss asks for in pairs (a sigmoid computed in a vector
+//! lane, beside another, shares nothing with a later one).
 
 use super::batch::{in_chunks, Sink};
 use super::steps::scheduled;
@@ -415,8 +416,9 @@ fn is_call(ins: &Instr, config: &Config) -> bool {
 const PAIR_REACH: usize = 256;
 
 /// `tape` in single assignment form (instruction `i` writes register `registers + i`),
-/// each sigmoid followed by the next one that does not depend on it, the instructions
-/// that the second needs and the first does not brought before both: two sigmoids side
+/// each sigmoid followed by the next sigmoid within [`PAIR_REACH`] if that one does not
+/// depend on it, the instructions that the second needs and the first does not brought
+/// before both: two sigmoids side
 /// by side, which [`Emitter`] computes in the two lanes of one vector. Otherwise the
 /// order is the tape's. A tape of fewer than two sigmoids is returned as it is.
 fn sigmoids_paired(tape: Tape) -> Tape {
@@ -508,7 +510,7 @@ fn needs(
     let mut stack: Vec<usize> = producers[k].iter().copied().filter(|&j| !placed[j]).collect();
     let mut seen = std::collections::HashSet::new();
     while let Some(j) = stack.pop() {
-        if j == i || needed.len() > PAIR_REACH {
+        if j == i {
             return None;
         }
         if seen.insert(j) {
@@ -893,7 +895,7 @@ impl Emitter<'_> {
             (
                 Instr::Func1 { f: Func::Sigmoid, d, a: a0 },
                 Instr::Func1 { f: Func::Sigmoid, a: a1, .. },
-            ) if a1 != d && self.plan.config.reorder => {
+            ) if a1 != d && self.plan.config.write_out && self.plan.config.reorder => {
                 Some([self.get(a0, at), self.get(a1, at + 1)])
             }
             _ => None,
@@ -1009,7 +1011,7 @@ impl Emitter<'_> {
     /// [`fastmath::exp`] of `x <= 0` (or NaN), in its form for every range: `x` clamped
     /// below at -746, `x = k ln2 + r`, e^r by its polynomial, times 2^k as two powers of two.
     fn exp(&mut self, x: Value) -> Value {
-        let floor = self.constant(x, -746.0);
+        let floor = self.constant(x, fastmath::EXP_FLOOR);
         let x = self.choose(FloatCC::LessThan, x, floor, floor, x);
         let scaled = self.with_constant(x, LOG2_E, Op::Mul);
         let (kf, k) = self.round_split(scaled);
@@ -1062,7 +1064,7 @@ impl Emitter<'_> {
 
     /// 2^k for a whole `k` (the low bits of a word) in the normal range.
     fn pow2(&mut self, k: Value) -> Value {
-        let bias = self.integer(k, 1023);
+        let bias = self.integer(k, fastmath::EXPONENT_BIAS as i64);
         let biased = self.b.ins().iadd(k, bias);
         let bits = self.b.ins().ishl_imm(biased, 52);
         self.reinterpret(bits, false)

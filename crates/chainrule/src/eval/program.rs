@@ -20,7 +20,8 @@ pub(crate) const ACC: Reg = Reg::MAX;
 /// The instructions of a point run, over the registers of `tape`.
 #[derive(Clone, Debug)]
 pub(crate) struct Program {
-    /// The reordered tape: its constants, registers and outputs are the program's.
+    /// The reordered tape: its constants, registers and outputs are the program's (its
+    /// instructions are moved to `instrs`).
     pub(crate) tape: Box<Tape>,
     /// Its instructions, with [`ACC`] for each operand made just before.
     pub(crate) instrs: Vec<Instr>,
@@ -49,7 +50,7 @@ pub(crate) enum Kind {
 }
 
 impl Kind {
-    const COUNT: usize = 6;
+    const COUNT: usize = Kind::Neg as usize + 1;
 
     fn of(ins: &Instr) -> Option<Kind> {
         Some(match ins {
@@ -91,8 +92,8 @@ impl Program {
     pub(crate) fn new(tape: &Tape) -> Program {
         let values = Values::new(tape, false);
         let order = kind_order(&values, &tape.instrs);
-        let tape = Box::new(reordered(tape, &values, &order));
-        let mut instrs = tape.instrs.clone();
+        let mut tape = Box::new(reordered(tape, &values, &order));
+        let mut instrs = std::mem::take(&mut tape.instrs);
         for k in 1..instrs.len() {
             let prev = instrs[k - 1].dst();
             forward(&mut instrs[k], prev);

@@ -28,8 +28,8 @@ impl Tape {
         out
     }
 
-    /// Evaluates the tape at `inputs`, writing the outputs into `out`. No allocation once
-    /// `registers` has grown to [`Tape::registers`].
+    /// Evaluates the tape at `inputs`, writing the outputs into `out`. The first call builds
+    /// the point runner's program and sizes `registers`; later calls allocate nothing.
     pub fn run_into<F: Float>(&self, inputs: &[F], registers: &mut Vec<F>, out: &mut [F]) {
         assert_eq!(inputs.len(), self.inputs.len(), "one value per input");
         assert_eq!(out.len(), self.outputs.len(), "one slot per output");
@@ -119,6 +119,8 @@ unsafe fn execute<F: Float>(instrs: &[Instr], runs: &[Run], pool: &[Reg], r: *mu
 #[inline(always)]
 unsafe fn each<F: Float>(run: &[Instr], acc: &mut F, r: *mut F, same: impl Fn(&Instr) -> bool) {
     for ins in run {
+        // Not a leftover check: it tells the compiler which arm of `step`'s match every
+        // instruction takes, so the loop's body is that arm alone (a predictable branch).
         assert!(same(ins), "a run of one kind");
         unsafe { step(ins, acc, r, &[]) };
     }
@@ -210,6 +212,8 @@ impl Tape {
         reduce: Reduce,
     ) -> Vec<F> {
         assert_eq!(columns.len(), self.inputs.len(), "one column per input");
+        let short = |c: &Column<F>| matches!(c, Column::Rows(data) if data.len() < rows);
+        assert!(!columns.iter().any(short), "every column of rows holds {rows} rows");
         in_chunks(rows, self.outputs.len(), reduce, |start, end, sink: &mut Sink<F>| {
             self.run_blocks(columns, start, end, |k, first, lanes| sink.lanes(k, first, lanes));
         })

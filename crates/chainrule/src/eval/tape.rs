@@ -153,7 +153,8 @@ impl Tape {
         self.instrs.is_empty()
     }
 
-    /// Number of registers a run needs.
+    /// Number of registers the tape's instructions use (the runners' own programs give
+    /// registers again, and may need fewer or more).
     pub fn registers(&self) -> usize {
         self.registers
     }

@@ -39,10 +39,13 @@ fn round_split(x: f64) -> (f64, u64) {
     (t - SHIFT, t.to_bits().wrapping_sub(SHIFT_BITS))
 }
 
+/// The exponent bias of an f64: 2^k is the word `(k + EXPONENT_BIAS) << 52`.
+pub(crate) const EXPONENT_BIAS: u64 = 1023;
+
 /// 2^k for a whole `k` (as the low bits of a word) in the normal range `-1022..=1023`.
 #[inline(always)]
 fn pow2(k: u64) -> f64 {
-    f64::from_bits(k.wrapping_add(1023) << 52)
+    f64::from_bits(k.wrapping_add(EXPONENT_BIAS) << 52)
 }
 
 // ------------------------------------------------------------------ exp
@@ -81,13 +84,16 @@ pub fn exp(x: f64) -> f64 {
     }
 }
 
+/// Below this `exp` is 0 (the smallest subnormal is about e^-744.4).
+pub(crate) const EXP_FLOOR: f64 = -746.0;
+
 /// [`exp`] without its shortcut for the normal range, with the same bits: 2^k as two powers
 /// of two, so that results near overflow and in the subnormal range round once. A loop
 /// over lanes vectorises this.
 #[inline(always)]
 fn exp_any(x: f64) -> f64 {
     // Past these the result is infinite or zero (a NaN stays NaN).
-    let x = x.clamp(-746.0, 710.0);
+    let x = x.clamp(EXP_FLOOR, 710.0);
     let (y, kf, k) = exp_reduced(x);
     // 2^k as 2^k1 * 2^(k - k1), k1 = k/2 rounded: both factors are normal.
     let (_, k1) = round_split(kf * 0.5);

@@ -1,6 +1,7 @@
 //! The numeric kernels of the functions whose plain formula would lose accuracy or overflow:
 //! each is the one implementation that the interpreter, native code and constant folding
-//! call, so all three give the same bits.
+//! call (native code writes `sigmoid` out operation for operation), so all three give the
+//! same bits.
 
 use num_traits::Float;
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};

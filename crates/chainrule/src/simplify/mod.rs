@@ -351,6 +351,9 @@ fn sum_of_terms(
     let lean = pass == Pass::Quick && leaves.len() > SUM_RUN;
     // For each term: `Some(k)` while it has come k <= 2 times, each with coefficient one.
     let mut bare_pair: Vec<Option<u8>> = Vec::new();
+    // In a long sum, the term of each leaf in turn, so that a pair kept apart stays where
+    // its two halves were (and an unchanged sum is recognised as `was`).
+    let mut occurrences: Vec<usize> = Vec::new();
     let mut constant = Number::int(0);
     let mut terms: Vec<(NodeId, Number)> = Vec::with_capacity(leaves.len());
     let mut index = HashMap::with_capacity_and_hasher(leaves.len(), Default::default());
@@ -371,17 +374,29 @@ fn sum_of_terms(
                 let i = accumulate_coefficient(&mut terms, &mut index, t, sc);
                 bare_pair.resize(terms.len(), Some(0));
                 bare_pair[i] = bare_pair[i].filter(|&k| sc.is_one() && k < 2).map(|k| k + 1);
+                if lean {
+                    occurrences.push(i);
+                }
             }
         }
     }
     let mut scaled: Vec<NodeId> = Vec::with_capacity(terms.len());
-    for ((t, c), pair) in terms.into_iter().zip(bare_pair) {
-        match c.is_zero() {
-            true => {}
-            // `t + t` stays as it is in a long sum: `2*t` takes a product and maybe a
-            // constant to save one addition, and so could swell the graph.
-            false if lean && pair == Some(2) => scaled.extend([t, t]),
-            false => scaled.push(g.scale(c, t)),
+    if lean {
+        // `t + t` stays as it is in a long sum: `2*t` takes a product and maybe a constant
+        // to save one addition, and so could swell the graph. Other terms go where they
+        // first came.
+        let mut placed = vec![false; terms.len()];
+        for i in occurrences {
+            let (t, c) = terms[i];
+            match (bare_pair[i] == Some(2), std::mem::replace(&mut placed[i], true)) {
+                (true, _) => scaled.push(t),
+                (false, false) if !c.is_zero() => scaled.push(g.scale(c, t)),
+                _ => {}
+            }
+        }
+    } else {
+        for (t, c) in terms.into_iter().filter(|(_, c)| !c.is_zero()) {
+            scaled.push(g.scale(c, t));
         }
     }
     if pass == Pass::Full {
@@ -543,8 +558,9 @@ pub(super) fn rebuild_product(
     product_of_factors(g, leaves, shared, Pass::Full)
 }
 
-/// [`rebuild_product`] for `pass`: [`Pass::Quick`] spreads no number but a minus over a
-/// sum, which would multiply each of its terms where one product did (`2*(a + b)` stays).
+/// [`rebuild_product`] for `pass`: [`Pass::Quick`] spreads over a sum only a minus that a
+/// term can take (`-(x - y)` is `y - x`); another number would multiply each of its terms
+/// where one product did (`2*(a + b)` stays).
 fn product_of_factors(
     g: &mut Graph,
     leaves: &[NodeId],
@@ -681,5 +697,25 @@ mod tests {
         let quick = simplify_once(g, &[root], &reach, Pass::Quick).unwrap();
         assert_ne!(quick[0], root, "the pass rebuilds the sum pairwise");
         assert_eq!(walk::count_reachable(g, &quick, usize::MAX), Some(reach.order.len()));
+    }
+
+    /// A long sum already added pairwise, with a term there twice far apart, is kept as
+    /// it is (the pair is not moved together, which would rebuild every addition).
+    #[test]
+    fn quick_pass_keeps_a_pairwise_sum_with_a_repeat() {
+        let mut f = Formula::parse("x").unwrap();
+        let x = f.root();
+        let g = f.graph_mut();
+        let mut terms: Vec<NodeId> = (0..40)
+            .map(|i| {
+                let c = g.constant(i as f64 + 0.5);
+                let cx = g.mul(c, x);
+                g.func(crate::graph::Func::Sin, &[cx])
+            })
+            .collect();
+        terms.insert(30, terms[3]);
+        let root = g.sum(&terms);
+        let reach = Reach::new(g, &[root]);
+        assert_eq!(simplify_once(g, &[root], &reach, Pass::Quick).unwrap(), [root]);
     }
 }
