@@ -244,38 +244,37 @@ impl Tape {
                 Column::Rows(_) => None,
             })
             .collect();
-        // A full block's inputs are read where they are: the caller's columns.
-        let mut inputs: Vec<&[F; BLOCK]> = Vec::with_capacity(columns.len());
         let mut first = start;
-        while first + BLOCK <= end {
-            let mut fixed = fixed.iter();
-            inputs.clear();
-            inputs.extend(columns.iter().map(|c| match *c {
-                Column::Rows(data) => data[first..][..BLOCK].try_into().expect("BLOCK rows"),
-                Column::Fixed(_) => fixed.next().expect("a block per fixed column"),
-            }));
-            let file = File { regs: &mut regs, inputs: &inputs };
-            run_block(steps, file, &mut |k, lanes| sink(k as usize, first, lanes));
-            first += BLOCK;
-        }
-        if first < end {
-            let n = end - first;
-            let staged: Vec<[F; BLOCK]> = columns
+        while first < end {
+            let n = (end - first).min(BLOCK);
+            // A last, partial block's rows: a copy padded to the block's length.
+            let staged: Vec<[F; BLOCK]> = match n < BLOCK {
+                true => columns.iter().filter_map(|c| padded(c, first, n)).collect(),
+                false => Vec::new(),
+            };
+            let (mut staged, mut fixed) = (staged.iter(), fixed.iter());
+            // A full block's inputs are read where they are: the caller's columns.
+            let inputs: Vec<&[F; BLOCK]> = columns
                 .iter()
                 .map(|c| match *c {
-                    Column::Rows(data) => {
-                        let mut lanes = [F::zero(); BLOCK];
-                        lanes[..n].copy_from_slice(&data[first..end]);
-                        lanes
-                    }
-                    Column::Fixed(v) => [v; BLOCK],
+                    Column::Rows(_) if n < BLOCK => staged.next().expect("a copy per column"),
+                    Column::Rows(data) => data[first..][..BLOCK].try_into().expect("BLOCK rows"),
+                    Column::Fixed(_) => fixed.next().expect("a block per fixed column"),
                 })
                 .collect();
-            let inputs: Vec<&[F; BLOCK]> = staged.iter().collect();
             let file = File { regs: &mut regs, inputs: &inputs };
             run_block(steps, file, &mut |k, lanes| sink(k as usize, first, &lanes[..n]));
+            first += n;
         }
     }
+}
+
+/// Rows `first..first + n` of a column of rows, padded with zeros to a block's length.
+fn padded<F: Float>(column: &Column<F>, first: usize, n: usize) -> Option<[F; BLOCK]> {
+    let Column::Rows(data) = *column else { return None };
+    let mut lanes = [F::zero(); BLOCK];
+    lanes[..n].copy_from_slice(&data[first..first + n]);
+    Some(lanes)
 }
 
 /// A block's registers: the batch program's register file, whose first registers (the
