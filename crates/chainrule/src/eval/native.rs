@@ -438,7 +438,7 @@ fn sigmoids_paired(tape: Tape) -> Tape {
         let ops = ins.operands(&tape.pool);
         producers.push(ops.iter().filter_map(|&r| writer[r as usize]).collect());
         let mapped: SmallVec<[u32; 3]> = ops.iter().map(|&r| ssa(&writer, r)).collect();
-        renamed.push(with_registers(ins, base + i as u32, &mapped, &mut pool));
+        renamed.push(ins.with_registers(base + i as u32, &mapped, &mut pool));
         writer[ins.dst() as usize] = Some(i);
     }
     let outputs: Vec<u32> = tape.outputs.iter().map(|&r| ssa(&writer, r)).collect();
@@ -478,7 +478,7 @@ fn sigmoids_paired(tape: Tape) -> Tape {
         .map(|&i| {
             let ins = &renamed[i];
             let ops: SmallVec<[u32; 3]> = ins.operands(&pool).iter().map(|&r| moved(r)).collect();
-            with_registers(ins, moved(ins.dst()), &ops, &mut moved_pool)
+            ins.with_registers(moved(ins.dst()), &ops, &mut moved_pool)
         })
         .collect();
     let paired = Tape {
@@ -520,36 +520,6 @@ fn needs(
     }
     needed.sort_unstable();
     Some(needed)
-}
-
-/// `ins` writing `d` and reading `ops` (a logsumexp's appended to `pool`).
-fn with_registers(ins: &Instr, d: u32, ops: &[u32], pool: &mut Vec<u32>) -> Instr {
-    let (a, b, c) = (
-        ops.first().copied().unwrap_or(0),
-        ops.get(1).copied().unwrap_or(0),
-        ops.get(2).copied().unwrap_or(0),
-    );
-    match *ins {
-        Instr::Add { .. } => Instr::Add { d, a, b },
-        Instr::Sub { .. } => Instr::Sub { d, a, b },
-        Instr::Mul { .. } => Instr::Mul { d, a, b },
-        Instr::Div { .. } => Instr::Div { d, a, b },
-        Instr::MulAdd { .. } => Instr::MulAdd { d, a, b, c },
-        Instr::Neg { .. } => Instr::Neg { d, a },
-        Instr::Square { .. } => Instr::Square { d, a },
-        Instr::Recip { .. } => Instr::Recip { d, a },
-        Instr::Sqrt { .. } => Instr::Sqrt { d, a },
-        Instr::Powi { n, .. } => Instr::Powi { d, a, n },
-        Instr::Powf { .. } => Instr::Powf { d, a, b },
-        Instr::Func1 { f, .. } => Instr::Func1 { d, f, a },
-        Instr::Func2 { f, .. } => Instr::Func2 { d, f, a, b },
-        Instr::Func3 { f, .. } => Instr::Func3 { d, f, a, b, c },
-        Instr::LogSumExp { .. } => {
-            let start = pool.len() as u32;
-            pool.extend_from_slice(ops);
-            Instr::LogSumExp { d, start, len: ops.len() as u32 }
-        }
-    }
 }
 
 /// Compiles `tape` to machine code for this processor: one function for a small tape,

@@ -156,33 +156,10 @@ fn kind_order(values: &Values, instrs: &[Instr]) -> Vec<usize> {
 
 /// Names `prev`, wherever `ins` reads it, as [`ACC`] (a logsumexp's pool is left alone).
 fn forward(ins: &mut Instr, prev: Reg) {
-    let swap = |r: &mut Reg| {
+    for r in ins.fixed_operands_mut() {
         if *r == prev {
             *r = ACC;
         }
-    };
-    match ins {
-        Instr::Add { a, b, .. }
-        | Instr::Sub { a, b, .. }
-        | Instr::Mul { a, b, .. }
-        | Instr::Div { a, b, .. }
-        | Instr::Powf { a, b, .. }
-        | Instr::Func2 { a, b, .. } => {
-            swap(a);
-            swap(b);
-        }
-        Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => {
-            swap(a);
-            swap(b);
-            swap(c);
-        }
-        Instr::Neg { a, .. }
-        | Instr::Square { a, .. }
-        | Instr::Recip { a, .. }
-        | Instr::Sqrt { a, .. }
-        | Instr::Powi { a, .. }
-        | Instr::Func1 { a, .. } => swap(a),
-        Instr::LogSumExp { .. } => {}
     }
 }
 

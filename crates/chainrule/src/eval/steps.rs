@@ -443,29 +443,8 @@ impl Allocation {
             let (sin, cos) = if f == Func::Sin { (d, other) } else { (other, d) };
             return Step::SinCos { sin, cos, a: reg(ops[0]) };
         }
-        let mut next = ops.iter().map(|&v| reg(v));
-        let mut op = || next.next().expect("an operand per register the tape names");
-        Step::Tape(match tape.instrs[k] {
-            Instr::Add { .. } => Instr::Add { d, a: op(), b: op() },
-            Instr::Sub { .. } => Instr::Sub { d, a: op(), b: op() },
-            Instr::Mul { .. } => Instr::Mul { d, a: op(), b: op() },
-            Instr::Div { .. } => Instr::Div { d, a: op(), b: op() },
-            Instr::MulAdd { .. } => Instr::MulAdd { d, a: op(), b: op(), c: op() },
-            Instr::Neg { .. } => Instr::Neg { d, a: op() },
-            Instr::Square { .. } => Instr::Square { d, a: op() },
-            Instr::Recip { .. } => Instr::Recip { d, a: op() },
-            Instr::Sqrt { .. } => Instr::Sqrt { d, a: op() },
-            Instr::Powi { n, .. } => Instr::Powi { d, a: op(), n },
-            Instr::Powf { .. } => Instr::Powf { d, a: op(), b: op() },
-            Instr::Func1 { f, .. } => Instr::Func1 { d, f, a: op() },
-            Instr::Func2 { f, .. } => Instr::Func2 { d, f, a: op(), b: op() },
-            Instr::Func3 { f, .. } => Instr::Func3 { d, f, a: op(), b: op(), c: op() },
-            Instr::LogSumExp { .. } => {
-                let start = pool.len() as u32;
-                pool.extend(ops.iter().map(|&v| reg(v)));
-                Instr::LogSumExp { d, start, len: ops.len() as u32 }
-            }
-        })
+        let ops: SmallVec<[Reg; 3]> = ops.iter().map(|&v| reg(v)).collect();
+        Step::Tape(tape.instrs[k].with_registers(d, &ops, pool))
     }
 }
 

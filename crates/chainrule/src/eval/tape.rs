@@ -47,7 +47,13 @@ pub enum Instr {
 impl Instr {
     /// The destination register.
     pub fn dst(&self) -> Reg {
-        match *self {
+        let mut ins = *self;
+        *ins.dst_mut()
+    }
+
+    /// The destination register's field.
+    fn dst_mut(&mut self) -> &mut Reg {
+        match self {
             Instr::Add { d, .. }
             | Instr::Sub { d, .. }
             | Instr::Mul { d, .. }
@@ -90,25 +96,52 @@ impl Instr {
     /// The operand registers (`pool` is the tape's logsumexp argument pool). Allocates
     /// only for a logsumexp of more than three arguments.
     pub fn operands(&self, pool: &[Reg]) -> SmallVec<[Reg; 3]> {
-        let fixed = |ops: &[Reg]| SmallVec::from_slice(ops);
         match *self {
+            Instr::LogSumExp { start, len, .. } => {
+                SmallVec::from_slice(&pool[start as usize..(start + len) as usize])
+            }
+            mut ins => ins.fixed_operands_mut().into_iter().map(|r| *r).collect(),
+        }
+    }
+
+    /// The same operation over other registers: writing `d`, reading `ops` (a logsumexp's
+    /// go to the end of `pool`).
+    pub(crate) fn with_registers(&self, d: Reg, ops: &[Reg], pool: &mut Vec<Reg>) -> Instr {
+        let mut ins = *self;
+        *ins.dst_mut() = d;
+        if let Instr::LogSumExp { start, len, .. } = &mut ins {
+            (*start, *len) = (pool.len() as u32, ops.len() as u32);
+            pool.extend_from_slice(ops);
+        }
+        let fields = ins.fixed_operands_mut();
+        assert!(fields.is_empty() || fields.len() == ops.len(), "an operand per field");
+        for (field, &r) in fields.into_iter().zip(ops) {
+            *field = r;
+        }
+        ins
+    }
+
+    /// The operand fields of an arithmetic instruction, in order (none for `LogSumExp`,
+    /// whose operands live in the pool).
+    pub(crate) fn fixed_operands_mut(&mut self) -> SmallVec<[&mut Reg; 3]> {
+        let mut out = SmallVec::new();
+        match self {
             Instr::Add { a, b, .. }
             | Instr::Sub { a, b, .. }
             | Instr::Mul { a, b, .. }
             | Instr::Div { a, b, .. }
             | Instr::Powf { a, b, .. }
-            | Instr::Func2 { a, b, .. } => fixed(&[a, b]),
-            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => fixed(&[a, b, c]),
+            | Instr::Func2 { a, b, .. } => out.extend([a, b]),
+            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => out.extend([a, b, c]),
             Instr::Neg { a, .. }
             | Instr::Square { a, .. }
             | Instr::Recip { a, .. }
             | Instr::Sqrt { a, .. }
             | Instr::Powi { a, .. }
-            | Instr::Func1 { a, .. } => fixed(&[a]),
-            Instr::LogSumExp { start, len, .. } => {
-                SmallVec::from_slice(&pool[start as usize..(start + len) as usize])
-            }
+            | Instr::Func1 { a, .. } => out.push(a),
+            Instr::LogSumExp { .. } => {}
         }
+        out
     }
 }
 
