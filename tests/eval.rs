@@ -130,29 +130,57 @@ fn batch_schedules_keep_every_rows_bits() {
     ];
     let rows = 777;
     for src in &sources {
-        let mut f = Formula::parse(src).unwrap();
-        let vars: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
-        let tape = f.gradient_tape(&vars).unwrap();
-        let data: Vec<Vec<f64>> = (0..vars.len())
-            .map(|i| (0..rows).map(|r| ((r * 13 + i * 7) % 29) as f64 / 9.0 - 1.5).collect())
-            .collect();
+        let (tape, data) =
+            gradient_tape_and_rows(src, rows, |r, i| (r * 13 + i * 7) % 29, 9.0, 1.5);
         let columns: Vec<Column<f64>> = data.iter().map(|d| Column::Rows(d)).collect();
-        let every = tape.run_batch(&columns, rows, Reduce::None);
-        let width = tape.outputs();
-        let mut sums = vec![0.0; width];
-        for r in 0..rows {
-            let values: Vec<f64> = data.iter().map(|d| d[r]).collect();
-            let one = tape.run(&values, &mut Vec::new());
-            let row = &every[r * width..(r + 1) * width];
-            let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "{src} row {r}: {row:?} vs {one:?}");
-            sums.iter_mut().zip(&one).for_each(|(s, v)| *s += v);
-        }
+        let point = |r: usize| data.iter().map(|d| d[r]).collect();
+        let sums = assert_rows_are_points(&tape, &columns, rows, point, src);
         let total = tape.run_batch(&columns, rows, Reduce::Sum);
         for (k, (&t, &s)) in total.iter().zip(&sums).enumerate() {
             assert!(close(t, s, 1e-12), "{src}: sum of output {k}: {t} vs {s}");
         }
     }
+}
+
+/// The gradient tape of `src` over all its variables, and `rows` rows of data for them:
+/// variable `i` in row `r` is `pattern(r, i) / scale - shift`.
+fn gradient_tape_and_rows(
+    src: &str,
+    rows: usize,
+    pattern: impl Fn(usize, usize) -> usize,
+    scale: f64,
+    shift: f64,
+) -> (eval::Tape, Vec<Vec<f64>>) {
+    let mut f = Formula::parse(src).unwrap();
+    let vars: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
+    let tape = f.gradient_tape(&vars).unwrap();
+    let data = (0..vars.len())
+        .map(|i| (0..rows).map(|r| pattern(r, i) as f64 / scale - shift).collect())
+        .collect();
+    (tape, data)
+}
+
+/// Asserts that every row of one batch of `tape` over `columns` has the bits of the point
+/// runner at `point(row)` (one register buffer for all points); the points' sums.
+fn assert_rows_are_points(
+    tape: &eval::Tape,
+    columns: &[Column<f64>],
+    rows: usize,
+    point: impl Fn(usize) -> Vec<f64>,
+    what: &str,
+) -> Vec<f64> {
+    let every = tape.run_batch(columns, rows, Reduce::None);
+    let width = tape.outputs();
+    let mut sums = vec![0.0; width];
+    let mut registers = Vec::new();
+    for r in 0..rows {
+        let one = tape.run(&point(r), &mut registers);
+        let row = &every[r * width..(r + 1) * width];
+        let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
+        assert!(same, "{what} row {r}: {row:?} vs {one:?}");
+        sums.iter_mut().zip(&one).for_each(|(s, v)| *s += v);
+    }
+    sums
 }
 
 /// The point runner runs its own program of the tape (instructions of one kind together,
@@ -176,23 +204,10 @@ fn point_programs_keep_the_tapes_bits() {
     ];
     let rows = 50;
     for src in &sources {
-        let mut f = Formula::parse(src).unwrap();
-        let vars: Vec<String> = f.var_names().iter().map(|s| s.to_string()).collect();
-        let tape = f.gradient_tape(&vars).unwrap();
-        let data: Vec<Vec<f64>> = (0..vars.len())
-            .map(|i| (0..rows).map(|r| ((r * 11 + i * 5) % 23) as f64 / 7.0 - 1.6).collect())
-            .collect();
+        let (tape, data) =
+            gradient_tape_and_rows(src, rows, |r, i| (r * 11 + i * 5) % 23, 7.0, 1.6);
         let columns: Vec<Column<f64>> = data.iter().map(|d| Column::Rows(d)).collect();
-        let every = tape.run_batch(&columns, rows, Reduce::None);
-        let width = tape.outputs();
-        let mut registers = Vec::new();
-        for r in 0..rows {
-            let values: Vec<f64> = data.iter().map(|d| d[r]).collect();
-            let one = tape.run(&values, &mut registers);
-            let row = &every[r * width..(r + 1) * width];
-            let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
-            assert!(same, "{src} row {r}: {row:?} vs {one:?}");
-        }
+        assert_rows_are_points(&tape, &columns, rows, |r| data.iter().map(|d| d[r]).collect(), src);
     }
 }
 
@@ -221,18 +236,11 @@ fn inputs_read_in_place_or_copied_keep_the_bits() {
             None => Column::Rows(&xs),
         })
         .collect();
-    let every = tape.run_batch(&columns, rows, Reduce::None);
-    let width = tape.outputs();
-    for (r, &x) in xs.iter().enumerate() {
-        let point: Vec<f64> = vars
-            .iter()
-            .map(|v| fixed.iter().find(|(name, _)| name == v).map_or(x, |&(_, value)| value))
-            .collect();
-        let one = tape.run(&point, &mut Vec::new());
-        let row = &every[r * width..(r + 1) * width];
-        let same = row.iter().zip(&one).all(|(a, b)| a.to_bits() == b.to_bits());
-        assert!(same, "row {r}: {row:?} vs {one:?}");
-    }
+    let point = |r: usize| -> Vec<f64> {
+        let at = |v: &String| fixed.iter().find(|(name, _)| name == v).map(|&(_, value)| value);
+        vars.iter().map(|v| at(v).unwrap_or(xs[r])).collect()
+    };
+    assert_rows_are_points(&tape, &columns, rows, point, "w*x + b*sin(x)");
 }
 
 #[test]

@@ -462,7 +462,6 @@ fn last_reads(values: &Values, order: &[usize]) -> Vec<u32> {
 
 #[cfg(test)]
 mod tests {
-
     /// Rosenbrock's gradient, laid out on the tape as the whole forward pass and then the
     /// whole backward pass, keeps every intermediate value alive across; the batch program
     /// runs each term's instructions together and hands each derivative on when it is made,
