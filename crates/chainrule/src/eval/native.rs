@@ -415,110 +415,76 @@ fn is_call(ins: &Instr, config: &Config) -> bool {
 /// Longest stretch of tape searched for a sigmoid to pair with another.
 const PAIR_REACH: usize = 256;
 
-/// `tape` in single assignment form (instruction `i` writes register `registers + i`),
-/// each sigmoid followed by the next sigmoid within [`PAIR_REACH`] if that one does not
-/// depend on it, the instructions that the second needs and the first does not brought
-/// before both: two sigmoids side
-/// by side, which [`Emitter`] computes in the two lanes of one vector. Otherwise the
-/// order is the tape's. A tape of fewer than two sigmoids is returned as it is.
-fn sigmoids_paired(tape: Tape) -> Tape {
-    let sigmoid = |i: usize| matches!(tape.instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
-    let n = tape.instrs.len();
-    if (0..n).filter(|&i| sigmoid(i)).nth(1).is_none() {
-        return tape;
+/// `order` (of `instrs`, whose operand instructions are `producers`) with each sigmoid
+/// followed by the next sigmoid within [`PAIR_REACH`] if that one does not depend on it,
+/// the instructions that the second needs and the first does not brought before both:
+/// two sigmoids side by side, which [`Emitter`] computes in the two lanes of one vector.
+/// Otherwise the order is kept. An order of fewer than two sigmoids is returned as it is.
+fn sigmoids_paired(
+    instrs: &[Instr],
+    order: Vec<usize>,
+    producers: &[SmallVec<[u32; 3]>],
+) -> Vec<usize> {
+    let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
+    if order.iter().filter(|&&i| sigmoid(i)).nth(1).is_none() {
+        return order;
     }
-    let base = tape.registers() as u32;
-    // Each instruction's operands as instruction indices (`None`: not an instruction's).
-    let mut writer: Vec<Option<usize>> = vec![None; tape.registers()];
-    let mut producers: Vec<SmallVec<[usize; 3]>> = Vec::with_capacity(n);
-    let mut renamed: Vec<Instr> = Vec::with_capacity(n);
-    let mut pool = Vec::with_capacity(tape.pool.len());
-    let ssa = |writer: &[Option<usize>], r: u32| writer[r as usize].map_or(r, |i| base + i as u32);
-    for (i, ins) in tape.instrs.iter().enumerate() {
-        let ops = ins.operands(&tape.pool);
-        producers.push(ops.iter().filter_map(|&r| writer[r as usize]).collect());
-        let mapped: SmallVec<[u32; 3]> = ops.iter().map(|&r| ssa(&writer, r)).collect();
-        renamed.push(ins.with_registers(base + i as u32, &mapped, &mut pool));
-        writer[ins.dst() as usize] = Some(i);
+    let n = order.len();
+    let mut position = vec![0; n];
+    for (p, &i) in order.iter().enumerate() {
+        position[i] = p;
     }
-    let outputs: Vec<u32> = tape.outputs.iter().map(|&r| ssa(&writer, r)).collect();
-    let mut order = Vec::with_capacity(n);
+    let mut paired = Vec::with_capacity(n);
     let mut placed = vec![false; n];
-    for i in 0..n {
+    for (p, &i) in order.iter().enumerate() {
         if placed[i] {
             continue;
         }
         if sigmoid(i) {
-            let next = (i + 1..n.min(i + PAIR_REACH)).find(|&k| !placed[k] && sigmoid(k));
-            if let Some((k, needed)) =
-                next.and_then(|k| Some((k, needs(&producers, &placed, i, k)?)))
-            {
+            let ahead = &order[p + 1..n.min(p + PAIR_REACH)];
+            let next = ahead.iter().copied().find(|&k| !placed[k] && sigmoid(k));
+            let needed = |k| needs(producers, &placed, &position, i, k);
+            if let Some((k, needed)) = next.and_then(|k| Some((k, needed(k)?))) {
                 for j in needed {
                     placed[j] = true;
-                    order.push(j);
+                    paired.push(j);
                 }
                 placed[k] = true;
-                order.extend([i, k]);
+                paired.extend([i, k]);
                 placed[i] = true;
                 continue;
             }
         }
         placed[i] = true;
-        order.push(i);
+        paired.push(i);
     }
-    // Renumber: instruction `order[p]` writes register `base + p`.
-    let mut position = vec![0u32; n];
-    for (p, &i) in order.iter().enumerate() {
-        position[i] = p as u32;
-    }
-    let moved = |r: u32| if r >= base { base + position[(r - base) as usize] } else { r };
-    let mut moved_pool = Vec::with_capacity(pool.len());
-    let instrs = order
-        .iter()
-        .map(|&i| {
-            let ins = &renamed[i];
-            let ops: SmallVec<[u32; 3]> = ins.operands(&pool).iter().map(|&r| moved(r)).collect();
-            ins.with_registers(moved(ins.dst()), &ops, &mut moved_pool)
-        })
-        .collect();
-    let paired = Tape {
-        instrs,
-        pool: moved_pool,
-        inputs: tape.inputs.clone(),
-        input_vars: tape.input_vars.clone(),
-        input_nodes: tape.input_nodes.clone(),
-        constants: tape.constants.clone(),
-        registers: tape.registers() + n,
-        outputs: outputs.into_iter().map(moved).collect(),
-        defs: order.iter().map(|&i| tape.defs[i]).collect(),
-        batch_steps: Default::default(),
-        program: Default::default(),
-    };
-    debug_assert!(paired.validate());
     paired
 }
 
-/// The instructions not yet placed that instruction `k` needs (itself excluded), in
-/// order, unless `i` is among them: what must come before `k` can sit beside `i`.
+/// The instructions not yet placed that instruction `k` needs (itself excluded), in the
+/// order's order (`position`), unless `i` is among them: what must come before `k` can
+/// sit beside `i`.
 fn needs(
-    producers: &[SmallVec<[usize; 3]>],
+    producers: &[SmallVec<[u32; 3]>],
     placed: &[bool],
+    position: &[usize],
     i: usize,
     k: usize,
 ) -> Option<Vec<usize>> {
+    let unplaced = |j: &u32| !placed[*j as usize];
     let mut needed = Vec::new();
-    let mut stack: Vec<usize> = producers[k].iter().copied().filter(|&j| !placed[j]).collect();
+    let mut stack: Vec<u32> = producers[k].iter().copied().filter(unplaced).collect();
     let mut seen = std::collections::HashSet::new();
     while let Some(j) = stack.pop() {
-        if j == i {
+        if j as usize == i {
             return None;
         }
         if seen.insert(j) {
-            needed.push(j);
-            stack.extend(producers[j].iter().copied().filter(|&p| !placed[p]));
+            needed.push(j as usize);
+            stack.extend(producers[j as usize].iter().copied().filter(unplaced));
         }
     }
-    needed.sort_unstable();
+    needed.sort_unstable_by_key(|&j| position[j]);
     Some(needed)
 }
 
@@ -537,7 +503,8 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     let reordered;
     let tape = match config.reorder {
         true => {
-            reordered = sigmoids_paired(scheduled(tape));
+            reordered =
+                scheduled(tape, |order, producers| sigmoids_paired(&tape.instrs, order, producers));
             &reordered
         }
         false => tape,

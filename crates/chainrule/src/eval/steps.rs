@@ -45,19 +45,23 @@ impl BatchSteps {
     }
 }
 
-/// `tape` with its instructions in the order of [`schedule`](super::schedule::schedule)
+/// `tape` with its instructions in the order of [`schedule`](super::schedule::schedule),
+/// as `refine` changes it (given the order and each instruction's operand instructions),
 /// and registers given again, each output's kept to the end: for native code, whose
 /// register allocator spills what lives long. (The batch runner's own order keeps fewer
 /// values alive but puts a value's users further from it; for native code's machine
 /// registers the other order was faster: the 10-32-1 net 785 ns a gradient against 1,095.)
 #[cfg(feature = "native")]
-pub(crate) fn scheduled(tape: &Tape) -> Tape {
+pub(crate) fn scheduled(
+    tape: &Tape,
+    refine: impl FnOnce(Vec<usize>, &[SmallVec<[u32; 3]>]) -> Vec<usize>,
+) -> Tape {
     let values = Values::new(tape, false);
     let operands: Vec<SmallVec<[u32; 3]>> =
         values.temporaries.iter().map(|t| t.iter().map(|&v| v - values.fixed).collect()).collect();
     let order: Vec<usize> =
         super::schedule::schedule(&operands).into_iter().map(|k| k as usize).collect();
-    reordered(tape, &values, &order)
+    reordered(tape, &values, &refine(order, &operands))
 }
 
 /// `tape` (whose `values` these are) with its instructions in `order` and registers given
