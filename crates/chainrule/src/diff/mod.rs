@@ -28,7 +28,7 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
     g.reserve(order.len());
     let active = active_nodes(g, &order, wrt);
     let mut pending = Pending::new(g, &order, &active, root);
-    let mut numbers = rules::Numbers::default();
+    let mut reused = rules::Reused::default();
     // The variables' adjoints, by node index up to the last of `wrt` (a table read in order,
     // where a map would be probed at random).
     let mut adjoint: Vec<Option<Scaled>> =
@@ -44,8 +44,6 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
         if let (Op::Var(_), Some(slot)) = (op, adjoint.get_mut(node.index())) {
             *slot = Some(adj);
         }
-        // `-node` for a logsumexp's partials, made once for all its operands.
-        let mut minus_lse = None;
         for i in 0..g.args(node).len() {
             let arg = g.args(node)[i];
             if !active[arg.index()] {
@@ -54,12 +52,7 @@ pub fn grad(g: &mut Graph, root: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> 
             // A sum passes its adjoint on as it is (its partials are 1).
             let contribution = match op {
                 Op::Add => adj,
-                Op::LogSumExp => {
-                    let minus = *minus_lse.get_or_insert_with(|| g.neg(node));
-                    let local = rules::softmax_term(g, arg, minus);
-                    adj.times(g, local)
-                }
-                _ => match rules::partial(g, node, i, &mut numbers) {
+                _ => match rules::partial(g, node, i, &mut reused) {
                     Some(local) => adj.times(g, local),
                     None => continue,
                 },

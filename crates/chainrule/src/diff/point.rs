@@ -54,10 +54,10 @@ impl Backprop {
     ) -> Result<Backprop> {
         let order = walk::reachable(g, &[root]);
         let mut partials = Vec::new();
-        let mut numbers = rules::Numbers::default();
+        let mut reused = rules::Reused::default();
         for &node in &order {
             for i in 0..g.args(node).len() {
-                if let Some(p) = rules::partial(g, node, i, &mut numbers) {
+                if let Some(p) = rules::partial(g, node, i, &mut reused) {
                     partials.push((node, i, p));
                 }
             }

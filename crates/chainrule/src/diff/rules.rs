@@ -11,25 +11,42 @@ use crate::graph::{Func, Graph, NodeId, Op};
 use crate::operators::Constant;
 use smallvec::SmallVec;
 
-/// The numbers `1`, `2` and `-1` that the partials of calls use, made (in that order) the
-/// first time a call's partial needs them and then reused: a sweep over many calls looks
-/// them up once, not three times a call.
+/// Nodes a sweep's partials reuse, made the first time one needs them: the numbers `1`,
+/// `2` and `-1` of calls' partials (in that order; a sweep over many calls looks them up
+/// once, not three times a call), and `-l` of the last logsumexp `l` (once for all its
+/// operands' partials).
 #[derive(Default)]
-pub struct Numbers(Option<[NodeId; 3]>);
+pub struct Reused {
+    calls: Option<[NodeId; 3]>,
+    minus_logsumexp: Option<(NodeId, NodeId)>,
+}
 
-impl Numbers {
+impl Reused {
     fn get(&mut self, g: &mut Graph) -> [NodeId; 3] {
-        *self.0.get_or_insert_with(|| [g.constant(1.0), g.constant(2.0), g.constant(-1.0)])
+        *self.calls.get_or_insert_with(|| [g.constant(1.0), g.constant(2.0), g.constant(-1.0)])
+    }
+
+    /// `-l` for the logsumexp `l`.
+    fn minus(&mut self, g: &mut Graph, l: NodeId) -> NodeId {
+        match self.minus_logsumexp {
+            Some((of, minus)) if of == l => minus,
+            _ => {
+                let minus = g.neg(l);
+                self.minus_logsumexp = Some((l, minus));
+                minus
+            }
+        }
     }
 }
 
-/// d(node)/d(operand `i`), or `None` when it is identically zero; `numbers` serves the
+/// d(node)/d(operand `i`), or `None` when it is identically zero; `reused` serves the
 /// sweep that asks.
-pub fn partial(g: &mut Graph, node: NodeId, i: usize, numbers: &mut Numbers) -> Option<NodeId> {
+pub fn partial(g: &mut Graph, node: NodeId, i: usize, reused: &mut Reused) -> Option<NodeId> {
     if g.op(node) == Op::LogSumExp {
         // Its many operands are not copied: that would cost the length of the list per operand.
-        let minus = g.neg(node);
-        return Some(softmax_term(g, g.args(node)[i], minus));
+        let minus = reused.minus(g, node);
+        let d = g.add(g.args(node)[i], minus);
+        return Some(g.func(Func::Exp, &[d]));
     }
     let args: SmallVec<[NodeId; 3]> = SmallVec::from_slice(g.args(node));
     let a = args.first().copied().unwrap_or(node);
@@ -44,16 +61,10 @@ pub fn partial(g: &mut Graph, node: NodeId, i: usize, numbers: &mut Numbers) -> 
         }
         Op::LogSumExp => unreachable!("handled above"),
         Op::Func(f) => {
-            let numbers = numbers.get(g);
+            let numbers = reused.get(g);
             return function(g, f, node, &args, i, numbers);
         }
     })
-}
-
-/// The partial of a logsumexp `l` in its operand `arg`, `exp(arg - l)`, from `minus = -l`.
-pub fn softmax_term(g: &mut Graph, arg: NodeId, minus: NodeId) -> NodeId {
-    let d = g.add(arg, minus);
-    g.func(Func::Exp, &[d])
 }
 
 /// d(a^b)/da = b * a^(b-1)

@@ -271,6 +271,7 @@ impl Graph {
         self.variables.push(Variable { id, name: name.into(), shape: Vec::new() });
         id
     }
+
     /// The variable `id` refers to, if `node` is a variable.
     pub fn var_of(&self, node: NodeId) -> Option<VarId> {
         match self.op(node) {
