@@ -17,6 +17,7 @@ use crate::operators::fastmath::{self, LN2_HI, LN2_LO, SHIFT, SHIFT_BITS};
 use crate::operators::kernels::{logsumexp, softplus_tail};
 use crate::operators::Kernel;
 use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::entity::packed_option::PackedOption;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
     types, AbiParam, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
@@ -392,10 +393,10 @@ impl Plan {
     /// Whether a value made at position `born` is still in a register for a reader at
     /// `at`: same function, within the window, and no call in between.
     fn at_hand(&self, born: usize, at: usize) -> bool {
-        let calls = self.calls_before[at] - self.calls_before[(born + 1).min(at)];
         self.chunk_of(born) == self.chunk_of(at)
             && at - born <= self.config.window
-            && !(self.config.calls_spill && calls > 0)
+            && !(self.config.calls_spill
+                && self.calls_before[at] > self.calls_before[(born + 1).min(at)])
     }
 }
 
@@ -584,7 +585,7 @@ struct Worker {
     builder_context: FunctionBuilderContext,
     control: ControlPlane,
     /// See [`Emitter::values`]; what is left from other functions is never at hand.
-    values: Vec<Option<(Value, usize)>>,
+    values: Vec<Held>,
 }
 
 impl Worker {
@@ -593,7 +594,7 @@ impl Worker {
             ctx: Context::new(),
             builder_context: FunctionBuilderContext::new(),
             control: ControlPlane::default(),
-            values: vec![None; tape.registers()],
+            values: vec![Held::none(); tape.registers()],
         }
     }
 
@@ -635,6 +636,29 @@ impl Worker {
     }
 }
 
+/// The SSA value last made for a tape register in the function being built, and the
+/// position it was made at: 8 bytes, as the emitter reads one for each operand, scattered
+/// over the registers of a long tape (positions are below [`NATIVE_MAX_INSTRUCTIONS`]).
+#[derive(Clone, Copy)]
+struct Held {
+    value: PackedOption<Value>,
+    born: u32,
+}
+
+impl Held {
+    fn none() -> Held {
+        Held { value: PackedOption::default(), born: 0 }
+    }
+
+    fn new(value: Value, born: usize) -> Held {
+        Held { value: value.into(), born: born as u32 }
+    }
+
+    fn get(self) -> Option<(Value, usize)> {
+        self.value.expand().map(|v| (v, self.born as usize))
+    }
+}
+
 /// An operation with a constant.
 #[derive(Clone, Copy)]
 enum Op {
@@ -649,7 +673,7 @@ struct Emitter<'a> {
     imports: &'a Imports,
     plan: &'a Plan,
     /// The SSA value last made for each tape register in this function, and where.
-    values: &'a mut Vec<Option<(Value, usize)>>,
+    values: &'a mut Vec<Held>,
     /// The function's parameters: inputs, outputs and the register file.
     pointers: [Value; 3],
     /// The kernels this function calls, each declared in it once, by the kernel's id.
@@ -680,7 +704,7 @@ impl Emitter<'_> {
             };
             for v in made_here {
                 let d = tape.instrs[at].dst();
-                self.values[d as usize] = Some((v, at));
+                self.values[d as usize] = Held::new(v, at);
                 if plan.stored[at] {
                     self.store(self.pointers[2], v, d as usize);
                 }
@@ -707,13 +731,16 @@ impl Emitter<'_> {
     /// made again from its source (the register file once an instruction has written it,
     /// else an input or a constant).
     fn get(&mut self, r: u32, at: usize) -> Value {
-        let file = self.plan.written_before(r, at);
-        let input = matches!(self.plan.initial[r as usize], Source::Input(_)) && !file;
-        if let Some((v, born)) = self.values[r as usize] {
-            if self.plan.at_hand(born, at) && !(input && at - born > INPUT_REUSE) {
+        let plan = self.plan;
+        let file = || plan.written_before(r, at);
+        if let Some((v, born)) = self.values[r as usize].get() {
+            // Found where it was, unless it is an input last loaded long before.
+            let input = || matches!(plan.initial[r as usize], Source::Input(_)) && !file();
+            if plan.at_hand(born, at) && (at - born <= INPUT_REUSE || !input()) {
                 return v;
             }
         }
+        let file = file();
         let flags = MemFlags::trusted();
         let v = match self.plan.initial[r as usize] {
             Source::Input(k) if !file => {
@@ -722,7 +749,7 @@ impl Emitter<'_> {
             Source::Constant(c) if !file => self.b.ins().f64const(c),
             _ => self.b.ins().load(types::F64, flags, self.pointers[2], (8 * r) as i32),
         };
-        self.values[r as usize] = Some((v, at));
+        self.values[r as usize] = Held::new(v, at);
         v
     }
 
