@@ -945,8 +945,8 @@ impl Emitter<'_> {
         }
     }
 
-    /// [`fastmath::exp`] of `x <= 0` (or NaN), in its form for every range: `x` clamped
-    /// below at -746, `x = k ln2 + r`, e^r by its polynomial, times 2^k as two powers of two.
+    /// `fastmath::exp_nonpositive`, operation for operation: `x` clamped below at -746,
+    /// `x = k ln2 + r`, e^r by its polynomial, times the normal 2^(k + 512), times 2^-512.
     fn exp(&mut self, x: Value) -> Value {
         let floor = self.constant(x, fastmath::EXP_FLOOR);
         let x = self.choose(FloatCC::LessThan, x, floor, floor, x);
@@ -957,12 +957,11 @@ impl Emitter<'_> {
         let r = self.b.ins().fsub(x, high);
         let r = self.b.ins().fsub(r, low);
         let y = self.exp_polynomial(r);
-        let half = self.with_constant(kf, 0.5, Op::Mul);
-        let (_, k1) = self.round_split(half);
-        let k2 = self.b.ins().isub(k, k1);
-        let (p1, p2) = (self.pow2(k1), self.pow2(k2));
-        let y = self.b.ins().fmul(y, p1);
-        self.b.ins().fmul(y, p2)
+        let offset = self.integer(k, fastmath::DOWNSCALE as i64);
+        let k = self.b.ins().iadd(k, offset);
+        let scale = self.pow2(k);
+        let y = self.b.ins().fmul(y, scale);
+        self.with_constant(y, fastmath::DOWNSCALED_ONE, Op::Mul)
     }
 
     /// `e^r` for |r| <= ln2/2 as [`fastmath::exp`] sums its Taylor series (Estrin's scheme).
