@@ -957,9 +957,7 @@ impl Emitter<'_> {
         let r = self.b.ins().fsub(x, high);
         let r = self.b.ins().fsub(r, low);
         let y = self.exp_polynomial(r);
-        let offset = self.integer(k, fastmath::DOWNSCALE as i64);
-        let k = self.b.ins().iadd(k, offset);
-        let scale = self.pow2(k);
+        let scale = self.pow2(k, fastmath::DOWNSCALE);
         let y = self.b.ins().fmul(y, scale);
         self.with_constant(y, fastmath::DOWNSCALED_ONE, Op::Mul)
     }
@@ -998,9 +996,10 @@ impl Emitter<'_> {
         (rounded, self.b.ins().iadd(bits, shift))
     }
 
-    /// 2^k for a whole `k` (the low bits of a word) in the normal range.
-    fn pow2(&mut self, k: Value) -> Value {
-        let bias = self.integer(k, fastmath::EXPONENT_BIAS as i64);
+    /// 2^(k + offset) for a whole `k` (the low bits of a word), `k + offset` in the normal
+    /// range: one integer addition (bias and offset together) and a shift.
+    fn pow2(&mut self, k: Value, offset: u64) -> Value {
+        let bias = self.integer(k, (fastmath::EXPONENT_BIAS + offset) as i64);
         let biased = self.b.ins().iadd(k, bias);
         let bits = self.b.ins().ishl_imm(biased, 52);
         self.reinterpret(bits, false)
