@@ -972,8 +972,8 @@ impl Emitter<'_> {
         }
     }
 
-    /// [`fastmath::exp`] of `x <= 0` (or NaN), in its form for every range: `x` clamped
-    /// below at -746, `x = k ln2 + r`, e^r by its polynomial, times 2^k as two powers of two.
+    /// `fastmath::exp_nonpositive`, operation for operation: `x` clamped below at -746,
+    /// `x = k ln2 + r`, e^r by its polynomial, times the normal 2^(k + 512), times 2^-512.
     fn exp(&mut self, x: Value) -> Value {
         let floor = self.constant(x, fastmath::EXP_FLOOR);
         let x = self.choose(FloatCC::LessThan, x, floor, floor, x);
@@ -984,12 +984,9 @@ impl Emitter<'_> {
         let r = self.b.ins().fsub(x, high);
         let r = self.b.ins().fsub(r, low);
         let y = self.exp_polynomial(r);
-        let half = self.with_constant(kf, 0.5, Op::Mul);
-        let (_, k1) = self.round_split(half);
-        let k2 = self.b.ins().isub(k, k1);
-        let (p1, p2) = (self.pow2(k1), self.pow2(k2));
-        let y = self.b.ins().fmul(y, p1);
-        self.b.ins().fmul(y, p2)
+        let scale = self.pow2(k, fastmath::DOWNSCALE);
+        let y = self.b.ins().fmul(y, scale);
+        self.with_constant(y, fastmath::DOWNSCALED_ONE, Op::Mul)
     }
 
     /// `e^r` for |r| <= ln2/2 as [`fastmath::exp`] sums its Taylor series (Estrin's scheme).
@@ -1026,9 +1023,10 @@ impl Emitter<'_> {
         (rounded, self.b.ins().iadd(bits, shift))
     }
 
-    /// 2^k for a whole `k` (the low bits of a word) in the normal range.
-    fn pow2(&mut self, k: Value) -> Value {
-        let bias = self.integer(k, fastmath::EXPONENT_BIAS as i64);
+    /// 2^(k + offset) for a whole `k` (the low bits of a word), `k + offset` in the normal
+    /// range: one integer addition (bias and offset together) and a shift.
+    fn pow2(&mut self, k: Value, offset: u64) -> Value {
+        let bias = self.integer(k, (fastmath::EXPONENT_BIAS + offset) as i64);
         let biased = self.b.ins().iadd(k, bias);
         let bits = self.b.ins().ishl_imm(biased, 52);
         self.reinterpret(bits, false)

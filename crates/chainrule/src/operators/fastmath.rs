@@ -100,6 +100,24 @@ fn exp_any(x: f64) -> f64 {
     y * pow2(k1) * pow2(k.wrapping_sub(k1))
 }
 
+/// Offset that keeps `2^(k + DOWNSCALE)` normal for every `k` of `e^x`, `EXP_FLOOR <= x <= 0`.
+pub(crate) const DOWNSCALE: u64 = 512;
+
+/// `2^-DOWNSCALE`.
+pub(crate) const DOWNSCALED_ONE: f64 = f64::from_bits((EXPONENT_BIAS - DOWNSCALE) << 52);
+
+/// [`exp`] of `x <= 0` (or NaN), with its bits, in one form for the whole range and fewer
+/// operations than `exp_any`: 2^k as the normal `2^(k + 512)` and then `2^-512`, so that a
+/// result in the subnormal range rounds once, in the last product. [`sigmoid`] needs no
+/// other range; native code writes this out.
+#[inline(always)]
+fn exp_nonpositive(x: f64) -> f64 {
+    // Below the floor the result is zero (a NaN stays NaN: the comparison is false).
+    let x = if x < EXP_FLOOR { EXP_FLOOR } else { x };
+    let (y, _, k) = exp_reduced(x);
+    y * pow2(k.wrapping_add(DOWNSCALE)) * DOWNSCALED_ONE
+}
+
 /// `(e^r, k, k)` with `x = k ln2 + r`, `k` as a double and as the low bits of a word.
 #[inline(always)]
 fn exp_reduced(x: f64) -> (f64, f64, u64) {
@@ -363,6 +381,6 @@ pub fn tanh_lanes(out: &mut [f64], xs: &[f64]) {
 /// [`sigmoid`] of every value of `xs`, into `out`.
 #[inline(always)]
 pub fn sigmoid_lanes(out: &mut [f64], xs: &[f64]) {
-    let f = |x| sigmoid_by(x, exp_any);
+    let f = |x| sigmoid_by(x, exp_nonpositive);
     lanes_with(out, xs, f, |_| true, f);
 }
