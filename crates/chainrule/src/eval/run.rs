@@ -8,7 +8,7 @@
 
 use super::batch::{in_chunks, Sink};
 use super::program::{Kind, Program, Run, ACC};
-use super::steps::{BatchSteps, Step};
+use super::steps::{BatchSteps, Form, Step};
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
 use crate::graph::NodeId;
@@ -34,23 +34,14 @@ impl Tape {
         assert_eq!(inputs.len(), self.inputs.len(), "one value per input");
         assert_eq!(out.len(), self.outputs.len(), "one slot per output");
         let program = self.program.get_or_init(|| Program::new(self));
-        let tape = &program.tape;
-        tape.load(inputs, registers);
-        // SAFETY: `load` made `registers` hold `tape.registers` values, and every register an
-        // instruction, the argument pool or an output names is below that (`Tape::validate`
-        // checked it when the program's tape was built; its fields cannot change afterwards)
-        // or is `ACC`, which `execute` reads from its accumulator.
-        unsafe { execute(&program.instrs, &program.runs, &tape.pool, registers.as_mut_ptr()) };
-        for (o, &reg) in out.iter_mut().zip(&tape.outputs) {
+        load(program.registers, &program.constants, inputs, registers);
+        // SAFETY: `load` made `registers` hold `program.registers` values, and every register
+        // a step, the argument pool or an output names is below that (`Program::new` checked
+        // it; its fields cannot change afterwards) or is `ACC`, which `execute` reads from
+        // its accumulator.
+        unsafe { execute(&program.steps, &program.runs, &program.pool, registers.as_mut_ptr()) };
+        for (o, &reg) in out.iter_mut().zip(&program.outputs) {
             *o = registers[reg as usize];
-        }
-    }
-
-    fn load<F: Float>(&self, inputs: &[F], registers: &mut Vec<F>) {
-        registers.resize(self.registers.max(inputs.len()), F::zero());
-        registers[..inputs.len()].copy_from_slice(inputs);
-        for &(r, c) in &self.constants {
-            registers[r as usize] = F::from(c).unwrap_or_else(F::nan);
         }
     }
 
@@ -62,7 +53,7 @@ impl Tape {
             return self.input_nodes[i].map(|n| (n, inputs[i]));
         }
         let mut registers = Vec::new();
-        self.load(inputs, &mut registers);
+        load(self.registers, &self.constants, inputs, &mut registers);
         for (ins, &node) in self.instrs.iter().zip(&self.defs) {
             let (d, v) = apply(ins, |x| registers[x as usize], &self.pool);
             let operands_finite =
@@ -76,65 +67,112 @@ impl Tape {
     }
 }
 
-/// Runs a program's `instrs` over the register file at `r`, each of its `runs` in a loop
-/// of its own and every other instruction by one dispatch, the last result kept in a
-/// machine register for an operand named [`ACC`].
+/// Fills a register file of `len` registers with `inputs` and `constants`.
+fn load<F: Float>(len: usize, constants: &[(Reg, f64)], inputs: &[F], registers: &mut Vec<F>) {
+    registers.resize(len.max(inputs.len()), F::zero());
+    registers[..inputs.len()].copy_from_slice(inputs);
+    for &(r, c) in constants {
+        registers[r as usize] = F::from(c).unwrap_or_else(F::nan);
+    }
+}
+
+/// Calls `$run::<_, I>($args)` with `I` the index of `$form` in [`Form::ALL`], so that the
+/// body of the function called knows the form (and the compiler makes one copy per form).
+macro_rules! by_form {
+    ($form:expr, $run:ident $args:tt) => {
+        by_form!(@ $form.index(), $run $args, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17)
+    };
+    (@ $i:expr, $run:ident $args:tt, $($n:literal)*) => {
+        match $i {
+            $($n => $run::<_, $n> $args,)*
+            _ => unreachable!("Form::ALL has 18 forms"),
+        }
+    };
+}
+
+/// Runs a program's `steps` over the register file at `r`, each of its `runs` in a loop
+/// of its own and every other step by one dispatch, the last result kept in a machine
+/// register for an operand named [`ACC`].
 ///
 /// # Safety
-/// Every register named by `instrs` and `pool` must be [`ACC`] or in bounds of the file
+/// Every register named by `steps` and `pool` must be [`ACC`] or in bounds of the file
 /// at `r`, and no destination [`ACC`].
-unsafe fn execute<F: Float>(instrs: &[Instr], runs: &[Run], pool: &[Reg], r: *mut F) {
+unsafe fn execute<F: Float>(steps: &[Step], runs: &[Run], pool: &[Reg], r: *mut F) {
     let mut acc = F::zero();
     let mut at = 0;
-    // SAFETY (every block below): the caller's promise, for every instruction.
+    // SAFETY (every block below): the caller's promise, for every step.
     for run in runs {
         let (start, end) = (run.start as usize, (run.start + run.len) as usize);
-        for ins in &instrs[at..start] {
-            unsafe { step(ins, &mut acc, r, pool) };
+        for s in &steps[at..start] {
+            unsafe { step(s, &mut acc, r, pool) };
         }
-        let run_of = &instrs[start..end];
+        let run_of = &steps[start..end];
         let acc = &mut acc;
+        let tape = |same: fn(&Instr) -> bool| move |s: &Step| matches!(s, Step::Tape(i) if same(i));
         unsafe {
             match run.kind {
-                Kind::Add => each(run_of, acc, r, |i| matches!(i, Instr::Add { .. })),
-                Kind::Sub => each(run_of, acc, r, |i| matches!(i, Instr::Sub { .. })),
-                Kind::Mul => each(run_of, acc, r, |i| matches!(i, Instr::Mul { .. })),
-                Kind::MulAdd => each(run_of, acc, r, |i| matches!(i, Instr::MulAdd { .. })),
-                Kind::Square => each(run_of, acc, r, |i| matches!(i, Instr::Square { .. })),
-                Kind::Neg => each(run_of, acc, r, |i| matches!(i, Instr::Neg { .. })),
+                Kind::Add => each(run_of, acc, r, tape(|i| matches!(i, Instr::Add { .. }))),
+                Kind::Sub => each(run_of, acc, r, tape(|i| matches!(i, Instr::Sub { .. }))),
+                Kind::Mul => each(run_of, acc, r, tape(|i| matches!(i, Instr::Mul { .. }))),
+                Kind::MulAdd => each(run_of, acc, r, tape(|i| matches!(i, Instr::MulAdd { .. }))),
+                Kind::Square => each(run_of, acc, r, tape(|i| matches!(i, Instr::Square { .. }))),
+                Kind::Neg => each(run_of, acc, r, tape(|i| matches!(i, Instr::Neg { .. }))),
+                Kind::Fused(form) => by_form!(form, each_fused(run_of, acc, r)),
             }
         }
         at = end;
     }
-    for ins in &instrs[at..] {
-        unsafe { step(ins, &mut acc, r, pool) };
+    for s in &steps[at..] {
+        unsafe { step(s, &mut acc, r, pool) };
     }
 }
 
-/// Runs `run`, instructions that all satisfy `same` (so that the loop's body is that one
+/// Runs `run`, steps that all satisfy `same` (so that the loop's body is that one
 /// instruction's), with no logsumexp among them.
 ///
 /// # Safety
 /// As for [`execute`].
 #[inline(always)]
-unsafe fn each<F: Float>(run: &[Instr], acc: &mut F, r: *mut F, same: impl Fn(&Instr) -> bool) {
-    for ins in run {
+unsafe fn each<F: Float>(run: &[Step], acc: &mut F, r: *mut F, same: impl Fn(&Step) -> bool) {
+    for s in run {
         // Not a leftover check: it tells the compiler which arm of `step`'s match every
-        // instruction takes, so the loop's body is that arm alone (a predictable branch).
-        assert!(same(ins), "a run of one kind");
-        unsafe { step(ins, acc, r, &[]) };
+        // step takes, so the loop's body is that arm alone (a predictable branch).
+        assert!(same(s), "a run of one kind");
+        unsafe { step(s, acc, r, &[]) };
     }
 }
 
-/// Runs one instruction, reading [`ACC`] from `acc`, and leaves its result in `acc`.
+/// Runs `run`, fused steps all of form `Form::ALL[I]` (which the loop's body computes).
 ///
 /// # Safety
 /// As for [`execute`].
 #[inline(always)]
-unsafe fn step<F: Float>(ins: &Instr, acc: &mut F, r: *mut F, pool: &[Reg]) {
+unsafe fn each_fused<F: Float, const I: usize>(run: &[Step], acc: &mut F, r: *mut F) {
+    let form = Form::ALL[I];
+    for s in run {
+        let Step::Fused { d, form: f, ops } = *s else { panic!("a run of fused steps") };
+        debug_assert_eq!(f, form, "a run of one form");
+        let last = *acc;
+        let get = |x: Reg| if x == ACC { last } else { unsafe { *r.add(x as usize) } };
+        let v = form.eval(ops.map(get));
+        unsafe { *r.add(d as usize) = v };
+        *acc = v;
+    }
+}
+
+/// Runs one step, reading [`ACC`] from `acc`, and leaves its result in `acc`.
+///
+/// # Safety
+/// As for [`execute`].
+#[inline(always)]
+unsafe fn step<F: Float>(s: &Step, acc: &mut F, r: *mut F, pool: &[Reg]) {
     let last = *acc;
     let get = |x: Reg| if x == ACC { last } else { unsafe { *r.add(x as usize) } };
-    let (d, v) = apply(ins, get, pool);
+    let (d, v) = match *s {
+        Step::Tape(ref ins) => apply(ins, get, pool),
+        Step::Fused { d, form, ops } => (d, form.eval(ops.map(get))),
+        Step::SinCos { .. } | Step::Output { .. } => unreachable!("not in a point program"),
+    };
     unsafe { *r.add(d as usize) = v };
     *acc = v;
 }
@@ -301,10 +339,14 @@ impl<F> File<'_, '_, F> {
         (&mut self.regs[d as usize * BLOCK..][..BLOCK]).try_into().expect("BLOCK lanes")
     }
 
-    /// The lanes of destination `d` and of up to three operands (the destination is never
-    /// an operand, which the register allocator guarantees).
+    /// The lanes of destination `d` and of `N` operands (the destination is never an
+    /// operand, which the register allocator guarantees).
     #[inline(always)]
-    fn lanes(&mut self, d: Reg, ops: [Reg; 3]) -> (&mut [F; BLOCK], [&[F; BLOCK]; 3]) {
+    fn lanes<const N: usize>(
+        &mut self,
+        d: Reg,
+        ops: [Reg; N],
+    ) -> (&mut [F; BLOCK], [&[F; BLOCK]; N]) {
         let (d, ops) = (d as usize, ops.map(|o| o as usize));
         let regs = self.regs.len();
         assert!(ops.iter().all(|&o| o != d) && (d + 1) * BLOCK <= regs);
@@ -320,7 +362,7 @@ impl<F> File<'_, '_, F> {
                 Some(&lanes) => lanes,
                 None => &*(base.add(o * BLOCK) as *const [F; BLOCK]),
             };
-            (dst, [op(ops[0]), op(ops[1]), op(ops[2])])
+            (dst, ops.map(op))
         }
     }
 }
@@ -355,7 +397,18 @@ fn run_block_inline<F: Float>(steps: &BatchSteps, mut file: File<F>, emit: &mut 
             Step::Tape(ref ins) => block_step(ins, &mut file, &steps.pool),
             Step::SinCos { sin, cos, a } => block_sin_cos(&mut file, sin, cos, a),
             Step::Output { k, r } => emit(k, file.get(r)),
+            Step::Fused { d, form, ops } => by_form!(form, block_fused(&mut file, d, ops)),
         }
+    }
+}
+
+/// The fused step of form `Form::ALL[I]` over operand registers `ops`, into register `d`.
+#[inline(always)]
+fn block_fused<F: Float, const I: usize>(file: &mut File<F>, d: Reg, ops: [Reg; 4]) {
+    let form = Form::ALL[I];
+    let (d, [a, b, c, e]) = file.lanes(d, ops);
+    for i in 0..BLOCK {
+        d[i] = form.eval([a[i], b[i], c[i], e[i]]);
     }
 }
 
@@ -457,4 +510,128 @@ fn block_logsumexp<F: Float>(ins: &Instr, file: &mut File<F>, pool: &[Reg]) {
         *v = logsumexp(args.iter().map(|&r| file.get(r)[lane]));
     }
     *file.get_mut(d) = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{apply, Column, Reduce};
+    use crate::eval::steps::{Form, Inner, Outer, Step};
+    use crate::eval::{Instr, Reg, Tape};
+
+    /// Values at the edges: signed zeros, infinities, NaNs of two payloads (an operation on
+    /// two NaNs gives its first operand's, so a swapped order shows), the largest and
+    /// smallest numbers (whose square overflows or underflows), and ordinary ones.
+    const EDGES: [f64; 12] = [
+        0.0,
+        -0.0,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::from_bits(0x7ff8_0000_0000_0001),
+        f64::from_bits(0xfff8_0000_0000_0002),
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+        1.5,
+        -3.25,
+        1e154,
+    ];
+
+    /// The two tape instructions a form stands for: the inner writing register 4 from the
+    /// first operands, the outer reading it in its slot; operands in registers 0..4.
+    fn unfused(form: Form) -> [Instr; 2] {
+        let s = form.slot as Reg;
+        let (inner, width) = match form.inner {
+            Inner::Square => (Instr::Square { d: 4, a: s }, 1),
+            Inner::Mul => (Instr::Mul { d: 4, a: s, b: s + 1 }, 2),
+        };
+        let op = |j: Reg| match j {
+            j if j < s => j,
+            j if j == s => 4,
+            j => j + width - 1,
+        };
+        let outer = match form.outer {
+            Outer::Add => Instr::Add { d: 5, a: op(0), b: op(1) },
+            Outer::Sub => Instr::Sub { d: 5, a: op(0), b: op(1) },
+            Outer::Mul => Instr::Mul { d: 5, a: op(0), b: op(1) },
+            Outer::MulAdd => Instr::MulAdd { d: 5, a: op(0), b: op(1), c: op(2) },
+        };
+        [inner, outer]
+    }
+
+    /// Every form computes, bit for bit, what its two instructions compute one after the
+    /// other, over every combination of edge values.
+    #[test]
+    fn every_form_is_its_two_instructions() {
+        for (i, form) in Form::ALL.into_iter().enumerate() {
+            assert_eq!(form.index(), i, "{form:?}'s place");
+            let [inner, outer] = unfused(form);
+            for k in 0..EDGES.len().pow(4) {
+                let x: [f64; 4] =
+                    std::array::from_fn(|j| EDGES[k / EDGES.len().pow(j as u32) % 12]);
+                let mut r = [x[0], x[1], x[2], x[3], 0.0, 0.0];
+                for ins in [inner, outer] {
+                    let (d, v) = apply(&ins, |o| r[o as usize], &[]);
+                    r[d as usize] = v;
+                }
+                let fused = form.eval(x);
+                assert_eq!(
+                    fused.to_bits(),
+                    r[5].to_bits(),
+                    "{form:?} at {x:?}: {fused} != {}",
+                    r[5]
+                );
+            }
+        }
+    }
+
+    /// The tape's outputs computed one instruction at a time, in the tape's order, nothing
+    /// fused: what the runners' programs must give.
+    fn reference(tape: &Tape, inputs: &[f64]) -> Vec<f64> {
+        let mut r = vec![0.0; tape.registers.max(inputs.len())];
+        super::load(tape.registers, &tape.constants, inputs, &mut r);
+        for ins in &tape.instrs {
+            let (d, v) = apply(ins, |o| r[o as usize], &tape.pool);
+            r[d as usize] = v;
+        }
+        tape.outputs.iter().map(|&o| r[o as usize]).collect()
+    }
+
+    /// Gradient tapes full of one-use squares and products (`a - b^2`, `c*(a - b)^2 + ...`,
+    /// `(a*b)*c + d`, `a*b + c*d`, a product of a product, ...) run by the point program and
+    /// by the batch runner, both of which fuse them, give the unfused tape's bits, row by
+    /// row, at edge values and ordinary ones.
+    #[test]
+    fn fused_steps_keep_the_tapes_bits() {
+        let sources = [
+            "100*(y - x^2)^2 + (1 - x)^2 + (z - y^2)^2*3 + w*(z*z)",
+            "x*y*z*w + (x*y)*z + w - x*x + (y*z)*(z*w) - y^2*w",
+            "sin(x*y)*z + w*(x - y*z)^2 - (z*w)^2 + exp(x)*y*y",
+            "x/(y*y + 1) + (z - w*w)*(x*y) + w*(y*(x*z))",
+        ];
+        let names = ["x", "y", "z", "w"];
+        let mut fused_forms = std::collections::HashSet::new();
+        for src in sources {
+            let tape = crate::Formula::parse(src).unwrap().gradient_tape(&names).unwrap();
+            let program = crate::eval::program::Program::new(&tape);
+            fused_forms.extend(program.steps.iter().filter_map(|s| match s {
+                Step::Fused { form, .. } => Some(form.index()),
+                _ => None,
+            }));
+            let rows: Vec<[f64; 4]> = (0..EDGES.len().pow(2) * 4)
+                .map(|k| std::array::from_fn(|j| EDGES[(k * 7 + j * (k / 12 + 1)) % 12]))
+                .collect();
+            let columns: Vec<Vec<f64>> =
+                (0..4).map(|j| rows.iter().map(|x| x[j]).collect()).collect();
+            let cols: Vec<Column<f64>> = columns.iter().map(|c| Column::Rows(c)).collect();
+            let batch = tape.run_batch(&cols, rows.len(), Reduce::None);
+            let width = tape.outputs();
+            let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            for (i, x) in rows.iter().enumerate() {
+                let want = bits(&reference(&tape, x));
+                assert_eq!(bits(&tape.run(x, &mut Vec::new())), want, "{src}: point at {x:?}");
+                assert_eq!(bits(&batch[i * width..][..width]), want, "{src}: batch at {x:?}");
+            }
+        }
+        assert!(fused_forms.len() >= 6, "forms fused: {fused_forms:?}");
+    }
 }

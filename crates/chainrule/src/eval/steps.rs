@@ -11,7 +11,9 @@
 
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
+use num_traits::Float;
 use smallvec::SmallVec;
+use std::cmp::Ordering;
 
 /// One step of the batch runner.
 #[derive(Clone, Copy, Debug)]
@@ -22,6 +24,114 @@ pub(crate) enum Step {
     SinCos { sin: Reg, cos: Reg, a: Reg },
     /// Output `k` is now in register `r`.
     Output { k: u32, r: Reg },
+    /// An instruction with the one-use result of another computed inside it: `form` over
+    /// `ops` (see [`Form::eval`]), padded by repeating the last.
+    Fused { d: Reg, form: Form, ops: [Reg; 4] },
+}
+
+/// The outer instruction of a fused step.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outer {
+    Add,
+    Sub,
+    Mul,
+    MulAdd,
+}
+
+/// The inner instruction of a fused step, whose result only its outer reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Inner {
+    Square,
+    Mul,
+}
+
+/// A fused step's shape: `outer` with its operand `slot` computed by `inner` from operands
+/// that take that slot's place in the step's operand list. `a - b*b` is
+/// `Form { outer: Sub, slot: 1, inner: Square }` over `[a, b]`; `(a*b)*c + e` is
+/// `Form { outer: MulAdd, slot: 0, inner: Mul }` over `[a, b, c, e]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Form {
+    pub(crate) outer: Outer,
+    pub(crate) slot: u8,
+    pub(crate) inner: Inner,
+}
+
+impl Form {
+    /// Every form, in the order of [`Form::index`].
+    pub(crate) const ALL: [Form; 18] = {
+        let outers = [(Outer::Add, 2), (Outer::Sub, 2), (Outer::Mul, 2), (Outer::MulAdd, 3)];
+        let mut all = [Form { outer: Outer::Add, slot: 0, inner: Inner::Square }; 18];
+        let (mut i, mut o) = (0, 0);
+        while o < outers.len() {
+            let mut slot = 0;
+            while slot < outers[o].1 {
+                all[i] = Form { outer: outers[o].0, slot, inner: Inner::Square };
+                all[i + 1] = Form { outer: outers[o].0, slot, inner: Inner::Mul };
+                (i, slot) = (i + 2, slot + 1);
+            }
+            o += 1;
+        }
+        all
+    };
+
+    /// The form's place in [`Form::ALL`] (outer first, then slot, then inner).
+    #[inline(always)]
+    pub(crate) fn index(self) -> usize {
+        let first = match self.outer {
+            Outer::Add => 0,
+            Outer::Sub => 4,
+            Outer::Mul => 8,
+            Outer::MulAdd => 12,
+        };
+        first + 2 * self.slot as usize + self.inner as usize
+    }
+
+    /// The form of `outer` reading `inner`'s result as operand `slot`, if there is one.
+    fn of(outer: &Instr, slot: usize, inner: &Instr) -> Option<Form> {
+        let outer = match outer {
+            Instr::Add { .. } => Outer::Add,
+            Instr::Sub { .. } => Outer::Sub,
+            Instr::Mul { .. } => Outer::Mul,
+            Instr::MulAdd { .. } => Outer::MulAdd,
+            _ => return None,
+        };
+        let inner = match inner {
+            Instr::Square { .. } => Inner::Square,
+            Instr::Mul { .. } => Inner::Mul,
+            _ => return None,
+        };
+        Some(Form { outer, slot: slot as u8, inner })
+    }
+
+    /// Number of operands.
+    pub(crate) fn arity(self) -> usize {
+        let outer = if self.outer == Outer::MulAdd { 3 } else { 2 };
+        let inner = if self.inner == Inner::Mul { 2 } else { 1 };
+        outer - 1 + inner
+    }
+
+    /// The value of the step over operand values `x`: the inner instruction's, then the
+    /// outer's, each rounded, operands in the order the two instructions read them. The
+    /// same operations as the two instructions, so the same bits.
+    #[inline(always)]
+    pub(crate) fn eval<F: Float>(self, x: [F; 4]) -> F {
+        let s = self.slot as usize;
+        let (v, width) = match self.inner {
+            Inner::Square => (x[s] * x[s], 1),
+            Inner::Mul => (x[s] * x[s + 1], 2),
+        };
+        let op = |j: usize| match j.cmp(&s) {
+            Ordering::Less => x[j],
+            Ordering::Equal => v,
+            Ordering::Greater => x[j + width - 1],
+        };
+        match self.outer {
+            Outer::Add => op(0) + op(1),
+            Outer::Sub => op(0) - op(1),
+            Outer::Mul => op(0) * op(1),
+            Outer::MulAdd => op(0) * op(1) + op(2),
+        }
+    }
 }
 
 /// The steps of a batch run and the register file they need.
@@ -39,10 +149,26 @@ pub(crate) struct BatchSteps {
 impl BatchSteps {
     /// The batch program of `tape`.
     pub(crate) fn new(tape: &Tape) -> BatchSteps {
-        let values = Values::new(tape, true);
+        let values = Values::new(tape, Merge { sin_cos: true, fuse: true });
         let order = batch_order(&values);
         Allocation::run(tape, &values, &order, false)
     }
+
+    /// The steps of `tape` (whose `values` these are) in `order`, registers given along it,
+    /// no output's register given again.
+    pub(crate) fn keeping_outputs(tape: &Tape, values: &Values, order: &[usize]) -> BatchSteps {
+        Allocation::run(tape, values, order, true)
+    }
+}
+
+/// Which instructions [`Values`] makes in one step with another.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Merge {
+    /// A `sin` and a `cos` of one value ([`Step::SinCos`]).
+    pub(crate) sin_cos: bool,
+    /// A square or product whose result one add, subtract, multiply or multiply-add reads
+    /// and nothing else, inside that reader ([`Step::Fused`]).
+    pub(crate) fuse: bool,
 }
 
 /// `tape` with its instructions in the order of [`schedule`](super::schedule::schedule),
@@ -56,7 +182,7 @@ pub(crate) fn scheduled(
     tape: &Tape,
     refine: impl FnOnce(Vec<usize>, &[SmallVec<[u32; 3]>]) -> Vec<usize>,
 ) -> Tape {
-    let values = Values::new(tape, false);
+    let values = Values::new(tape, Merge::default());
     let operands: Vec<SmallVec<[u32; 3]>> =
         values.temporaries.iter().map(|t| t.iter().map(|&v| v - values.fixed).collect()).collect();
     let order: Vec<usize> =
@@ -66,6 +192,7 @@ pub(crate) fn scheduled(
 
 /// `tape` (whose `values` these are) with its instructions in `order` and registers given
 /// again along it, each output's kept to the end.
+#[cfg(feature = "native")]
 pub(crate) fn reordered(tape: &Tape, values: &Values, order: &[usize]) -> Tape {
     let program = Allocation::run(tape, values, order, true);
     let mut outputs = vec![0; values.outputs.len()];
@@ -74,7 +201,7 @@ pub(crate) fn reordered(tape: &Tape, values: &Values, order: &[usize]) -> Tape {
         match step {
             Step::Tape(ins) => instrs.push(ins),
             Step::Output { k, r } => outputs[k as usize] = r,
-            Step::SinCos { .. } => unreachable!("made apart"),
+            Step::SinCos { .. } | Step::Fused { .. } => unreachable!("made apart"),
         }
     }
     let reordered = Tape {
@@ -113,8 +240,11 @@ pub(crate) struct Values {
     /// For the first of a `sin` and a `cos` of one value, the position of the other,
     /// which it makes too.
     partner: Vec<Option<u32>>,
-    /// Whether instruction `k` is made by its partner.
-    merged: Vec<bool>,
+    /// Whether instruction `k` is made by its partner or inside its reader.
+    pub(crate) merged: Vec<bool>,
+    /// The form of an instruction that computes one of its operands inside ([`Step::Fused`]);
+    /// its operands are then the fused step's.
+    pub(crate) fused: Vec<Option<Form>>,
     /// The instruction whose step makes instruction `k`'s value: `k`, or its partner.
     maker: Vec<u32>,
     /// The operand values of instruction `k`'s step that are temporaries (not inputs or
@@ -123,8 +253,8 @@ pub(crate) struct Values {
 }
 
 impl Values {
-    /// The values of `tape`, with each `sin` and `cos` of one value paired if `pair`.
-    pub(crate) fn new(tape: &Tape, pair: bool) -> Values {
+    /// The values of `tape`, with the instructions `merge` names made with another.
+    pub(crate) fn new(tape: &Tape, merge: Merge) -> Values {
         let inputs = tape.inputs.len();
         let fixed = (inputs + tape.constants.len()) as u32;
         let mut value_of: Vec<u32> = (0..tape.registers.max(inputs) as u32).collect();
@@ -147,11 +277,15 @@ impl Values {
             outputs,
             partner: vec![None; n],
             merged: vec![false; n],
+            fused: vec![None; n],
             maker: (0..n as u32).collect(),
             temporaries: Vec::new(),
         };
-        if pair {
+        if merge.sin_cos {
             values.pair_sines_and_cosines(&tape.instrs);
+        }
+        if merge.fuse {
+            values.fuse(&tape.instrs);
         }
         values.temporaries = (0..n).map(|k| values.distinct_temporaries(k)).collect();
         values
@@ -194,6 +328,41 @@ impl Values {
                 }
             }
         }
+    }
+
+    /// Fuses each square or product whose result one instruction reads once (and no output)
+    /// into that reader, where [`Form::of`] has a form for the two; an instruction takes in
+    /// at most one, and one that does is not taken in itself.
+    fn fuse(&mut self, instrs: &[Instr]) {
+        let mut reads = vec![0u32; self.fixed as usize + instrs.len()];
+        for &v in self.args.iter().chain(&self.outputs) {
+            reads[v as usize] += 1;
+        }
+        let mut args = Vec::with_capacity(self.args.len());
+        let mut starts = vec![0];
+        for k in 0..instrs.len() {
+            let ops: SmallVec<[u32; 3]> = self.operands(k).into();
+            let inner = ops.iter().enumerate().find_map(|(slot, &v)| {
+                let j = v.checked_sub(self.fixed)? as usize;
+                let plain = |i: usize| !self.merged[i] && self.partner[i].is_none();
+                let alone = reads[v as usize] == 1 && plain(j) && self.fused[j].is_none();
+                let form = Form::of(&instrs[k], slot, &instrs[j]).filter(|_| alone && plain(k))?;
+                Some((slot, j, form))
+            });
+            match inner {
+                Some((slot, j, form)) => {
+                    args.extend_from_slice(&ops[..slot]);
+                    args.extend_from_slice(self.operands(j));
+                    args.extend_from_slice(&ops[slot + 1..]);
+                    self.fused[k] = Some(form);
+                    self.merged[j] = true;
+                    self.maker[j] = k as u32;
+                }
+                None => args.extend_from_slice(&ops),
+            }
+            starts.push(args.len() as u32);
+        }
+        (self.args, self.starts) = (args, starts);
     }
 
     /// The values instruction `k`'s step makes: its own and its partner's.
@@ -320,7 +489,7 @@ impl<'a> Scheduler<'a> {
     /// A logsumexp of more than three arguments waits for its turn: counting what it ends
     /// each time one of its arguments is down to its last reader would take quadratic time.
     fn try_early(&mut self, k: usize) {
-        if self.done[k] || self.pending[k] > 0 || self.values.operands(k).len() > 3 {
+        if self.done[k] || self.pending[k] > 0 || self.is_long_logsumexp(k) {
             return;
         }
         let ends =
@@ -329,6 +498,11 @@ impl<'a> Scheduler<'a> {
         if makes <= ends {
             self.candidates.push(k);
         }
+    }
+
+    /// Whether instruction `k` is a logsumexp of more than three arguments.
+    fn is_long_logsumexp(&self, k: usize) -> bool {
+        self.values.fused[k].is_none() && self.values.operands(k).len() > 3
     }
 }
 
@@ -447,7 +621,12 @@ impl Allocation {
             let (sin, cos) = if f == Func::Sin { (d, other) } else { (other, d) };
             return Step::SinCos { sin, cos, a: reg(ops[0]) };
         }
-        let ops: SmallVec<[Reg; 3]> = ops.iter().map(|&v| reg(v)).collect();
+        let ops: SmallVec<[Reg; 4]> = ops.iter().map(|&v| reg(v)).collect();
+        if let Some(form) = values.fused[k] {
+            assert_eq!(ops.len(), form.arity(), "an operand per slot of the form");
+            let ops = std::array::from_fn(|i| ops[i.min(ops.len() - 1)]);
+            return Step::Fused { d, form, ops };
+        }
         Step::Tape(tape.instrs[k].with_registers(d, &ops, pool))
     }
 }
