@@ -22,7 +22,8 @@ pub(super) fn statements(src: &str) -> Option<Vec<Statement>> {
         return None;
     }
     let next = token_at(src, 0);
-    Parser { src, next, previous_end: 0 }.program()
+    let second = token_at(src, next.end());
+    Parser { src, next, second, previous_end: 0 }.program()
 }
 
 /// How tightly an operator binds, from the operator table (pest's Pratt table has the same
@@ -59,6 +60,8 @@ struct Parser<'s> {
     src: &'s str,
     /// The next token; [`Tok::End`] is never passed.
     next: Token,
+    /// The token after it (each token is read once, as the second and then the next).
+    second: Token,
     /// The end of the token passed last.
     previous_end: usize,
 }
@@ -69,7 +72,7 @@ impl Parser<'_> {
     }
 
     fn peek_second(&self) -> Tok {
-        self.after(self.next).tok
+        self.second.tok
     }
 
     /// The token after `token`.
@@ -80,7 +83,8 @@ impl Parser<'_> {
     fn bump(&mut self) -> Token {
         let token = self.next;
         if token.tok != Tok::End {
-            self.next = self.after(token);
+            self.next = self.second;
+            self.second = self.after(self.second);
             self.previous_end = token.end();
         }
         token
@@ -291,7 +295,7 @@ impl Parser<'_> {
 
     /// Whether the argument list at the next token, `(`, starts with a range `i = ...`.
     fn starts_with_range(&self) -> bool {
-        let mut first = self.after(self.next);
+        let mut first = self.second;
         while first.tok == Tok::Newline {
             first = self.after(first);
         }
