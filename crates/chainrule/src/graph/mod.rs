@@ -167,7 +167,7 @@ impl Graph {
     /// Room in the index for `additional` more nodes. The index is built again, larger,
     /// from the nodes in id order, which reads them in memory order (rehashing the table in
     /// place would read them in the table's random order).
-    pub(crate) fn reserve_index(&mut self, additional: usize) {
+    fn reserve_index(&mut self, additional: usize) {
         let needed = self.index.len() + additional;
         if needed <= self.index.capacity() {
             return;

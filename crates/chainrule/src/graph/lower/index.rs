@@ -284,9 +284,8 @@ impl Lowering<'_, '_> {
         let count = (hi - lo + 1).max(0) as u64;
         let span = Span::new(range.name_span.start, range.hi.span.end);
         self.budget.spend(count, span)?;
-        // Each term makes its index's number and a node or more: room for two each, grown
-        // once, not doubled often (a doubling rebuilds the index from every node).
-        self.g.reserve(2 * count as usize);
+        // Each term makes a node or more: room for one each, grown once, not doubled often.
+        self.g.reserve(count as usize);
         self.budget.repeat.push(count);
         let mut result = Ok(());
         let before = self.budget.work_done();

@@ -28,9 +28,6 @@ use crate::syntax::DEFAULT_MAX_ELEMENTS;
 use rustc_hash::FxHashMap as HashMap;
 use value::{common_shape, element, shape_error};
 
-/// The bytes of text per node [`Lowering::reserve_for_text`] reserves for.
-const TEXT_BYTES_PER_NODE: usize = 8;
-
 /// A lowered program.
 #[derive(Debug, Clone)]
 pub struct Lowered {
@@ -114,7 +111,6 @@ pub fn lower_scoped(
     max_elements: usize,
 ) -> Result<Lowered> {
     let mut cx = Lowering::new(g, outer, max_elements);
-    cx.reserve_for_text(program);
     let mut result = None;
     let mut definitions = Vec::new();
     let mut array_definitions = Vec::new();
@@ -282,16 +278,6 @@ impl<'g, 'p> Lowering<'g, 'p> {
             origins: Origins::default(),
             budget: index::Budget::new(max_elements),
         }
-    }
-
-    /// Room in the graph's index for the nodes a program's text makes, so that the index is
-    /// built once rather than rebuilt from every node at each doubling: a long sum makes
-    /// about one node per 8 bytes (`sin(0.8791*x - 0.4472) + ` makes 3 or 4); arrays and
-    /// ranges reserve for their elements where they are built. (The node table itself
-    /// grows by doubling, which moves it without rebuilding anything.)
-    fn reserve_for_text(&mut self, program: &Program) {
-        let text = program.statements.last().map_or(0, |s| s.expr.span.end);
-        self.g.reserve_index(text / TEXT_BYTES_PER_NODE);
     }
 
     /// Refuses a name that cannot be given a meaning here: a built-in, a name already
