@@ -432,3 +432,21 @@ fn operand(rng: &mut StdRng, depth: u32) -> String {
     }
     out
 }
+
+/// The fast path reads its tokens where it stands and reads a call whose first argument is
+/// no range straight into the call: a byte that starts no token after a whole formula, and
+/// a range after an expression in a call, are still declined (pest explains them), and
+/// ranges after a line break and plain calls over several lines are still taken.
+#[test]
+fn late_bad_bytes_and_late_ranges_are_declined() {
+    let options = ParseOptions::default();
+    for src in ["x + 1 $", "x + 1\n\u{3b1}", "sin(x) + f(x, i = 1..3)", "y = 2\nz = y % 3"] {
+        assert!(parse_fast(src, options).is_none(), "the fast path took {src:?}");
+        assert!(parse_with_pest(src, options).is_err(), "pest took {src:?}");
+    }
+    for src in ["sum(\n i = 1..3, x)", "sin(\n x\n) + atan2(x,\n 1)", "f(a, b) = a + b\nf(1, 2)"] {
+        let fast = parse_fast(src, options).expect("the fast path takes it");
+        assert!(fast.is_ok(), "{src:?}");
+        assert!(fast == parse_with_pest(src, options), "the two parsers differ on {src:?}");
+    }
+}

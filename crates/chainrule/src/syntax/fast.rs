@@ -11,15 +11,19 @@
 //! It recurses once per nesting level that [`super::depth`] counts, on the same stack.
 
 use super::ast::{Expr, ExprKind, Form, Range, Statement, Subscript};
-use super::lexer::{tokens, Tok, Token};
+use super::lexer::{fits, token_at, Tok, Token};
 use super::{call_kind, combine, parse_number, signed, Arg};
 use crate::error::Span;
 use crate::operators::{Fixity, Operator};
 
 /// The statements of `src`, or `None` where the fast path declines.
 pub(super) fn statements(src: &str) -> Option<Vec<Statement>> {
-    let tokens = tokens(src)?;
-    Parser { src, tokens, at: 0 }.program()
+    if !fits(src) {
+        return None;
+    }
+    let next = token_at(src, 0);
+    let second = token_at(src, next.end());
+    Parser { src, next, second, previous_end: 0 }.program()
 }
 
 /// How tightly an operator binds, from the operator table (pest's Pratt table has the same
@@ -50,25 +54,39 @@ fn prefix(tok: Tok) -> Option<Operator> {
     }
 }
 
+/// Where a parser stands: copied to read ahead, and back to return.
+#[derive(Clone, Copy)]
 struct Parser<'s> {
     src: &'s str,
-    tokens: Vec<Token>,
-    /// The next token; the last one is [`Tok::End`] and is never passed.
-    at: usize,
+    /// The next token; [`Tok::End`] is never passed.
+    next: Token,
+    /// The token after it (each token is read once, as the second and then the next).
+    second: Token,
+    /// The end of the token passed last.
+    previous_end: usize,
 }
 
 impl Parser<'_> {
     fn peek(&self) -> Tok {
-        self.tokens[self.at].tok
+        self.next.tok
     }
 
     fn peek_second(&self) -> Tok {
-        self.tokens.get(self.at + 1).map_or(Tok::End, |t| t.tok)
+        self.second.tok
+    }
+
+    /// The token after `token`.
+    fn after(&self, token: Token) -> Token {
+        token_at(self.src, token.end())
     }
 
     fn bump(&mut self) -> Token {
-        let token = self.tokens[self.at];
-        self.at += usize::from(token.tok != Tok::End);
+        let token = self.next;
+        if token.tok != Tok::End {
+            self.next = self.second;
+            self.second = self.after(self.second);
+            self.previous_end = token.end();
+        }
         token
     }
 
@@ -80,12 +98,12 @@ impl Parser<'_> {
     /// The grammar's `nl*`.
     fn newlines(&mut self) {
         while self.peek() == Tok::Newline {
-            self.at += 1;
+            self.bump();
         }
     }
 
     fn text(&self, token: Token) -> &str {
-        &self.src[token.start..token.end]
+        &self.src[token.start()..token.end()]
     }
 
     /// `SOI separator* statement (separator+ statement)* separator* EOI`
@@ -103,18 +121,19 @@ impl Parser<'_> {
 
     /// Skips `;` and line breaks; true when there was one.
     fn separators(&mut self) -> bool {
-        let from = self.at;
+        let mut any = false;
         while matches!(self.peek(), Tok::Semicolon | Tok::Newline) {
-            self.at += 1;
+            self.bump();
+            any = true;
         }
-        self.at > from
+        any
     }
 
     /// `declaration | definition | assignment | expr`: the first two tokens decide, except
     /// for a definition, whose header `f(a, b) =` is read ahead.
     fn statement(&mut self) -> Option<Statement> {
         if self.peek() == Tok::Name {
-            let start = self.at;
+            let start = *self;
             let name = self.bump();
             let target = Some((self.text(name).to_string(), span(name)));
             match self.peek() {
@@ -135,21 +154,21 @@ impl Parser<'_> {
                 }
                 _ => {}
             }
-            self.at = start;
+            *self = start;
         }
         Some(Statement { target: None, expr: self.expr(0)?, form: Form::Value })
     }
 
     /// A definition's `(a, b) =`, or `None` (and nothing read) when this is no definition.
     fn parameters(&mut self) -> Option<Vec<(String, Span)>> {
-        let start = self.at;
+        let start = *self;
         let params = self.bracketed(Tok::Open, Tok::Close, |p| {
             let name = p.eat(Tok::Name)?;
             Some((p.text(name).to_string(), span(name)))
         });
         let params = params.and_then(|(params, _)| self.eat(Tok::Equals).map(|_| params));
         if params.is_none() {
-            self.at = start;
+            *self = start;
         }
         params
     }
@@ -169,7 +188,7 @@ impl Parser<'_> {
             let first = item(self)?;
             self.more_items(first, item)?
         };
-        Some((items, self.eat(close)?.end))
+        Some((items, self.eat(close)?.end()))
     }
 
     /// `nl* ("," nl* item nl*)*` after a `first` item.
@@ -194,7 +213,7 @@ impl Parser<'_> {
         let mut lhs = match prefix(self.peek()) {
             Some(op) => {
                 let sign = self.bump();
-                signed(op, sign.start, self.expr(power(op) - 1)?)
+                signed(op, sign.start(), self.expr(power(op) - 1)?)
             }
             None => self.operand()?,
         };
@@ -230,7 +249,7 @@ impl Parser<'_> {
 
     /// `number | call | name | list | paren`
     fn atom(&mut self) -> Option<Expr> {
-        let token = self.tokens[self.at];
+        let token = self.next;
         let kind = match token.tok {
             Tok::Number => ExprKind::Number(parse_number(self.text(token), span(token)).ok()?),
             Tok::Name if self.peek_second() == Tok::Open => return self.call(),
@@ -242,7 +261,10 @@ impl Parser<'_> {
                 let inner = self.expr(0)?;
                 self.newlines();
                 let close = self.eat(Tok::Close)?;
-                return Some(Expr { kind: inner.kind, span: Span::new(token.start, close.end) });
+                return Some(Expr {
+                    kind: inner.kind,
+                    span: Span::new(token.start(), close.end()),
+                });
             }
             _ => return None,
         };
@@ -253,11 +275,14 @@ impl Parser<'_> {
     /// `name(arguments)`, each argument a range `i = lo..hi` or an expression.
     fn call(&mut self) -> Option<Expr> {
         let name = self.bump();
+        if !self.starts_with_range() {
+            return self.plain_call(name);
+        }
         let (args, end) = self.bracketed(Tok::Open, Tok::Close, |p| {
             if p.peek() == Tok::Name && p.peek_second() == Tok::Equals {
-                let start = p.tokens[p.at].start;
+                let start = p.next.start();
                 let range = p.range()?;
-                Some(Arg::Range((range, Span::new(start, p.tokens[p.at - 1].end))))
+                Some(Arg::Range((range, Span::new(start, p.previous_end))))
             } else {
                 p.expr(0).map(Arg::Expr)
             }
@@ -265,7 +290,31 @@ impl Parser<'_> {
         let name_text = self.text(name).to_string();
         let (range_span, range) = (|r: &(Range, Span)| r.1, |r: (Range, Span)| Ok(r.0));
         let kind = call_kind(name_text, span(name), args, range_span, range, Ok).ok()?;
-        Some(Expr { kind, span: Span::new(name.start, end) })
+        Some(Expr { kind, span: Span::new(name.start(), end) })
+    }
+
+    /// Whether the argument list at the next token, `(`, starts with a range `i = ...`.
+    fn starts_with_range(&self) -> bool {
+        let mut first = self.second;
+        while first.tok == Tok::Newline {
+            first = self.after(first);
+        }
+        first.tok == Tok::Name && self.after(first).tok == Tok::Equals
+    }
+
+    /// A call whose first argument is no range: every argument an expression, read
+    /// straight into the call ([`super::call_kind`] refuses a range after an expression, so
+    /// one declines here).
+    fn plain_call(&mut self, name: Token) -> Option<Expr> {
+        let (args, end) = self.bracketed(Tok::Open, Tok::Close, |p| {
+            match p.peek() == Tok::Name && p.peek_second() == Tok::Equals {
+                true => None,
+                false => p.expr(0),
+            }
+        })?;
+        let kind =
+            ExprKind::Call { name: self.text(name).to_string(), name_span: span(name), args };
+        Some(Expr { kind, span: Span::new(name.start(), end) })
     }
 
     /// `[a, b, c]`, or the builder `[body for i = 1..n, j = 1..m]`.
@@ -277,7 +326,7 @@ impl Parser<'_> {
         } else {
             let first = self.expr(0)?;
             self.newlines();
-            if self.peek() == Tok::Name && self.text(self.tokens[self.at]) == "for" {
+            if self.peek() == Tok::Name && self.text(self.next) == "for" {
                 self.bump();
                 let range = self.range()?;
                 let ranges = self.more_items(range, Self::range)?;
@@ -286,8 +335,8 @@ impl Parser<'_> {
                 ExprKind::List(self.more_items(first, |p| p.expr(0))?)
             }
         };
-        let end = self.eat(Tok::CloseBracket)?.end;
-        Some(Expr { kind, span: Span::new(open.start, end) })
+        let end = self.eat(Tok::CloseBracket)?.end();
+        Some(Expr { kind, span: Span::new(open.start(), end) })
     }
 
     /// `name = lo..hi`
@@ -302,5 +351,5 @@ impl Parser<'_> {
 }
 
 fn span(token: Token) -> Span {
-    Span::new(token.start, token.end)
+    Span::new(token.start(), token.end())
 }

@@ -1,6 +1,8 @@
 //! The tokens of the fast parser ([`super::fast`]): the grammar's numbers, names and
-//! symbols, with the blanks and comments that pest skips between them left out.
-//! A byte the grammar has no token for ends lexing with `None` (pest then explains it).
+//! symbols, with the blanks and comments that pest skips between them left out. They are
+//! read one at a time where the parser stands ([`token_at`]), not into a list of the whole
+//! text first. A byte the grammar has no token for is [`Tok::Invalid`], which no rule
+//! accepts (pest then explains it).
 
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,53 +45,71 @@ pub(super) enum Tok {
     Semicolon,
     /// The end of the text (always the last token).
     End,
+    /// A byte that starts no token.
+    Invalid,
 }
 
-/// A token and the bytes it covers.
+/// A token and the bytes it covers (as 32-bit offsets: the fast path declines longer
+/// texts).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Token {
     /// What it is.
     pub tok: Tok,
-    /// Its first byte.
-    pub start: usize,
-    /// One past its last byte.
-    pub end: usize,
+    first: u32,
+    past: u32,
 }
 
-/// The tokens of `src`, ending with [`Tok::End`]; `None` at a byte that starts no token.
-pub(super) fn tokens(src: &str) -> Option<Vec<Token>> {
+impl Token {
+    fn new(tok: Tok, start: usize, end: usize) -> Token {
+        Token { tok, first: start as u32, past: end as u32 }
+    }
+
+    /// Its first byte.
+    pub fn start(self) -> usize {
+        self.first as usize
+    }
+
+    /// One past its last byte.
+    pub fn end(self) -> usize {
+        self.past as usize
+    }
+}
+
+/// Whether [`token_at`] can read `src` (its offsets fit in 32 bits).
+pub(super) fn fits(src: &str) -> bool {
+    u32::try_from(src.len()).is_ok()
+}
+
+/// The token at byte `at` of `src` or after the blanks and comments there: [`Tok::End`] at
+/// the end of the text, [`Tok::Invalid`] (one byte) at a byte that starts no token.
+pub(super) fn token_at(src: &str, mut at: usize) -> Token {
     let bytes = src.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len() / 3 + 1);
-    let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
-        let byte = |k: usize| bytes.get(k).copied().unwrap_or(0);
-        let (tok, end) = match bytes[i] {
+    let byte = |k: usize| bytes.get(k).copied().unwrap_or(0);
+    while at < bytes.len() {
+        let (tok, end) = match bytes[at] {
             b' ' | b'\t' | b'\r' => {
-                i += 1;
+                at += 1;
                 continue;
             }
             b'#' => {
                 // a comment runs to the end of the line (pest's COMMENT)
-                i = src[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                at = src[at..].find('\n').map_or(bytes.len(), |n| at + n);
                 continue;
             }
-            b'0'..=b'9' => (Tok::Number, number_end(bytes, i)),
-            b'.' if byte(i + 1) == b'.' => (Tok::DotDot, i + 2),
-            b'.' if byte(i + 1).is_ascii_digit() => (Tok::Number, number_end(bytes, i)),
+            b'0'..=b'9' => (Tok::Number, number_end(bytes, at)),
+            b'.' if byte(at + 1) == b'.' => (Tok::DotDot, at + 2),
+            b'.' if byte(at + 1).is_ascii_digit() => (Tok::Number, number_end(bytes, at)),
             b'a'..=b'z' | b'A'..=b'Z' | b'_' => {
                 let len =
-                    bytes[i..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_');
-                (Tok::Name, i + len.count())
+                    bytes[at..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_');
+                (Tok::Name, at + len.count())
             }
-            b'*' if byte(i + 1) == b'*' => (Tok::Caret, i + 2),
-            other => (symbol(other)?, i + 1),
+            b'*' if byte(at + 1) == b'*' => (Tok::Caret, at + 2),
+            other => (symbol(other).unwrap_or(Tok::Invalid), at + 1),
         };
-        out.push(Token { tok, start, end });
-        i = end;
+        return Token::new(tok, at, end);
     }
-    out.push(Token { tok: Tok::End, start: bytes.len(), end: bytes.len() });
-    Some(out)
+    Token::new(Tok::End, bytes.len(), bytes.len())
 }
 
 /// The one-byte tokens.
@@ -136,9 +156,18 @@ fn number_end(bytes: &[u8], i: usize) -> usize {
 mod tests {
     use super::*;
 
+    /// The tokens of `src` to its end, `None` at a byte that starts no token.
+    fn tokens(src: &str) -> Option<Vec<Token>> {
+        let mut out = vec![token_at(src, 0)];
+        while !matches!(out[out.len() - 1].tok, Tok::End | Tok::Invalid) {
+            out.push(token_at(src, out[out.len() - 1].end()));
+        }
+        (out[out.len() - 1].tok == Tok::End).then_some(out)
+    }
+
     fn kinds(src: &str) -> Vec<(Tok, &str)> {
         let tokens = tokens(src).unwrap();
-        tokens.iter().map(|t| (t.tok, &src[t.start..t.end])).collect()
+        tokens.iter().map(|t| (t.tok, &src[t.start()..t.end()])).collect()
     }
 
     #[test]

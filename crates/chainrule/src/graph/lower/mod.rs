@@ -505,6 +505,11 @@ impl<'g, 'p> Lowering<'g, 'p> {
         span: Span,
         mut f: impl FnMut(&mut Graph, &[NodeId]) -> NodeId,
     ) -> Result<Value> {
+        if values.iter().all(Value::is_scalar) {
+            // (the common case, at once: one element, nothing to check or count)
+            let args: smallvec::SmallVec<[NodeId; 3]> = values.iter().map(|v| v.elems[0]).collect();
+            return Ok(Value::scalar(f(self.g, &args)));
+        }
         let shape = common_shape(values).map_err(|(a, b)| {
             shape_error(
                 format!(
