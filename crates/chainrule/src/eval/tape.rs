@@ -95,12 +95,20 @@ impl Instr {
 
     /// The operand registers (`pool` is the tape's logsumexp argument pool). Allocates
     /// only for a logsumexp of more than three arguments.
+    #[inline]
     pub fn operands(&self, pool: &[Reg]) -> SmallVec<[Reg; 3]> {
         match *self {
             Instr::LogSumExp { start, len, .. } => {
                 SmallVec::from_slice(&pool[start as usize..(start + len) as usize])
             }
-            mut ins => ins.fixed_operands_mut().into_iter().map(|r| *r).collect(),
+            mut ins => {
+                let fields = ins.fixed_operands_mut();
+                let mut regs = [0; 3];
+                for (r, field) in regs.iter_mut().zip(&fields) {
+                    *r = **field;
+                }
+                SmallVec::from_buf_and_len(regs, fields.len())
+            }
         }
     }
 
@@ -123,6 +131,7 @@ impl Instr {
 
     /// The operand fields of an arithmetic instruction, in order (none for `LogSumExp`,
     /// whose operands live in the pool).
+    #[inline]
     pub(crate) fn fixed_operands_mut(&mut self) -> SmallVec<[&mut Reg; 3]> {
         let mut out = SmallVec::new();
         match self {
@@ -131,8 +140,15 @@ impl Instr {
             | Instr::Mul { a, b, .. }
             | Instr::Div { a, b, .. }
             | Instr::Powf { a, b, .. }
-            | Instr::Func2 { a, b, .. } => out.extend([a, b]),
-            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => out.extend([a, b, c]),
+            | Instr::Func2 { a, b, .. } => {
+                out.push(a);
+                out.push(b);
+            }
+            Instr::MulAdd { a, b, c, .. } | Instr::Func3 { a, b, c, .. } => {
+                out.push(a);
+                out.push(b);
+                out.push(c);
+            }
             Instr::Neg { a, .. }
             | Instr::Square { a, .. }
             | Instr::Recip { a, .. }
@@ -207,8 +223,14 @@ impl Tape {
     pub(crate) fn validate(&self) -> bool {
         let n = self.registers as Reg;
         let instrs_ok = self.instrs.iter().all(|ins| {
-            let ops = ins.operands(&self.pool);
-            ins.dst() < n && ops.iter().all(|&o| o < n && o != ins.dst())
+            let d = ins.dst();
+            let fits = |o: &Reg| *o < n && *o != d;
+            // The padded operand list where there is one: no list built for each.
+            d < n
+                && match ins.fixed_operands() {
+                    Some(ops) => ops.iter().all(fits),
+                    None => ins.operands(&self.pool).iter().all(fits),
+                }
         });
         let constants_ok = self.constants.iter().all(|&(r, _)| r < n);
         instrs_ok
