@@ -76,6 +76,9 @@ fn load<F: Float>(len: usize, constants: &[(Reg, f64)], inputs: &[F], registers:
     }
 }
 
+// `by_form!` below lists the forms' indices by hand.
+const _: () = assert!(Form::ALL.len() == 18, "by_form! lists every index of Form::ALL");
+
 /// Calls `$run::<_, I>($args)` with `I` the index of `$form` in [`Form::ALL`], so that the
 /// body of the function called knows the form (and the compiler makes one copy per form).
 macro_rules! by_form {
