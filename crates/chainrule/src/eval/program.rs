@@ -120,18 +120,9 @@ impl Program {
     pub(crate) fn new(tape: &Tape) -> Program {
         let values = Values::new(tape, Merge { sin_cos: false, fuse: true });
         let order = kind_order(&values, &tape.instrs);
-        let allocated = BatchSteps::keeping_outputs(tape, &values, &order);
-        let mut outputs = vec![0; values.outputs.len()];
-        let mut steps = Vec::with_capacity(order.len());
-        for step in allocated.steps {
-            match step {
-                Step::Output { k, r } => outputs[k as usize] = r,
-                Step::SinCos { .. } => unreachable!("not paired"),
-                step => steps.push(step),
-            }
-        }
+        let (allocated, outputs) = BatchSteps::keeping_outputs(tape, &values, &order);
         let mut program = Program {
-            steps,
+            steps: allocated.steps,
             runs: Vec::new(),
             pool: allocated.pool,
             constants: allocated.constants,

@@ -155,9 +155,23 @@ impl BatchSteps {
     }
 
     /// The steps of `tape` (whose `values` these are) in `order`, registers given along it,
-    /// no output's register given again.
-    pub(crate) fn keeping_outputs(tape: &Tape, values: &Values, order: &[usize]) -> BatchSteps {
-        Allocation::run(tape, values, order, true)
+    /// no output's register given again; and each output's register, in place of the
+    /// [`Step::Output`] steps, which are left out.
+    pub(crate) fn keeping_outputs(
+        tape: &Tape,
+        values: &Values,
+        order: &[usize],
+    ) -> (BatchSteps, Vec<Reg>) {
+        let mut allocated = Allocation::run(tape, values, order, true);
+        let mut outputs = vec![0; values.outputs.len()];
+        allocated.steps.retain(|step| match *step {
+            Step::Output { k, r } => {
+                outputs[k as usize] = r;
+                false
+            }
+            _ => true,
+        });
+        (allocated, outputs)
     }
 }
 
@@ -194,18 +208,13 @@ pub(crate) fn scheduled(
 /// again along it, each output's kept to the end.
 #[cfg(feature = "native")]
 pub(crate) fn reordered(tape: &Tape, values: &Values, order: &[usize]) -> Tape {
-    let program = Allocation::run(tape, values, order, true);
-    let mut outputs = vec![0; values.outputs.len()];
-    let mut instrs = Vec::with_capacity(order.len());
-    for step in program.steps {
-        match step {
-            Step::Tape(ins) => instrs.push(ins),
-            Step::Output { k, r } => outputs[k as usize] = r,
-            Step::SinCos { .. } | Step::Fused { .. } => unreachable!("made apart"),
-        }
-    }
+    let (program, outputs) = BatchSteps::keeping_outputs(tape, values, order);
+    let instrs = program.steps.into_iter().map(|step| match step {
+        Step::Tape(ins) => ins,
+        _ => unreachable!("sin, cos and fused steps are made apart"),
+    });
     let reordered = Tape {
-        instrs,
+        instrs: instrs.collect(),
         pool: program.pool,
         inputs: tape.inputs.clone(),
         input_vars: tape.input_vars.clone(),
