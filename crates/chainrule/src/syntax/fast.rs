@@ -279,7 +279,7 @@ impl Parser<'_> {
             return self.plain_call(name);
         }
         let (args, end) = self.bracketed(Tok::Open, Tok::Close, |p| {
-            if p.peek() == Tok::Name && p.peek_second() == Tok::Equals {
+            if p.at_range() {
                 let start = p.next.start();
                 let range = p.range()?;
                 Some(Arg::Range((range, Span::new(start, p.previous_end))))
@@ -291,6 +291,11 @@ impl Parser<'_> {
         let (range_span, range) = (|r: &(Range, Span)| r.1, |r: (Range, Span)| Ok(r.0));
         let kind = call_kind(name_text, span(name), args, range_span, range, Ok).ok()?;
         Some(Expr { kind, span: Span::new(name.start(), end) })
+    }
+
+    /// Whether a range `i = ...` starts at the next token.
+    fn at_range(&self) -> bool {
+        self.peek() == Tok::Name && self.peek_second() == Tok::Equals
     }
 
     /// Whether the argument list at the next token, `(`, starts with a range `i = ...`.
@@ -306,11 +311,9 @@ impl Parser<'_> {
     /// straight into the call ([`super::call_kind`] refuses a range after an expression, so
     /// one declines here).
     fn plain_call(&mut self, name: Token) -> Option<Expr> {
-        let (args, end) = self.bracketed(Tok::Open, Tok::Close, |p| {
-            match p.peek() == Tok::Name && p.peek_second() == Tok::Equals {
-                true => None,
-                false => p.expr(0),
-            }
+        let (args, end) = self.bracketed(Tok::Open, Tok::Close, |p| match p.at_range() {
+            true => None,
+            false => p.expr(0),
         })?;
         let kind =
             ExprKind::Call { name: self.text(name).to_string(), name_span: span(name), args };
