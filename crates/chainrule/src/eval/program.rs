@@ -44,6 +44,9 @@ pub(crate) struct Run {
     pub(crate) kind: Kind,
     pub(crate) start: u32,
     pub(crate) len: u32,
+    /// Whether a step of the run reads [`ACC`] (a loop that never does looks at no
+    /// operand for it).
+    pub(crate) reads_acc: bool,
 }
 
 /// The steps that come in runs often enough to have a loop of their own.
@@ -99,8 +102,9 @@ impl Kind {
 /// end the processor may not foresee, saves little over dispatching each).
 pub(crate) const MIN_RUN: usize = 4;
 
-/// The runs of `steps`: each stretch of [`MIN_RUN`] or more steps of one kind.
-fn runs(steps: &[Step]) -> Vec<Run> {
+/// The runs of `steps` (fused steps' operands in `pool`): each stretch of [`MIN_RUN`] or
+/// more steps of one kind.
+fn runs(steps: &[Step], pool: &[Reg]) -> Vec<Run> {
     let mut runs = Vec::new();
     let mut start = 0;
     while start < steps.len() {
@@ -110,7 +114,9 @@ fn runs(steps: &[Step]) -> Vec<Run> {
             None => 1,
         };
         if let Some(kind) = kind.filter(|_| len >= MIN_RUN) {
-            runs.push(Run { kind, start: start as u32, len: len as u32 });
+            let of_run = &steps[start..start + len];
+            let reads_acc = of_run.iter().any(|s| operands(s, pool).contains(&ACC));
+            runs.push(Run { kind, start: start as u32, len: len as u32, reads_acc });
         }
         start += len;
     }
@@ -136,7 +142,7 @@ impl Program {
             let prev = destination(&program.steps[k - 1]);
             forward(&mut program.steps[k], prev, &mut program.pool);
         }
-        program.runs = runs(&program.steps);
+        program.runs = runs(&program.steps, &program.pool);
         program
     }
 
@@ -276,5 +282,13 @@ mod tests {
         let acc_reads = program.steps.iter().filter(|s| reads_acc(s)).count();
         assert!(acc_reads > 0, "no step reads the accumulator");
         assert!(!reads_acc(&program.steps[0]), "nothing before the first step");
+        // The running sum's loop reads the accumulator; the others' loops look for it nowhere.
+        for run in &program.runs {
+            let (start, end) = (run.start as usize, (run.start + run.len) as usize);
+            assert_eq!(run.reads_acc, program.steps[start..end].iter().any(reads_acc));
+        }
+        assert!(program.runs.iter().any(|r| r.reads_acc), "the sum reads the accumulator");
+        let plain = program.runs.iter().filter(|r| !r.reads_acc).count();
+        assert!(plain * 2 > program.runs.len(), "{plain} of {} runs", program.runs.len());
     }
 }

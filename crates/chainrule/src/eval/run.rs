@@ -100,7 +100,8 @@ macro_rules! by_form {
 ///
 /// # Safety
 /// Every register named by `steps` and `pool` must be [`ACC`] or in bounds of the file
-/// at `r`, no destination [`ACC`], and every fused step's operands in bounds of `pool`.
+/// at `r`, no destination [`ACC`], every fused step's operands in bounds of `pool`, and
+/// no step of a run may read [`ACC`] unless the run says it does.
 unsafe fn execute<F: Float>(steps: &[Step], runs: &[Run], pool: &[Reg], r: *mut F) {
     let mut acc = F::zero();
     let mut at = 0;
@@ -108,90 +109,133 @@ unsafe fn execute<F: Float>(steps: &[Step], runs: &[Run], pool: &[Reg], r: *mut 
     for run in runs {
         let (start, end) = (run.start as usize, (run.start + run.len) as usize);
         for s in &steps[at..start] {
-            unsafe { step(s, &mut acc, r, pool) };
+            unsafe { step(s, &mut acc, r, pool, true) };
         }
-        let run_of = &steps[start..end];
-        let acc = &mut acc;
-        let tape = |same: fn(&Instr) -> bool| move |s: &Step| matches!(s, Step::Tape(i) if same(i));
-        unsafe {
-            match run.kind {
-                Kind::Add => each(run_of, acc, r, tape(|i| matches!(i, Instr::Add { .. }))),
-                Kind::Sub => each(run_of, acc, r, tape(|i| matches!(i, Instr::Sub { .. }))),
-                Kind::Mul => each(run_of, acc, r, tape(|i| matches!(i, Instr::Mul { .. }))),
-                Kind::MulAdd => each(run_of, acc, r, tape(|i| matches!(i, Instr::MulAdd { .. }))),
-                Kind::Square => each(run_of, acc, r, tape(|i| matches!(i, Instr::Square { .. }))),
-                Kind::Neg => each(run_of, acc, r, tape(|i| matches!(i, Instr::Neg { .. }))),
-                Kind::Fused(form) => by_form!(form, each_fused(run_of, acc, r, pool)),
-            }
+        let rest = &steps[start..end];
+        match run.reads_acc {
+            true => unsafe { each_of_kind::<F, true>(run.kind, rest, &mut acc, r, pool) },
+            false => unsafe { each_of_kind::<F, false>(run.kind, rest, &mut acc, r, pool) },
         }
         at = end;
     }
     for s in &steps[at..] {
-        unsafe { step(s, &mut acc, r, pool) };
+        unsafe { step(s, &mut acc, r, pool, true) };
+    }
+}
+
+/// Runs `run`, steps all of `kind`, in a loop whose body is that kind's; with `CHECK`,
+/// each operand is looked at for [`ACC`].
+///
+/// # Safety
+/// As for [`execute`], and without `CHECK` no step reads [`ACC`].
+#[inline(always)]
+unsafe fn each_of_kind<F: Float, const CHECK: bool>(
+    kind: Kind,
+    run: &[Step],
+    acc: &mut F,
+    r: *mut F,
+    pool: &[Reg],
+) {
+    let tape = |same: fn(&Instr) -> bool| move |s: &Step| matches!(s, Step::Tape(i) if same(i));
+    // SAFETY: the caller's promise.
+    unsafe {
+        match kind {
+            Kind::Add => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Add { .. }))),
+            Kind::Sub => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Sub { .. }))),
+            Kind::Mul => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Mul { .. }))),
+            Kind::MulAdd => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::MulAdd { .. }))),
+            Kind::Square => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Square { .. }))),
+            Kind::Neg => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Neg { .. }))),
+            Kind::Fused(form) => by_form!(form, each_fused(run, acc, r, pool, CHECK)),
+        }
     }
 }
 
 /// Runs `run`, steps that all satisfy `same` (so that the loop's body is that one
-/// instruction's), with no logsumexp among them.
+/// instruction's), with no logsumexp among them; with `check`, each operand is looked at
+/// for [`ACC`].
 ///
 /// # Safety
-/// As for [`execute`].
+/// As for [`each_of_kind`].
 #[inline(always)]
-unsafe fn each<F: Float>(run: &[Step], acc: &mut F, r: *mut F, same: impl Fn(&Step) -> bool) {
+unsafe fn each<F: Float>(
+    run: &[Step],
+    acc: &mut F,
+    r: *mut F,
+    check: bool,
+    same: impl Fn(&Step) -> bool,
+) {
     for s in run {
         // Not a leftover check: it tells the compiler which arm of `step`'s match every
         // step takes, so the loop's body is that arm alone (a predictable branch).
         assert!(same(s), "a run of one kind");
-        unsafe { step(s, acc, r, &[]) };
+        unsafe { step(s, acc, r, &[], check) };
     }
 }
 
-/// Runs `run`, fused steps all of form `Form::ALL[I]` (which the loop's body computes).
+/// Runs `run`, fused steps all of form `Form::ALL[I]` (which the loop's body computes);
+/// with `check`, each operand is looked at for [`ACC`].
 ///
 /// # Safety
-/// As for [`execute`].
+/// As for [`each_of_kind`].
 #[inline(always)]
-unsafe fn each_fused<F: Float, const I: usize>(run: &[Step], acc: &mut F, r: *mut F, pool: &[Reg]) {
+unsafe fn each_fused<F: Float, const I: usize>(
+    run: &[Step],
+    acc: &mut F,
+    r: *mut F,
+    pool: &[Reg],
+    check: bool,
+) {
     for s in run {
         let Step::Fused { d, form, at } = *s else { panic!("a run of fused steps") };
         debug_assert_eq!(form, Form::at(I), "a run of one form");
-        let v = unsafe { fused_value::<F, I>(pool.as_ptr().add(at as usize), *acc, r) };
+        let v = unsafe { fused_value::<F, I>(pool.as_ptr().add(at as usize), *acc, r, check) };
         unsafe { *r.add(d as usize) = v };
         *acc = v;
     }
 }
 
 /// The value of a fused step of form `Form::ALL[I]` over the operand registers at `ops`,
-/// reading [`ACC`] as `acc`.
+/// reading [`ACC`] as `acc` where `check` says to look for it.
 ///
 /// # Safety
-/// As for [`execute`], and `ops` points at the step's operands in the pool.
+/// As for [`execute`], `ops` points at the step's operands in the pool, and without
+/// `check` none is [`ACC`].
 #[inline(always)]
-unsafe fn fused_value<F: Float, const I: usize>(ops: *const Reg, acc: F, r: *mut F) -> F {
+unsafe fn fused_value<F: Float, const I: usize>(
+    ops: *const Reg,
+    acc: F,
+    r: *mut F,
+    check: bool,
+) -> F {
     let arity = const { Form::ALL[I].leaves() };
     let get = |j: usize| match j {
         _ if j >= arity => F::zero(),
         _ => match unsafe { *ops.add(j) } {
-            ACC => acc,
+            ACC if check => acc,
             x => unsafe { *r.add(x as usize) },
         },
     };
     Form::eval::<F, I>(std::array::from_fn(get), in_order)
 }
 
-/// Runs one step, reading [`ACC`] from `acc`, and leaves its result in `acc`.
+/// Runs one step, reading [`ACC`] from `acc` where `check` says to look for it, and
+/// leaves its result in `acc`.
 ///
 /// # Safety
-/// As for [`execute`].
+/// As for [`execute`], and without `check` the step does not read [`ACC`].
 #[inline(always)]
-unsafe fn step<F: Float>(s: &Step, acc: &mut F, r: *mut F, pool: &[Reg]) {
+unsafe fn step<F: Float>(s: &Step, acc: &mut F, r: *mut F, pool: &[Reg], check: bool) {
     let last = *acc;
-    let get = |x: Reg| if x == ACC { last } else { unsafe { *r.add(x as usize) } };
+    let get = |x: Reg| match x {
+        ACC if check => last,
+        _ => unsafe { *r.add(x as usize) },
+    };
     let (d, v) = match *s {
         Step::Tape(ref ins) => apply(ins, get, pool),
         Step::Fused { d, form, at } => {
             let ops = unsafe { pool.as_ptr().add(at as usize) };
-            (d, by_form!(form, fused_value(ops, last, r)))
+            (d, by_form!(form, fused_value(ops, last, r, check)))
         }
         Step::SinCos { .. } | Step::Output { .. } => unreachable!("not in a point program"),
     };
@@ -620,7 +664,8 @@ mod tests {
         let arity = x.len() as Reg;
         let steps: Vec<Step> =
             (0..=MIN_RUN as Reg).map(|s| Step::Fused { d: arity + s, form, at: 0 }).collect();
-        let runs = [Run { kind: Kind::Fused(form), start: 0, len: MIN_RUN as u32 }];
+        let runs =
+            [Run { kind: Kind::Fused(form), start: 0, len: MIN_RUN as u32, reads_acc: false }];
         let pool: Vec<Reg> = (0..arity).collect();
         let mut r = x.to_vec();
         r.resize(x.len() + steps.len(), 0.0);
