@@ -101,7 +101,8 @@ macro_rules! by_form {
 /// # Safety
 /// Every register named by `steps` and `pool` must be [`ACC`] or in bounds of the file
 /// at `r`, no destination [`ACC`], every fused step's operands in bounds of `pool`, and
-/// no step of a run may read [`ACC`] unless the run says it does.
+/// every step of a run of its kind, and no step of a run may read [`ACC`] unless the run
+/// says it does.
 unsafe fn execute<F: Float>(steps: &[Step], runs: &[Run], pool: &[Reg], r: *mut F) {
     let mut acc = F::zero();
     let mut at = 0;
@@ -166,9 +167,12 @@ unsafe fn each<F: Float>(
     same: impl Fn(&Step) -> bool,
 ) {
     for s in run {
-        // Not a leftover check: it tells the compiler which arm of `step`'s match every
-        // step takes, so the loop's body is that arm alone (a predictable branch).
-        assert!(same(s), "a run of one kind");
+        // Tells the compiler which arm of `step`'s match every step takes, so that the
+        // loop's body is that arm alone, with no test.
+        if !same(s) {
+            // SAFETY: the caller's promise that the run is of one kind.
+            unsafe { std::hint::unreachable_unchecked() }
+        }
         unsafe { step(s, acc, r, &[], check) };
     }
 }
@@ -187,7 +191,8 @@ unsafe fn each_fused<F: Float, const I: usize>(
     check: bool,
 ) {
     for s in run {
-        let Step::Fused { d, form, at } = *s else { panic!("a run of fused steps") };
+        // SAFETY: the caller's promise that the run is of one kind.
+        let Step::Fused { d, form, at } = *s else { unsafe { std::hint::unreachable_unchecked() } };
         debug_assert_eq!(form, Form::at(I), "a run of one form");
         let v = unsafe { fused_value::<F, I>(pool.as_ptr().add(at as usize), *acc, r, check) };
         unsafe { *r.add(d as usize) = v };
