@@ -77,19 +77,19 @@ fn load<F: Float>(len: usize, constants: &[(Reg, f64)], inputs: &[F], registers:
 }
 
 // `by_form!` below lists the forms' indices by hand.
-const _: () = assert!(FORMS == 28, "by_form! lists every index of Form::ALL");
+const _: () = assert!(FORMS == 30, "by_form! lists every index of Form::ALL");
 
 /// Calls `$run::<_, I>($args)` with `I` the index of `$form` in [`Form::ALL`], so that the
 /// body of the function called knows the form (and the compiler makes one copy per form).
 macro_rules! by_form {
     ($form:expr, $run:ident $args:tt) => {
         by_form!(@ $form.index(), $run $args,
-            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27)
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29)
     };
     (@ $i:expr, $run:ident $args:tt, $($n:literal)*) => {
         match $i {
             $($n => $run::<_, $n> $args,)*
-            _ => unreachable!("Form::ALL has 28 forms"),
+            _ => unreachable!("Form::ALL has 30 forms"),
         }
     };
 }

@@ -29,10 +29,10 @@ pub(crate) enum Step {
 }
 
 /// The most operands a fused step reads.
-pub(crate) const MAX_LEAVES: usize = 7;
+pub(crate) const MAX_LEAVES: usize = 8;
 
 /// The most operations and operands in a form's tree.
-const MAX_TOKENS: usize = 12;
+const MAX_TOKENS: usize = 13;
 
 /// An operation inside a fused step: what the tape instruction of the same name computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -238,8 +238,8 @@ impl Tree {
                 }
             )*};
         }
-        const _: () = assert!(MAX_TOKENS == 12, "a token per index");
-        tokens!(11 10 9 8 7 6 5 4 3 2 1 0);
+        const _: () = assert!(MAX_TOKENS == 13, "a token per index");
+        tokens!(12 11 10 9 8 7 6 5 4 3 2 1 0);
         stack[0]
     }
 }
@@ -249,7 +249,7 @@ impl Tree {
 pub(crate) struct Form(u8);
 
 /// Number of forms.
-pub(crate) const FORMS: usize = 28;
+pub(crate) const FORMS: usize = 30;
 
 impl Form {
     /// Every form's tree (see [`Tree::parse`]), the larger first: fusing tries them in this
@@ -258,6 +258,8 @@ impl Form {
     /// a term of a sum of squares added to the running sum, `(a*b*b + c) + d*d`, and a
     /// chain-rule sum of products, `a*b + ((c*d)*e + f*g)`.
     pub(crate) const ALL: [Tree; FORMS] = [
+        Tree::parse("fxxf*xxx*x-xx"),
+        Tree::parse("+fxqxxq-xx"),
         Tree::parse("fxxf*xxx*xx"),
         Tree::parse("+fxqxxqx"),
         Tree::parse("fxxf*xxxx"),
@@ -416,7 +418,9 @@ pub(crate) struct Merge {
     /// Instructions whose results only one other reads, inside that reader
     /// ([`Step::Fused`]).
     pub(crate) fuse: bool,
-    /// Of those, only in the forms [`Tree::fits_lanes`] allows (for the batch runner).
+    /// Of those, only in the forms [`Tree::fits_lanes`] allows, and only those whose results
+    /// one reads (for the batch runner, whose register file grew when several readers
+    /// computed an instruction: Rosenbrock 200's from under 224 registers to 395).
     pub(crate) lanes: bool,
 }
 
@@ -576,15 +580,28 @@ impl Values {
 
     /// Fuses into each instruction, readers before what they read, the largest tree of
     /// [`Form::ALL`] that it heads where every other operation of the tree is an instruction
-    /// whose result only its parent reads (once, and no output reads it).
+    /// whose result only its parent reads (once, and no output reads it), or (but with
+    /// `lanes`) one that reads only inputs and constants, which each reader computes again.
     fn fuse(&mut self, instrs: &[Instr], lanes: bool) {
         let mut reads = vec![0u32; self.fixed as usize + instrs.len()];
         for &v in self.args.iter().chain(&self.outputs) {
             reads[v as usize] += 1;
         }
+        // Which instructions a reader's step may compute inside.
+        let inlinable: Vec<bool> = (0..instrs.len())
+            .map(|j| reads[self.fixed as usize + j] == 1 || (!lanes && self.of_fixed(j)))
+            .collect();
         let mut leaves: Vec<Vec<u32>> = vec![Vec::new(); instrs.len()];
         let mut inside = SmallVec::<[usize; MAX_TOKENS]>::new();
+        // How many of each instruction's reads its readers' steps compute inside.
+        let mut inlined = vec![0u32; instrs.len()];
         for k in (0..instrs.len()).rev() {
+            // Every reader (all after it) has had its turn: computed inside each of them,
+            // the instruction needs no step of its own.
+            if inlined[k] > 0 && inlined[k] == reads[self.fixed as usize + k] {
+                self.merged[k] = true;
+                continue;
+            }
             if self.merged[k] || self.partner[k].is_some() {
                 continue;
             }
@@ -592,15 +609,14 @@ impl Values {
             let found = forms.into_iter().find_map(|form| {
                 let mut ops = Vec::new();
                 inside.clear();
-                self.matches(instrs, &reads, form.tree(), k, &mut ops, &mut inside)
+                self.matches(instrs, &inlinable, form.tree(), k, &mut ops, &mut inside)
                     .then_some((form, ops))
             });
             if let Some((form, ops)) = found {
                 self.fused[k] = Some(form);
                 leaves[k] = ops;
                 for &j in &inside {
-                    self.merged[j] = true;
-                    self.maker[j] = k as u32;
+                    inlined[j] += 1;
                 }
             }
         }
@@ -616,14 +632,21 @@ impl Values {
         (self.args, self.starts) = (args, starts);
     }
 
+    /// Whether instruction `j` reads only inputs and constants: one operation that each of
+    /// its readers may as well compute again inside its own step (the same operation on
+    /// the same operands, so the same bits), which saves a step and a register.
+    fn of_fixed(&self, j: usize) -> bool {
+        self.operands(j).iter().all(|&v| v < self.fixed)
+    }
+
     /// Whether instruction `root` heads `tree`: its operation is the tree's first, and each
-    /// operation further down is an instruction, not yet merged, whose result only its
-    /// parent reads. Fills `ops` with the operand values in order and `inside` with the
-    /// instructions below the root.
+    /// operation further down is an instruction, not yet merged, that is `inlinable`. Fills
+    /// `ops` with the operand values in order and `inside` with the instructions below the
+    /// root.
     fn matches(
         &self,
         instrs: &[Instr],
-        reads: &[u32],
+        inlinable: &[bool],
         tree: &Tree,
         root: usize,
         ops: &mut Vec<u32>,
@@ -639,7 +662,7 @@ impl Values {
             };
             let Some(j) = v.checked_sub(self.fixed).map(|j| j as usize) else { return false };
             let plain = !self.merged[j] && self.partner[j].is_none() && self.fused[j].is_none();
-            let alone = i == 0 || (reads[v as usize] == 1 && plain);
+            let alone = i == 0 || (plain && inlinable[j]);
             if !alone || Op::of(&instrs[j]) != Some(op) {
                 return false;
             }
