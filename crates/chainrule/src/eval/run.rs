@@ -8,7 +8,7 @@
 
 use super::batch::{in_chunks, Sink};
 use super::program::{Kind, Program, Run, ACC};
-use super::steps::{BatchSteps, Form, Step};
+use super::steps::{in_order, BatchSteps, Form, Op, Step, FORMS, MAX_LEAVES};
 use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
 use crate::graph::NodeId;
@@ -77,18 +77,19 @@ fn load<F: Float>(len: usize, constants: &[(Reg, f64)], inputs: &[F], registers:
 }
 
 // `by_form!` below lists the forms' indices by hand.
-const _: () = assert!(Form::ALL.len() == 18, "by_form! lists every index of Form::ALL");
+const _: () = assert!(FORMS == 30, "by_form! lists every index of Form::ALL");
 
 /// Calls `$run::<_, I>($args)` with `I` the index of `$form` in [`Form::ALL`], so that the
 /// body of the function called knows the form (and the compiler makes one copy per form).
 macro_rules! by_form {
     ($form:expr, $run:ident $args:tt) => {
-        by_form!(@ $form.index(), $run $args, 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17)
+        by_form!(@ $form.index(), $run $args,
+            0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29)
     };
     (@ $i:expr, $run:ident $args:tt, $($n:literal)*) => {
         match $i {
             $($n => $run::<_, $n> $args,)*
-            _ => unreachable!("Form::ALL has 18 forms"),
+            _ => unreachable!("Form::ALL has 30 forms"),
         }
     };
 }
@@ -99,7 +100,9 @@ macro_rules! by_form {
 ///
 /// # Safety
 /// Every register named by `steps` and `pool` must be [`ACC`] or in bounds of the file
-/// at `r`, and no destination [`ACC`].
+/// at `r`, no destination [`ACC`], every fused step's operands in bounds of `pool`, and
+/// every step of a run of its kind, and no step of a run may read [`ACC`] unless the run
+/// says it does.
 unsafe fn execute<F: Float>(steps: &[Step], runs: &[Run], pool: &[Reg], r: *mut F) {
     let mut acc = F::zero();
     let mut at = 0;
@@ -107,73 +110,138 @@ unsafe fn execute<F: Float>(steps: &[Step], runs: &[Run], pool: &[Reg], r: *mut 
     for run in runs {
         let (start, end) = (run.start as usize, (run.start + run.len) as usize);
         for s in &steps[at..start] {
-            unsafe { step(s, &mut acc, r, pool) };
+            unsafe { step(s, &mut acc, r, pool, true) };
         }
-        let run_of = &steps[start..end];
-        let acc = &mut acc;
-        let tape = |same: fn(&Instr) -> bool| move |s: &Step| matches!(s, Step::Tape(i) if same(i));
-        unsafe {
-            match run.kind {
-                Kind::Add => each(run_of, acc, r, tape(|i| matches!(i, Instr::Add { .. }))),
-                Kind::Sub => each(run_of, acc, r, tape(|i| matches!(i, Instr::Sub { .. }))),
-                Kind::Mul => each(run_of, acc, r, tape(|i| matches!(i, Instr::Mul { .. }))),
-                Kind::MulAdd => each(run_of, acc, r, tape(|i| matches!(i, Instr::MulAdd { .. }))),
-                Kind::Square => each(run_of, acc, r, tape(|i| matches!(i, Instr::Square { .. }))),
-                Kind::Neg => each(run_of, acc, r, tape(|i| matches!(i, Instr::Neg { .. }))),
-                Kind::Fused(form) => by_form!(form, each_fused(run_of, acc, r)),
-            }
+        let rest = &steps[start..end];
+        match run.reads_acc {
+            true => unsafe { each_of_kind::<F, true>(run.kind, rest, &mut acc, r, pool) },
+            false => unsafe { each_of_kind::<F, false>(run.kind, rest, &mut acc, r, pool) },
         }
         at = end;
     }
     for s in &steps[at..] {
-        unsafe { step(s, &mut acc, r, pool) };
+        unsafe { step(s, &mut acc, r, pool, true) };
+    }
+}
+
+/// Runs `run`, steps all of `kind`, in a loop whose body is that kind's; with `CHECK`,
+/// each operand is looked at for [`ACC`].
+///
+/// # Safety
+/// As for [`execute`], and without `CHECK` no step reads [`ACC`].
+#[inline(always)]
+unsafe fn each_of_kind<F: Float, const CHECK: bool>(
+    kind: Kind,
+    run: &[Step],
+    acc: &mut F,
+    r: *mut F,
+    pool: &[Reg],
+) {
+    let tape = |same: fn(&Instr) -> bool| move |s: &Step| matches!(s, Step::Tape(i) if same(i));
+    // SAFETY: the caller's promise.
+    unsafe {
+        match kind {
+            Kind::Add => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Add { .. }))),
+            Kind::Sub => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Sub { .. }))),
+            Kind::Mul => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Mul { .. }))),
+            Kind::MulAdd => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::MulAdd { .. }))),
+            Kind::Square => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Square { .. }))),
+            Kind::Neg => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Neg { .. }))),
+            Kind::Fused(form) => by_form!(form, each_fused(run, acc, r, pool, CHECK)),
+        }
     }
 }
 
 /// Runs `run`, steps that all satisfy `same` (so that the loop's body is that one
-/// instruction's), with no logsumexp among them.
+/// instruction's), with no logsumexp among them; with `check`, each operand is looked at
+/// for [`ACC`].
 ///
 /// # Safety
-/// As for [`execute`].
+/// As for [`each_of_kind`].
 #[inline(always)]
-unsafe fn each<F: Float>(run: &[Step], acc: &mut F, r: *mut F, same: impl Fn(&Step) -> bool) {
+unsafe fn each<F: Float>(
+    run: &[Step],
+    acc: &mut F,
+    r: *mut F,
+    check: bool,
+    same: impl Fn(&Step) -> bool,
+) {
     for s in run {
-        // Not a leftover check: it tells the compiler which arm of `step`'s match every
-        // step takes, so the loop's body is that arm alone (a predictable branch).
-        assert!(same(s), "a run of one kind");
-        unsafe { step(s, acc, r, &[]) };
+        // Tells the compiler which arm of `step`'s match every step takes, so that the
+        // loop's body is that arm alone, with no test.
+        if !same(s) {
+            // SAFETY: the caller's promise that the run is of one kind.
+            unsafe { std::hint::unreachable_unchecked() }
+        }
+        unsafe { step(s, acc, r, &[], check) };
     }
 }
 
-/// Runs `run`, fused steps all of form `Form::ALL[I]` (which the loop's body computes).
+/// Runs `run`, fused steps all of form `Form::ALL[I]` (which the loop's body computes);
+/// with `check`, each operand is looked at for [`ACC`].
 ///
 /// # Safety
-/// As for [`execute`].
+/// As for [`each_of_kind`].
 #[inline(always)]
-unsafe fn each_fused<F: Float, const I: usize>(run: &[Step], acc: &mut F, r: *mut F) {
-    let form = Form::ALL[I];
+unsafe fn each_fused<F: Float, const I: usize>(
+    run: &[Step],
+    acc: &mut F,
+    r: *mut F,
+    pool: &[Reg],
+    check: bool,
+) {
     for s in run {
-        let Step::Fused { d, form: f, ops } = *s else { panic!("a run of fused steps") };
-        debug_assert_eq!(f, form, "a run of one form");
-        let last = *acc;
-        let get = |x: Reg| if x == ACC { last } else { unsafe { *r.add(x as usize) } };
-        let v = form.eval(ops.map(get));
+        // SAFETY: the caller's promise that the run is of one kind.
+        let Step::Fused { d, form, at } = *s else { unsafe { std::hint::unreachable_unchecked() } };
+        debug_assert_eq!(form, Form::at(I), "a run of one form");
+        let v = unsafe { fused_value::<F, I>(pool.as_ptr().add(at as usize), *acc, r, check) };
         unsafe { *r.add(d as usize) = v };
         *acc = v;
     }
 }
 
-/// Runs one step, reading [`ACC`] from `acc`, and leaves its result in `acc`.
+/// The value of a fused step of form `Form::ALL[I]` over the operand registers at `ops`,
+/// reading [`ACC`] as `acc` where `check` says to look for it.
 ///
 /// # Safety
-/// As for [`execute`].
+/// As for [`execute`], `ops` points at the step's operands in the pool, and without
+/// `check` none is [`ACC`].
 #[inline(always)]
-unsafe fn step<F: Float>(s: &Step, acc: &mut F, r: *mut F, pool: &[Reg]) {
+unsafe fn fused_value<F: Float, const I: usize>(
+    ops: *const Reg,
+    acc: F,
+    r: *mut F,
+    check: bool,
+) -> F {
+    let arity = const { Form::ALL[I].leaves() };
+    let get = |j: usize| match j {
+        _ if j >= arity => F::zero(),
+        _ => match unsafe { *ops.add(j) } {
+            ACC if check => acc,
+            x => unsafe { *r.add(x as usize) },
+        },
+    };
+    Form::eval::<F, I>(std::array::from_fn(get), in_order)
+}
+
+/// Runs one step, reading [`ACC`] from `acc` where `check` says to look for it, and
+/// leaves its result in `acc`.
+///
+/// # Safety
+/// As for [`execute`], and without `check` the step does not read [`ACC`].
+#[inline(always)]
+unsafe fn step<F: Float>(s: &Step, acc: &mut F, r: *mut F, pool: &[Reg], check: bool) {
     let last = *acc;
-    let get = |x: Reg| if x == ACC { last } else { unsafe { *r.add(x as usize) } };
+    let get = |x: Reg| match x {
+        ACC if check => last,
+        _ => unsafe { *r.add(x as usize) },
+    };
     let (d, v) = match *s {
         Step::Tape(ref ins) => apply(ins, get, pool),
-        Step::Fused { d, form, ops } => (d, form.eval(ops.map(get))),
+        Step::Fused { d, form, at } => {
+            let ops = unsafe { pool.as_ptr().add(at as usize) };
+            (d, by_form!(form, fused_value(ops, last, r, check)))
+        }
         Step::SinCos { .. } | Step::Output { .. } => unreachable!("not in a point program"),
     };
     unsafe { *r.add(d as usize) = v };
@@ -400,18 +468,23 @@ fn run_block_inline<F: Float>(steps: &BatchSteps, mut file: File<F>, emit: &mut 
             Step::Tape(ref ins) => block_step(ins, &mut file, &steps.pool),
             Step::SinCos { sin, cos, a } => block_sin_cos(&mut file, sin, cos, a),
             Step::Output { k, r } => emit(k, file.get(r)),
-            Step::Fused { d, form, ops } => by_form!(form, block_fused(&mut file, d, ops)),
+            Step::Fused { d, form, at } => {
+                let ops = form.operands(at, &steps.pool);
+                by_form!(form, block_fused(&mut file, d, ops))
+            }
         }
     }
 }
 
 /// The fused step of form `Form::ALL[I]` over operand registers `ops`, into register `d`.
 #[inline(always)]
-fn block_fused<F: Float, const I: usize>(file: &mut File<F>, d: Reg, ops: [Reg; 4]) {
-    let form = Form::ALL[I];
-    let (d, [a, b, c, e]) = file.lanes(d, ops);
+fn block_fused<F: Float, const I: usize>(file: &mut File<F>, d: Reg, ops: &[Reg]) {
+    let arity = const { Form::ALL[I].leaves() };
+    let ops: [Reg; MAX_LEAVES] = std::array::from_fn(|j| ops[j.min(arity - 1)]);
+    let (d, x) = file.lanes(d, ops);
     for i in 0..BLOCK {
-        d[i] = form.eval([a[i], b[i], c[i], e[i]]);
+        let lanes = std::array::from_fn(|j| if j < arity { x[j][i] } else { F::zero() });
+        d[i] = Form::eval::<F, I>(lanes, Op::apply);
     }
 }
 
@@ -517,9 +590,10 @@ fn block_logsumexp<F: Float>(ins: &Instr, file: &mut File<F>, pool: &[Reg]) {
 
 #[cfg(test)]
 mod tests {
-    use super::{apply, Column, Reduce};
-    use crate::eval::steps::{Form, Inner, Outer, Step};
-    use crate::eval::{Instr, Reg, Tape};
+    use super::{apply, Column, Reduce, BLOCK};
+    use crate::eval::program::{Kind, Run, MIN_RUN};
+    use crate::eval::steps::{BatchSteps, Form, Step, FORMS, MAX_LEAVES};
+    use crate::eval::{Reg, Tape};
 
     /// Values at the edges: signed zeros, infinities, NaNs of two payloads (an operation on
     /// two NaNs gives its first operand's, so a swapped order shows), the largest and
@@ -539,52 +613,97 @@ mod tests {
         1e154,
     ];
 
-    /// The two tape instructions a form stands for: the inner writing register 4 from the
-    /// first operands, the outer reading it in its slot; operands in registers 0..4.
-    fn unfused(form: Form) -> [Instr; 2] {
-        let s = form.slot as Reg;
-        let (inner, width) = match form.inner {
-            Inner::Square => (Instr::Square { d: 4, a: s }, 1),
-            Inner::Mul => (Instr::Mul { d: 4, a: s, b: s + 1 }, 2),
-        };
-        let op = |j: Reg| match j {
-            j if j < s => j,
-            j if j == s => 4,
-            j => j + width - 1,
-        };
-        let outer = match form.outer {
-            Outer::Add => Instr::Add { d: 5, a: op(0), b: op(1) },
-            Outer::Sub => Instr::Sub { d: 5, a: op(0), b: op(1) },
-            Outer::Mul => Instr::Mul { d: 5, a: op(0), b: op(1) },
-            Outer::MulAdd => Instr::MulAdd { d: 5, a: op(0), b: op(1), c: op(2) },
-        };
-        [inner, outer]
-    }
-
-    /// Every form computes, bit for bit, what its two instructions compute one after the
-    /// other, over every combination of edge values.
+    /// Every form computes, bit for bit, what its instructions compute one after the other:
+    /// the tree read as it runs, the point runner (a loop of steps of the form, and a step on
+    /// its own) and the batch runner, over every combination of edge values for the first
+    /// four operands (the others ordinary).
     #[test]
-    fn every_form_is_its_two_instructions() {
-        for (i, form) in Form::ALL.into_iter().enumerate() {
-            assert_eq!(form.index(), i, "{form:?}'s place");
-            let [inner, outer] = unfused(form);
-            for k in 0..EDGES.len().pow(4) {
-                let x: [f64; 4] =
-                    std::array::from_fn(|j| EDGES[k / EDGES.len().pow(j as u32) % 12]);
-                let mut r = [x[0], x[1], x[2], x[3], 0.0, 0.0];
-                for ins in [inner, outer] {
-                    let (d, v) = apply(&ins, |o| r[o as usize], &[]);
-                    r[d as usize] = v;
+    fn every_form_is_its_instructions() {
+        let rows: Vec<[f64; MAX_LEAVES]> = (0..EDGES.len().pow(4))
+            .map(|k| {
+                std::array::from_fn(|j| match j {
+                    0..4 => EDGES[k / EDGES.len().pow(j as u32) % 12],
+                    _ => 0.75 + j as f64,
+                })
+            })
+            .collect();
+        for i in 0..FORMS {
+            let form = Form::at(i);
+            let instrs = form.instructions();
+            let arity = form.arity();
+            assert_eq!(instrs.len(), Form::ALL[i].ops(), "{form:?}'s instructions");
+            let want: Vec<u64> = rows
+                .iter()
+                .map(|x| {
+                    let mut r = x[..arity].to_vec();
+                    for ins in &instrs {
+                        let (d, v) = apply(ins, |o| r[o as usize], &[]);
+                        assert_eq!(d as usize, r.len(), "instructions write in turn");
+                        r.push(v);
+                    }
+                    r[r.len() - 1].to_bits()
+                })
+                .collect();
+            let slowly: Vec<u64> = rows.iter().map(|&x| form.eval_slowly(x).to_bits()).collect();
+            assert_eq!(slowly, want, "{form:?} read as it runs");
+            for (x, &want) in rows.iter().zip(&want) {
+                for (step, got) in point_run(form, &x[..arity]).into_iter().enumerate() {
+                    assert_eq!(got.to_bits(), want, "{form:?}, point step {step}, at {x:?}");
                 }
-                let fused = form.eval(x);
-                assert_eq!(
-                    fused.to_bits(),
-                    r[5].to_bits(),
-                    "{form:?} at {x:?}: {fused} != {}",
-                    r[5]
-                );
+            }
+            if !Form::ALL[i].fits_lanes() {
+                continue;
+            }
+            for (block, x) in rows.chunks(BLOCK).enumerate() {
+                for (row, got) in batch_run(form, x).into_iter().enumerate() {
+                    let x = x[row];
+                    assert_eq!(got.to_bits(), want[block * BLOCK + row], "{form:?} batch at {x:?}");
+                }
             }
         }
+    }
+
+    /// The values of [`MIN_RUN`] + 1 steps of `form` over operands `x` run by the point
+    /// runner: a loop of steps of the form, and then one step on its own.
+    fn point_run(form: Form, x: &[f64]) -> Vec<f64> {
+        let arity = x.len() as Reg;
+        let steps: Vec<Step> =
+            (0..=MIN_RUN as Reg).map(|s| Step::Fused { d: arity + s, form, at: 0 }).collect();
+        let runs =
+            [Run { kind: Kind::Fused(form), start: 0, len: MIN_RUN as u32, reads_acc: false }];
+        let pool: Vec<Reg> = (0..arity).collect();
+        let mut r = x.to_vec();
+        r.resize(x.len() + steps.len(), 0.0);
+        // SAFETY: every register named is below `r.len()`.
+        unsafe { super::execute(&steps, &runs, &pool, r.as_mut_ptr()) };
+        r.split_off(x.len())
+    }
+
+    /// The values of a step of `form` over each row of operands `x` (a block's rows at most)
+    /// run by the batch runner.
+    fn batch_run(form: Form, x: &[[f64; MAX_LEAVES]]) -> Vec<f64> {
+        let arity = form.arity();
+        let steps = BatchSteps {
+            steps: vec![
+                Step::Fused { d: arity as Reg, form, at: 0 },
+                Step::Output { k: 0, r: arity as Reg },
+            ],
+            pool: (0..arity as Reg).collect(),
+            constants: Vec::new(),
+            registers: arity + 1,
+        };
+        let columns: Vec<[f64; BLOCK]> = (0..arity)
+            .map(|j| std::array::from_fn(|row| x.get(row).map_or(0.0, |x| x[j])))
+            .collect();
+        let inputs: Vec<&[f64; BLOCK]> = columns.iter().collect();
+        let mut regs = vec![0.0; steps.registers * BLOCK];
+        let mut out = Vec::new();
+        let file = super::File { regs: &mut regs, inputs: &inputs };
+        super::run_block(&steps, file, &mut |k, lanes| {
+            assert_eq!(k, 0, "one output");
+            out.extend_from_slice(&lanes[..x.len()]);
+        });
+        out
     }
 
     /// The tape's outputs computed one instruction at a time, in the tape's order, nothing

@@ -13,7 +13,6 @@ use super::tape::{Instr, Reg, Tape};
 use crate::graph::Func;
 use num_traits::Float;
 use smallvec::SmallVec;
-use std::cmp::Ordering;
 
 /// One step of the batch runner.
 #[derive(Clone, Copy, Debug)]
@@ -24,113 +23,349 @@ pub(crate) enum Step {
     SinCos { sin: Reg, cos: Reg, a: Reg },
     /// Output `k` is now in register `r`.
     Output { k: u32, r: Reg },
-    /// An instruction with the one-use result of another computed inside it: `form` over
-    /// `ops` (see [`Form::eval`]), padded by repeating the last.
-    Fused { d: Reg, form: Form, ops: [Reg; 4] },
+    /// An instruction with the one-use results of others computed inside it: `form` over
+    /// the operands `pool[at..]` (see [`Form::operands`]), out of line to keep steps small.
+    Fused { d: Reg, form: Form, at: u32 },
 }
 
-/// The outer instruction of a fused step.
+/// The most operands a fused step reads.
+pub(crate) const MAX_LEAVES: usize = 8;
+
+/// The most operations and operands in a form's tree.
+const MAX_TOKENS: usize = 13;
+
+/// An operation inside a fused step: what the tape instruction of the same name computes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Outer {
+pub(crate) enum Op {
     Add,
     Sub,
     Mul,
     MulAdd,
-}
-
-/// The inner instruction of a fused step, whose result only its outer reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Inner {
     Square,
-    Mul,
 }
 
-/// A fused step's shape: `outer` with its operand `slot` computed by `inner` from operands
-/// that take that slot's place in the step's operand list. `a - b*b` is
-/// `Form { outer: Sub, slot: 1, inner: Square }` over `[a, b]`; `(a*b)*c + e` is
-/// `Form { outer: MulAdd, slot: 0, inner: Mul }` over `[a, b, c, e]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Form {
-    pub(crate) outer: Outer,
-    pub(crate) slot: u8,
-    pub(crate) inner: Inner,
-}
-
-impl Form {
-    /// Every form, in the order of [`Form::index`].
-    pub(crate) const ALL: [Form; 18] = {
-        let outers = [(Outer::Add, 2), (Outer::Sub, 2), (Outer::Mul, 2), (Outer::MulAdd, 3)];
-        let mut all = [Form { outer: Outer::Add, slot: 0, inner: Inner::Square }; 18];
-        let (mut i, mut o) = (0, 0);
-        while o < outers.len() {
-            let mut slot = 0;
-            while slot < outers[o].1 {
-                all[i] = Form { outer: outers[o].0, slot, inner: Inner::Square };
-                all[i + 1] = Form { outer: outers[o].0, slot, inner: Inner::Mul };
-                (i, slot) = (i + 2, slot + 1);
-            }
-            o += 1;
-        }
-        all
-    };
-
-    /// The form's place in [`Form::ALL`] (outer first, then slot, then inner).
-    #[inline(always)]
-    pub(crate) fn index(self) -> usize {
-        let first = match self.outer {
-            Outer::Add => 0,
-            Outer::Sub => 4,
-            Outer::Mul => 8,
-            Outer::MulAdd => 12,
-        };
-        first + 2 * self.slot as usize + self.inner as usize
+impl Op {
+    /// The operation of a tape instruction, if a fused step can hold it.
+    fn of(ins: &Instr) -> Option<Op> {
+        Some(match ins {
+            Instr::Add { .. } => Op::Add,
+            Instr::Sub { .. } => Op::Sub,
+            Instr::Mul { .. } => Op::Mul,
+            Instr::MulAdd { .. } => Op::MulAdd,
+            Instr::Square { .. } => Op::Square,
+            _ => return None,
+        })
     }
 
-    /// The form of `outer` reading `inner`'s result as operand `slot`, if there is one.
-    fn of(outer: &Instr, slot: usize, inner: &Instr) -> Option<Form> {
-        let outer = match outer {
-            Instr::Add { .. } => Outer::Add,
-            Instr::Sub { .. } => Outer::Sub,
-            Instr::Mul { .. } => Outer::Mul,
-            Instr::MulAdd { .. } => Outer::MulAdd,
-            _ => return None,
-        };
-        let inner = match inner {
-            Instr::Square { .. } => Inner::Square,
-            Instr::Mul { .. } => Inner::Mul,
-            _ => return None,
-        };
-        Some(Form { outer, slot: slot as u8, inner })
+    /// Number of operands.
+    const fn arity(self) -> usize {
+        match self {
+            Op::Square => 1,
+            Op::Add | Op::Sub | Op::Mul => 2,
+            Op::MulAdd => 3,
+        }
+    }
+
+    /// The value over operands `a`, `b`, `c` (those past the arity ignored), rounded as the
+    /// tape instruction rounds it.
+    #[inline(always)]
+    pub(crate) fn apply<F: Float>(self, a: F, b: F, c: F) -> F {
+        match self {
+            Op::Add => a + b,
+            Op::Sub => a - b,
+            Op::Mul => a * b,
+            Op::MulAdd => a * b + c,
+            Op::Square => a * a,
+        }
+    }
+}
+
+/// `op` over `a`, `b`, `c` as [`Op::apply`] computes it, each operation's operands in the
+/// tape's order in the machine code too: for f64 on x86-64 the instructions are written out,
+/// since the compiler may swap the operands of an add or multiply (to save a register move),
+/// and of two NaN operands the first is the one the result keeps.
+#[inline(always)]
+pub(crate) fn in_order<F: Float>(op: Op, a: F, b: F, c: F) -> F {
+    #[cfg(target_arch = "x86_64")]
+    if size_of::<F>() == size_of::<f64>() && op != Op::Square {
+        use std::arch::asm;
+        // SAFETY: `F` is as wide as f64 and a float, every bit pattern of which is a value.
+        let [mut x, y, z]: [f64; 3] = [a, b, c].map(|v| unsafe { std::mem::transmute_copy(&v) });
+        // SAFETY: arithmetic on registers only.
+        unsafe {
+            match op {
+                Op::Add => {
+                    asm!("addsd {x}, {y}", x = inout(xmm_reg) x, y = in(xmm_reg) y, options(pure, nomem, nostack))
+                }
+                Op::Sub => {
+                    asm!("subsd {x}, {y}", x = inout(xmm_reg) x, y = in(xmm_reg) y, options(pure, nomem, nostack))
+                }
+                Op::Mul => {
+                    asm!("mulsd {x}, {y}", x = inout(xmm_reg) x, y = in(xmm_reg) y, options(pure, nomem, nostack))
+                }
+                Op::MulAdd => asm!(
+                    "mulsd {x}, {y}",
+                    "addsd {x}, {z}",
+                    x = inout(xmm_reg) x, y = in(xmm_reg) y, z = in(xmm_reg) z,
+                    options(pure, nomem, nostack)
+                ),
+                Op::Square => unreachable!("one operand"),
+            }
+        }
+        // SAFETY: as above.
+        return unsafe { std::mem::transmute_copy(&x) };
+    }
+    op.apply(a, b, c)
+}
+
+/// One token of a form's tree in prefix order: an operation, or the step's next operand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Token {
+    Op(Op),
+    Leaf,
+}
+
+/// A fused step's tree of operations, in prefix order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Tree {
+    tokens: [Token; MAX_TOKENS],
+    len: usize,
+    /// Number of operands (leaves).
+    leaves: usize,
+    /// Number of operations.
+    ops: usize,
+}
+
+impl Tree {
+    /// Number of operands.
+    pub(crate) const fn leaves(&self) -> usize {
+        self.leaves
+    }
+
+    /// Number of operations.
+    #[cfg(test)]
+    pub(crate) const fn ops(&self) -> usize {
+        self.ops
+    }
+
+    /// Whether no add or multiply (nor the product of a multiply-add) has an operand of the
+    /// step as its first operand and an operation's result as its second. Compiled over a
+    /// block's lanes, such an operation may have its operands swapped (to read the step's
+    /// operand from memory), which changes which of two NaNs the result keeps; the batch
+    /// runner fuses only trees without one.
+    pub(crate) fn fits_lanes(&self) -> bool {
+        // Where the subtree at each token ends, filled from the last token back.
+        let mut end = [0; MAX_TOKENS];
+        for i in (0..self.len).rev() {
+            end[i] = match self.tokens[i] {
+                Token::Leaf => i + 1,
+                Token::Op(op) => (0..op.arity()).fold(i + 1, |at, _| end[at]),
+            };
+        }
+        (0..self.len).all(|i| match self.tokens[i] {
+            Token::Op(Op::Add | Op::Mul | Op::MulAdd) => {
+                let second = end[i + 1];
+                !(self.tokens[i + 1] == Token::Leaf && matches!(self.tokens[second], Token::Op(_)))
+            }
+            _ => true,
+        })
+    }
+
+    /// The tree written in prefix order, one character a token: `+`, `-`, `*`, `f` (`a*b
+    /// + c`, a multiply-add), `q` (a square) and `x` (an operand). `-xqx` is `a - b*b`.
+    const fn parse(text: &str) -> Tree {
+        let bytes = text.as_bytes();
+        let mut tree =
+            Tree { tokens: [Token::Leaf; MAX_TOKENS], len: bytes.len(), leaves: 0, ops: 0 };
+        // Operands still owed: a well-formed tree ends owing none, and owes some before.
+        let mut owed = 1;
+        let mut i = 0;
+        while i < bytes.len() {
+            assert!(owed > 0, "a tree's tokens end where its operands do");
+            let token = match bytes[i] {
+                b'+' => Token::Op(Op::Add),
+                b'-' => Token::Op(Op::Sub),
+                b'*' => Token::Op(Op::Mul),
+                b'f' => Token::Op(Op::MulAdd),
+                b'q' => Token::Op(Op::Square),
+                b'x' => Token::Leaf,
+                _ => panic!("a token is one of + - * f q x"),
+            };
+            match token {
+                Token::Op(op) => {
+                    owed += op.arity() - 1;
+                    tree.ops += 1;
+                }
+                Token::Leaf => {
+                    owed -= 1;
+                    tree.leaves += 1;
+                }
+            }
+            tree.tokens[i] = token;
+            i += 1;
+        }
+        assert!(owed == 0 && tree.leaves <= MAX_LEAVES && tree.ops >= 2, "a fused tree");
+        tree
+    }
+
+    /// The value over operand values `x`: each operation rounded in turn by `apply` (see
+    /// [`Op::apply`]), operands in the order the tape's instructions read them. The same
+    /// operations as the instructions, so the same bits. For a constant tree the compiler
+    /// unrolls the loop and keeps the stack in machine registers.
+    #[inline(always)]
+    fn eval<F: Float>(&self, x: [F; MAX_LEAVES], apply: impl Fn(Op, F, F, F) -> F) -> F {
+        let mut stack = [F::zero(); MAX_TOKENS];
+        let (mut depth, mut leaf) = (0, self.leaves);
+        // Written out, not a loop, so that the compiler never leaves it a loop.
+        macro_rules! tokens {
+            ($($i:literal)*) => {$(
+                if $i < self.len {
+                    match self.tokens[$i] {
+                        Token::Leaf => {
+                            leaf -= 1;
+                            stack[depth] = x[leaf];
+                        }
+                        Token::Op(op) => {
+                            // The first operand is on top.
+                            let n = op.arity();
+                            let arg = |j: usize| stack[depth - 1 - j.min(n - 1)];
+                            let v = apply(op, arg(0), arg(1), arg(2));
+                            depth -= n;
+                            stack[depth] = v;
+                        }
+                    }
+                    depth += 1;
+                }
+            )*};
+        }
+        const _: () = assert!(MAX_TOKENS == 13, "a token per index");
+        tokens!(12 11 10 9 8 7 6 5 4 3 2 1 0);
+        stack[0]
+    }
+}
+
+/// A fused step's form: one of [`Form::ALL`], by its place there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Form(u8);
+
+/// Number of forms.
+pub(crate) const FORMS: usize = 30;
+
+impl Form {
+    /// Every form's tree (see [`Tree::parse`]), the larger first: fusing tries them in this
+    /// order. The square or product of one operand of an add, subtract, multiply or
+    /// multiply-add; and trees of three and four operations that gradients are made of:
+    /// a term of a sum of squares added to the running sum, `(a*b*b + c) + d*d`, and a
+    /// chain-rule sum of products, `a*b + ((c*d)*e + f*g)`.
+    pub(crate) const ALL: [Tree; FORMS] = [
+        Tree::parse("fxxf*xxx*x-xx"),
+        Tree::parse("+fxqxxq-xx"),
+        Tree::parse("fxxf*xxx*xx"),
+        Tree::parse("+fxqxxqx"),
+        Tree::parse("fxxf*xxxx"),
+        Tree::parse("fxqxqx"),
+        Tree::parse("f*xxx*xx"),
+        Tree::parse("+xqx"),
+        Tree::parse("+x*xx"),
+        Tree::parse("+qxx"),
+        Tree::parse("+*xxx"),
+        Tree::parse("-xqx"),
+        Tree::parse("-x*xx"),
+        Tree::parse("-qxx"),
+        Tree::parse("-*xxx"),
+        Tree::parse("*xqx"),
+        Tree::parse("*x*xx"),
+        Tree::parse("*qxx"),
+        Tree::parse("*xq-xx"),
+        Tree::parse("*-xxx"),
+        Tree::parse("*x-xx"),
+        Tree::parse("fqxxx"),
+        Tree::parse("f*xxxx"),
+        Tree::parse("fxqxx"),
+        Tree::parse("fx*xxx"),
+        Tree::parse("fxxqx"),
+        Tree::parse("fxx*xx"),
+        Tree::parse("q-xx"),
+        Tree::parse("*x*x*xx"),
+        Tree::parse("+x+xx"),
+    ];
+
+    /// The form at `index` in [`Form::ALL`].
+    pub(crate) const fn at(index: usize) -> Form {
+        assert!(index < FORMS, "a form's place");
+        Form(index as u8)
+    }
+
+    /// The form's place in [`Form::ALL`].
+    #[inline(always)]
+    pub(crate) fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The form's tree.
+    #[inline(always)]
+    pub(crate) fn tree(self) -> &'static Tree {
+        &Self::ALL[self.index()]
     }
 
     /// Number of operands.
     pub(crate) fn arity(self) -> usize {
-        let outer = if self.outer == Outer::MulAdd { 3 } else { 2 };
-        let inner = if self.inner == Inner::Mul { 2 } else { 1 };
-        outer - 1 + inner
+        self.tree().leaves
     }
 
-    /// The value of the step over operand values `x`: the inner instruction's, then the
-    /// outer's, each rounded, operands in the order the two instructions read them. The
-    /// same operations as the two instructions, so the same bits.
+    /// The operand registers of a step of this form whose operands start at `pool[at]`.
+    pub(crate) fn operands(self, at: u32, pool: &[Reg]) -> &[Reg] {
+        &pool[at as usize..][..self.arity()]
+    }
+
+    /// The value of form `Form::ALL[I]` over operand values `x` (see [`Tree::eval`]), each
+    /// operation by `apply`: a constant tree, which the compiler unrolls.
     #[inline(always)]
-    pub(crate) fn eval<F: Float>(self, x: [F; 4]) -> F {
-        let s = self.slot as usize;
-        let (v, width) = match self.inner {
-            Inner::Square => (x[s] * x[s], 1),
-            Inner::Mul => (x[s] * x[s + 1], 2),
-        };
-        let op = |j: usize| match j.cmp(&s) {
-            Ordering::Less => x[j],
-            Ordering::Equal => v,
-            Ordering::Greater => x[j + width - 1],
-        };
-        match self.outer {
-            Outer::Add => op(0) + op(1),
-            Outer::Sub => op(0) - op(1),
-            Outer::Mul => op(0) * op(1),
-            Outer::MulAdd => op(0) * op(1) + op(2),
+    pub(crate) fn eval<F: Float, const I: usize>(
+        x: [F; MAX_LEAVES],
+        apply: impl Fn(Op, F, F, F) -> F,
+    ) -> F {
+        const { assert!(I < FORMS) };
+        let tree = const { &Form::ALL[I] };
+        tree.eval(x, apply)
+    }
+
+    /// The value of this form over `x`, the tree read as it runs: for tests.
+    #[cfg(test)]
+    pub(crate) fn eval_slowly<F: Float>(self, x: [F; MAX_LEAVES]) -> F {
+        self.tree().eval(x, in_order)
+    }
+
+    /// The instructions a form stands for, each reading registers: the operands in
+    /// registers `0..arity`, the instructions writing `arity..`, the last the step's value.
+    #[cfg(test)]
+    pub(crate) fn instructions(self) -> Vec<Instr> {
+        let tree = self.tree();
+        let mut stack: Vec<Reg> = Vec::new();
+        let (mut leaf, mut next) = (tree.leaves as Reg, tree.leaves as Reg);
+        let mut out = Vec::new();
+        for i in (0..tree.len).rev() {
+            match tree.tokens[i] {
+                Token::Leaf => {
+                    leaf -= 1;
+                    stack.push(leaf);
+                }
+                Token::Op(op) => {
+                    let args: Vec<Reg> = (0..op.arity()).map(|_| stack.pop().unwrap()).collect();
+                    let d = next;
+                    next += 1;
+                    out.push(match op {
+                        Op::Add => Instr::Add { d, a: args[0], b: args[1] },
+                        Op::Sub => Instr::Sub { d, a: args[0], b: args[1] },
+                        Op::Mul => Instr::Mul { d, a: args[0], b: args[1] },
+                        Op::MulAdd => Instr::MulAdd { d, a: args[0], b: args[1], c: args[2] },
+                        Op::Square => Instr::Square { d, a: args[0] },
+                    });
+                    stack.push(d);
+                }
+            }
         }
+        out
     }
 }
 
@@ -149,7 +384,7 @@ pub(crate) struct BatchSteps {
 impl BatchSteps {
     /// The batch program of `tape`.
     pub(crate) fn new(tape: &Tape) -> BatchSteps {
-        let values = Values::new(tape, Merge { sin_cos: true, fuse: true });
+        let values = Values::new(tape, Merge { sin_cos: true, fuse: true, lanes: true });
         let order = batch_order(&values);
         Allocation::run(tape, &values, &order, false)
     }
@@ -180,9 +415,13 @@ impl BatchSteps {
 pub(crate) struct Merge {
     /// A `sin` and a `cos` of one value ([`Step::SinCos`]).
     pub(crate) sin_cos: bool,
-    /// A square or product whose result one add, subtract, multiply or multiply-add reads
-    /// and nothing else, inside that reader ([`Step::Fused`]).
+    /// Instructions whose results only one other reads, inside that reader
+    /// ([`Step::Fused`]).
     pub(crate) fuse: bool,
+    /// Of those, only in the forms [`Tree::fits_lanes`] allows, and only those whose results
+    /// one reads (for the batch runner, whose register file grew when several readers
+    /// computed an instruction: Rosenbrock 200's from under 224 registers to 395).
+    pub(crate) lanes: bool,
 }
 
 /// `tape` with its instructions in the order of [`schedule`](super::schedule::schedule),
@@ -294,7 +533,7 @@ impl Values {
             values.pair_sines_and_cosines(&tape.instrs);
         }
         if merge.fuse {
-            values.fuse(&tape.instrs);
+            values.fuse(&tape.instrs, merge.lanes);
         }
         values.temporaries = (0..n).map(|k| values.distinct_temporaries(k)).collect();
         values
@@ -339,39 +578,100 @@ impl Values {
         }
     }
 
-    /// Fuses each square or product whose result one instruction reads once (and no output)
-    /// into that reader, where [`Form::of`] has a form for the two; an instruction takes in
-    /// at most one, and one that does is not taken in itself.
-    fn fuse(&mut self, instrs: &[Instr]) {
+    /// Fuses into each instruction, readers before what they read, the largest tree of
+    /// [`Form::ALL`] that it heads where every other operation of the tree is an instruction
+    /// whose result only its parent reads (once, and no output reads it), or (but with
+    /// `lanes`) one that reads only inputs and constants, which each reader computes again.
+    fn fuse(&mut self, instrs: &[Instr], lanes: bool) {
         let mut reads = vec![0u32; self.fixed as usize + instrs.len()];
         for &v in self.args.iter().chain(&self.outputs) {
             reads[v as usize] += 1;
         }
+        // Which instructions a reader's step may compute inside.
+        let inlinable: Vec<bool> = (0..instrs.len())
+            .map(|j| reads[self.fixed as usize + j] == 1 || (!lanes && self.of_fixed(j)))
+            .collect();
+        let mut leaves: Vec<Vec<u32>> = vec![Vec::new(); instrs.len()];
+        let mut inside = SmallVec::<[usize; MAX_TOKENS]>::new();
+        // How many of each instruction's reads its readers' steps compute inside.
+        let mut inlined = vec![0u32; instrs.len()];
+        for k in (0..instrs.len()).rev() {
+            // Every reader (all after it) has had its turn: computed inside each of them,
+            // the instruction needs no step of its own.
+            if inlined[k] > 0 && inlined[k] == reads[self.fixed as usize + k] {
+                self.merged[k] = true;
+                continue;
+            }
+            if self.merged[k] || self.partner[k].is_some() {
+                continue;
+            }
+            let forms = (0..FORMS).map(Form::at).filter(|f| !lanes || f.tree().fits_lanes());
+            let found = forms.into_iter().find_map(|form| {
+                let mut ops = Vec::new();
+                inside.clear();
+                self.matches(instrs, &inlinable, form.tree(), k, &mut ops, &mut inside)
+                    .then_some((form, ops))
+            });
+            if let Some((form, ops)) = found {
+                self.fused[k] = Some(form);
+                leaves[k] = ops;
+                for &j in &inside {
+                    inlined[j] += 1;
+                }
+            }
+        }
         let mut args = Vec::with_capacity(self.args.len());
         let mut starts = vec![0];
-        for k in 0..instrs.len() {
-            let ops: SmallVec<[u32; 3]> = self.operands(k).into();
-            let inner = ops.iter().enumerate().find_map(|(slot, &v)| {
-                let j = v.checked_sub(self.fixed)? as usize;
-                let plain = |i: usize| !self.merged[i] && self.partner[i].is_none();
-                let alone = reads[v as usize] == 1 && plain(j) && self.fused[j].is_none();
-                let form = Form::of(&instrs[k], slot, &instrs[j]).filter(|_| alone && plain(k))?;
-                Some((slot, j, form))
-            });
-            match inner {
-                Some((slot, j, form)) => {
-                    args.extend_from_slice(&ops[..slot]);
-                    args.extend_from_slice(self.operands(j));
-                    args.extend_from_slice(&ops[slot + 1..]);
-                    self.fused[k] = Some(form);
-                    self.merged[j] = true;
-                    self.maker[j] = k as u32;
-                }
-                None => args.extend_from_slice(&ops),
+        for (k, fused) in leaves.iter().enumerate() {
+            match self.fused[k] {
+                Some(_) => args.extend_from_slice(fused),
+                None => args.extend_from_slice(self.operands(k)),
             }
             starts.push(args.len() as u32);
         }
         (self.args, self.starts) = (args, starts);
+    }
+
+    /// Whether instruction `j` reads only inputs and constants: one operation that each of
+    /// its readers may as well compute again inside its own step (the same operation on
+    /// the same operands, so the same bits), which saves a step and a register.
+    fn of_fixed(&self, j: usize) -> bool {
+        self.operands(j).iter().all(|&v| v < self.fixed)
+    }
+
+    /// Whether instruction `root` heads `tree`: its operation is the tree's first, and each
+    /// operation further down is an instruction, not yet merged, that is `inlinable`. Fills
+    /// `ops` with the operand values in order and `inside` with the instructions below the
+    /// root.
+    fn matches(
+        &self,
+        instrs: &[Instr],
+        inlinable: &[bool],
+        tree: &Tree,
+        root: usize,
+        ops: &mut Vec<u32>,
+        inside: &mut SmallVec<[usize; MAX_TOKENS]>,
+    ) -> bool {
+        let mut pending: SmallVec<[u32; MAX_TOKENS]> = SmallVec::new();
+        pending.push(self.fixed + root as u32);
+        for (i, token) in tree.tokens[..tree.len].iter().enumerate() {
+            let Some(v) = pending.pop() else { return false };
+            let Token::Op(op) = *token else {
+                ops.push(v);
+                continue;
+            };
+            let Some(j) = v.checked_sub(self.fixed).map(|j| j as usize) else { return false };
+            let plain = !self.merged[j] && self.partner[j].is_none() && self.fused[j].is_none();
+            let alone = i == 0 || (plain && inlinable[j]);
+            if !alone || Op::of(&instrs[j]) != Some(op) {
+                return false;
+            }
+            if i > 0 {
+                inside.push(j);
+            }
+            pending.extend(self.operands(j).iter().rev().copied());
+        }
+        pending.is_empty()
     }
 
     /// The values instruction `k`'s step makes: its own and its partner's.
@@ -632,9 +932,10 @@ impl Allocation {
         }
         let ops: SmallVec<[Reg; 4]> = ops.iter().map(|&v| reg(v)).collect();
         if let Some(form) = values.fused[k] {
-            assert_eq!(ops.len(), form.arity(), "an operand per slot of the form");
-            let ops = std::array::from_fn(|i| ops[i.min(ops.len() - 1)]);
-            return Step::Fused { d, form, ops };
+            assert_eq!(ops.len(), form.arity(), "an operand per leaf of the form");
+            let at = pool.len() as u32;
+            pool.extend_from_slice(&ops);
+            return Step::Fused { d, form, at };
         }
         Step::Tape(tape.instrs[k].with_registers(d, &ops, pool))
     }
