@@ -22,8 +22,8 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::entity::packed_option::PackedOption;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
-    Signature, UserExternalName, UserFuncName, Value,
+    types, AbiParam, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, InstructionData,
+    MemFlags, Signature, UserExternalName, UserFuncName, Value,
 };
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -536,22 +536,25 @@ fn sin_cos_partners(tape: &Tape) -> Vec<u32> {
     if !TWO_FLOAT_RETURNS {
         return partner;
     }
-    let mut writer = vec![NONE; tape.registers()];
-    // By operand register and its writer: a `sin` or a `cos` waiting for the other.
-    let mut waiting: HashMap<(u32, u32), (Func, usize)> = HashMap::new();
+    // Each value, by the instruction that makes it (or, after them, the register it is
+    // in from the start): the first `sin` or `cos` of it, while the other is not found.
+    let n = tape.instrs.len();
+    let mut value: Vec<u32> = (n as u32..(n + tape.registers()) as u32).collect();
+    let mut first = vec![NONE; n + tape.registers()];
     for (k, ins) in tape.instrs.iter().enumerate() {
         if let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), a, .. } = *ins {
-            let key = (a, writer[a as usize]);
-            match waiting.get(&key) {
-                Some(&(g, i)) if g != f => {
-                    (partner[i], partner[k]) = (k as u32, i as u32);
-                    waiting.remove(&key);
+            let v = value[a as usize] as usize;
+            match first[v] {
+                NONE => first[v] = k as u32,
+                i if partner[i as usize] == NONE
+                    && !matches!(tape.instrs[i as usize], Instr::Func1 { f: g, .. } if g == f) =>
+                {
+                    (partner[i as usize], partner[k]) = (k as u32, i);
                 }
-                Some(_) => {}
-                None => drop(waiting.insert(key, (f, k))),
+                _ => {}
             }
         }
-        writer[ins.dst() as usize] = k as u32;
+        value[ins.dst() as usize] = k as u32;
     }
     partner
 }
@@ -984,12 +987,19 @@ impl Emitter<'_> {
         let ops: SmallVec<[Value; 3]> =
             ins.operands(pool).iter().map(|&r| self.get(r, at)).collect();
         match *ins {
-            Instr::Add { .. } => self.b.ins().fadd(ops[0], ops[1]),
+            Instr::Add { .. } => {
+                let (a, b) = self.constant_last(ops[0], ops[1]);
+                self.b.ins().fadd(a, b)
+            }
             Instr::Sub { .. } => self.b.ins().fsub(ops[0], ops[1]),
-            Instr::Mul { .. } => self.b.ins().fmul(ops[0], ops[1]),
+            Instr::Mul { .. } => {
+                let (a, b) = self.constant_last(ops[0], ops[1]);
+                self.b.ins().fmul(a, b)
+            }
             Instr::Div { .. } => self.b.ins().fdiv(ops[0], ops[1]),
             Instr::MulAdd { .. } => {
-                let p = self.b.ins().fmul(ops[0], ops[1]);
+                let (a, b) = self.constant_last(ops[0], ops[1]);
+                let p = self.b.ins().fmul(a, b);
                 self.b.ins().fadd(p, ops[2])
             }
             Instr::Neg { .. } => {
@@ -1038,6 +1048,24 @@ impl Emitter<'_> {
         let address = self.b.ins().iadd_imm(base, (8 * first) as i64);
         let count = self.b.ins().iconst(types::I64, args.len() as i64);
         self.call(self.imports.logsumexp, &[address, count])
+    }
+
+    /// The operands of a sum or product with a constant (not NaN) second, where an x86
+    /// instruction reads it from memory (first, it is made in a register by two): the
+    /// same bits, sums and products being commutative to the bit but for NaN's payload.
+    fn constant_last(&self, a: Value, b: Value) -> (Value, Value) {
+        let constant = |v: Value| {
+            let dfg = &self.b.func.dfg;
+            let inst = dfg.value_def(v).inst()?;
+            match dfg.insts[inst] {
+                InstructionData::UnaryIeee64 { imm, .. } => Some(f64::from_bits(imm.bits())),
+                _ => None,
+            }
+        };
+        match (constant(a), constant(b)) {
+            (Some(c), None) if !c.is_nan() => (b, a),
+            _ => (a, b),
+        }
     }
 
     /// `x`, or what it negates: `f(x)` and `f(-x)` share work through it.
