@@ -572,6 +572,51 @@ fn is_call(ins: &Instr, config: &Config) -> bool {
     }
 }
 
+/// `order` (of `instrs`, whose operand instructions are `producers`) with the sigmoids
+/// within [`PAIR_REACH`] after a call that do not depend on it (nor on another call)
+/// brought before it, with what they need: a network's output sigmoid and the call of
+/// its loss (softplus) then run side by side, rather than the sigmoid's long chain after
+/// the call. A call that `config` writes out is none.
+fn sigmoids_before_calls(
+    instrs: &[Instr],
+    order: Vec<usize>,
+    producers: &[SmallVec<[u32; 3]>],
+    config: &Config,
+) -> Vec<usize> {
+    let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
+    let call = |i: usize| is_call(&instrs[i], config);
+    let n = order.len();
+    let mut position = vec![0; n];
+    for (p, &i) in order.iter().enumerate() {
+        position[i] = p;
+    }
+    let mut moved = Vec::with_capacity(n);
+    let mut placed = vec![false; n];
+    for (p, &i) in order.iter().enumerate() {
+        if placed[i] {
+            continue;
+        }
+        if call(i) {
+            for &k in &order[p + 1..n.min(p + PAIR_REACH)] {
+                if placed[k] || !sigmoid(k) {
+                    continue;
+                }
+                let Some(needed) = needs(producers, &placed, &position, i, k) else { continue };
+                if needed.iter().any(|&j| call(j)) {
+                    continue;
+                }
+                for j in needed.into_iter().chain([k]) {
+                    placed[j] = true;
+                    moved.push(j);
+                }
+            }
+        }
+        placed[i] = true;
+        moved.push(i);
+    }
+    moved
+}
+
 /// Longest stretch of tape searched for a sigmoid to pair with another.
 const PAIR_REACH: usize = 256;
 
@@ -663,8 +708,10 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     let reordered;
     let tape = match config.reorder {
         true => {
-            reordered =
-                scheduled(tape, |order, producers| sigmoids_paired(&tape.instrs, order, producers));
+            reordered = scheduled(tape, |order, producers| {
+                let order = sigmoids_before_calls(&tape.instrs, order, producers, &config);
+                sigmoids_paired(&tape.instrs, order, producers)
+            });
             &reordered
         }
         false => tape,
@@ -1397,5 +1444,28 @@ mod tests {
         let counts = format!("{in_hand} at hand, {in_place} in place, {apart} apart");
         assert!(in_place > sines / 2 && apart > 0, "{counts}");
         println!("{counts}");
+    }
+
+    /// A network's loss: the output sigmoid and its pair `sigmoid(-s)` come before the
+    /// softplus call, which reads the same sum.
+    #[test]
+    fn sigmoids_that_need_no_call_come_before_it() {
+        let source = "h = sigmoid(w*x + b)\nout = sigmoid(v*h + c)\nbce(out, y)";
+        let mut f = crate::Formula::parse(source).unwrap();
+        let tape = f.gradient_tape(&["w", "b", "v", "c"]).unwrap();
+        let config = Config::for_tape(&tape);
+        let mut checked = false;
+        scheduled(&tape, |order, producers| {
+            let order = sigmoids_before_calls(&tape.instrs, order, producers, &config);
+            let at = |want: fn(&Instr) -> bool| order.iter().position(|&i| want(&tape.instrs[i]));
+            let last_sigmoid = order
+                .iter()
+                .rposition(|&i| matches!(tape.instrs[i], Instr::Func1 { f: Func::Sigmoid, .. }));
+            let first_call = at(|ins| matches!(ins, Instr::Func1 { f: Func::Softplus, .. }));
+            assert!(last_sigmoid.unwrap() < first_call.unwrap(), "{order:?}");
+            checked = true;
+            order
+        });
+        assert!(checked);
     }
 }
