@@ -5,7 +5,9 @@
 //! written out in the code instead ([`fastmath`]'s exponential, operation for operation:
 //! the same bits), and `f(x)` and `f(-x)` share their common part for `sigmoid` and
 //! `softplus`, which a network's loss asks for in pairs (a sigmoid computed in a vector
-//! lane, beside another, shares nothing with a later one).
+//! lane, beside another, shares nothing with a later one). A `sin` and a `cos` of one
+//! value (a forward pass and its derivative) are one call ([`fastmath::sin_cos`], the same
+//! bits), which stores the later one in the register file where it is read far away.
 
 use super::batch::{in_chunks, Sink};
 use super::steps::scheduled;
@@ -20,8 +22,8 @@ use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::entity::packed_option::PackedOption;
 use cranelift_codegen::ir::condcodes::FloatCC;
 use cranelift_codegen::ir::{
-    types, AbiParam, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, MemFlags,
-    Signature, UserExternalName, UserFuncName, Value,
+    types, AbiParam, ExtFuncData, ExternalName, FuncRef, Function, InstBuilder, InstructionData,
+    MemFlags, Signature, UserExternalName, UserFuncName, Value,
 };
 use cranelift_codegen::isa::OwnedTargetIsa;
 use cranelift_codegen::settings::{self, Configurable};
@@ -156,6 +158,32 @@ extern "C" fn cr_softplus_tail(x: f64) -> f64 {
     softplus_tail(x)
 }
 
+/// A sine and a cosine, returned in two float registers where [`TWO_FLOAT_RETURNS`].
+#[repr(C)]
+struct SinCos {
+    sin: f64,
+    cos: f64,
+}
+
+extern "C" fn cr_sin_cos(x: f64) -> SinCos {
+    let (sin, cos) = fastmath::sin_cos(x);
+    SinCos { sin, cos }
+}
+
+/// Stores sin x and cos x in places `places & 0xffff_ffff` and `places >> 32` of `file`
+/// (two places in one argument: one instruction fewer to make it).
+///
+/// # Safety
+/// Both places are in the register file that `file` points to.
+unsafe extern "C" fn cr_sin_cos_into(x: f64, file: *mut f64, places: u64) {
+    let (sin, cos) = fastmath::sin_cos(x);
+    // SAFETY: as the caller promises.
+    unsafe {
+        *file.add(places as u32 as usize) = sin;
+        *file.add((places >> 32) as usize) = cos;
+    }
+}
+
 /// The symbol and address of `f`'s kernel, the code the interpreter runs too.
 fn symbol(f: Func) -> (String, *const u8) {
     let address = match f.row().kernel {
@@ -177,6 +205,8 @@ struct Imports {
     powi: FuncId,
     logsumexp: FuncId,
     softplus_tail: FuncId,
+    sin_cos: FuncId,
+    sin_cos_into: FuncId,
     /// Each declared function's signature, indexed by its id (they are declared first).
     signatures: Vec<Signature>,
 }
@@ -194,6 +224,10 @@ impl Imports {
         let three = signature(&[types::F64, types::F64, types::F64]);
         let (powi_sig, lse_sig) =
             (signature(&[types::F64, types::I32]), signature(&[ptr, types::I64]));
+        let mut pair = one.clone();
+        pair.returns.push(AbiParam::new(types::F64));
+        let mut into = signature(&[types::F64, ptr, types::I64]);
+        into.returns.clear();
         let mut signatures = Vec::new();
         let mut declare = |name: &str, sig: &Signature| {
             let id = module.declare_function(name, Linkage::Import, sig).map_err(jit_error)?;
@@ -209,7 +243,18 @@ impl Imports {
         let powi = declare("cr_powi", &powi_sig)?;
         let logsumexp = declare("cr_logsumexp", &lse_sig)?;
         let softplus_tail = declare("cr_softplus_tail", &one)?;
-        Ok(Imports { funcs, powf, powi, logsumexp, softplus_tail, signatures })
+        let sin_cos = declare("cr_sin_cos", &pair)?;
+        let sin_cos_into = declare("cr_sin_cos_into", &into)?;
+        Ok(Imports {
+            funcs,
+            powf,
+            powi,
+            logsumexp,
+            softplus_tail,
+            sin_cos,
+            sin_cos_into,
+            signatures,
+        })
     }
 
     /// Imports function `id` into `func`, as `Module::declare_func_in_func` does, but
@@ -250,6 +295,8 @@ fn new_module(config: &Config) -> Result<(JITModule, OwnedTargetIsa)> {
     builder.symbol("cr_powi", cr_powi as *const u8);
     builder.symbol("cr_logsumexp", cr_logsumexp as *const u8);
     builder.symbol("cr_softplus_tail", cr_softplus_tail as *const u8);
+    builder.symbol("cr_sin_cos", cr_sin_cos as *const u8);
+    builder.symbol("cr_sin_cos_into", cr_sin_cos_into as *const u8);
     Ok((JITModule::new(builder), isa))
 }
 
@@ -280,8 +327,17 @@ struct Plan {
     chunks: Vec<std::ops::Range<usize>>,
     /// Calls among instructions `0..i`, at `i` (one more entry than instructions).
     calls_before: Vec<u32>,
-    /// Whether instruction `i` stores its value in the register file for a later reader.
+    /// Whether instruction `i` stores its value in the register file for a later reader
+    /// (the first of a `sin` and a `cos` whose second is stored early: by the call).
     stored: Vec<bool>,
+    /// For a `sin` and a `cos` of one value, made together by the first of them with one
+    /// call ([`fastmath::sin_cos`]): the other's position; [`NONE`] for other instructions.
+    partner: Vec<u32>,
+    /// Where in the register file the first of a pair stores the value of the second, `j`,
+    /// when it is not at hand at `j` ([`NONE`]: it is, or `j` is no such instruction):
+    /// `j`'s register's place, so that `j` itself makes nothing, unless another value
+    /// is kept there then; a place of its own after the registers then, and `j` loads it.
+    early: Vec<u32>,
     /// Where each register's value comes from before any instruction writes it.
     initial: Vec<Source>,
     /// The outputs that instructions make, each stored by the instruction that makes it
@@ -307,16 +363,13 @@ impl Plan {
         let n = tape.instrs.len();
         let count = n.div_ceil(config.chunk).max(1);
         let chunks = (0..count).map(|c| c * config.chunk..((c + 1) * config.chunk).min(n));
-        let mut calls_before = Vec::with_capacity(n + 1);
-        calls_before.push(0);
-        for ins in &tape.instrs {
-            calls_before.push(calls_before.last().unwrap() + u32::from(is_call(ins, &config)));
-        }
         let mut plan = Plan {
             config,
             chunks: chunks.collect(),
-            calls_before,
+            calls_before: Vec::new(),
             stored: vec![false; n],
+            partner: sin_cos_partners(tape),
+            early: vec![NONE; n],
             initial: initial_sources(tape),
             made_outputs: Vec::new(),
             given_outputs: Vec::new(),
@@ -327,7 +380,15 @@ impl Plan {
         for (i, ins) in tape.instrs.iter().enumerate().rev() {
             plan.first_write[ins.dst() as usize] = i;
         }
+        plan.calls_before = plan.calls_before(tape);
         let (last_reads, writers) = plan.last_reads(tape);
+        plan.stored = last_reads.iter().enumerate().map(|(i, &j)| !plan.at_hand(i, j)).collect();
+        let arguments = tape.instrs.iter().map(|ins| match *ins {
+            Instr::LogSumExp { len, .. } => len as usize,
+            _ => 0,
+        });
+        let arguments = arguments.max().unwrap_or(0);
+        let places = plan.place_early(tape, &last_reads, plan.registers + arguments);
         for (k, &o) in tape.outputs.iter().enumerate() {
             match writers[o as usize] {
                 usize::MAX => plan.given_outputs.push((k, o)),
@@ -335,34 +396,93 @@ impl Plan {
             }
         }
         plan.made_outputs.sort_unstable();
-        plan.stored = last_reads.iter().enumerate().map(|(i, &j)| !plan.at_hand(i, j)).collect();
-        let arguments = tape.instrs.iter().map(|ins| match *ins {
-            Instr::LogSumExp { len, .. } => len as usize,
-            _ => 0,
-        });
-        let arguments = arguments.max().unwrap_or(0);
-        if arguments > 0 || plan.stored.contains(&true) {
-            plan.file_len = plan.registers + arguments;
+        let stored = plan.stored.contains(&true) || plan.early.iter().any(|&e| e != NONE);
+        if arguments > 0 || stored {
+            plan.file_len = plan.registers + arguments + places;
         }
         plan
     }
 
+    /// Calls among instructions `0..i`, at `i` (one more entry than instructions).
+    fn calls_before(&self, tape: &Tape) -> Vec<u32> {
+        let mut calls_before = Vec::with_capacity(tape.instrs.len() + 1);
+        calls_before.push(0);
+        for (i, ins) in tape.instrs.iter().enumerate() {
+            let call = is_call(ins, &self.config) && self.made_with(i).is_none();
+            calls_before.push(calls_before.last().unwrap() + u32::from(call));
+        }
+        calls_before
+    }
+
     /// For each instruction, the position of the last reader of its value (its own
     /// position when nothing reads it: an output is stored where it is made); and the
-    /// last instruction to write each register (`usize::MAX`: none).
+    /// last instruction to write each register (`usize::MAX`: none). The second of a
+    /// `sin` and a `cos` reads nothing: its partner read the operand.
     fn last_reads(&self, tape: &Tape) -> (Vec<usize>, Vec<usize>) {
         let mut writer = vec![usize::MAX; tape.registers()];
         let mut last: Vec<usize> = (0..tape.instrs.len()).collect();
         for (j, ins) in tape.instrs.iter().enumerate() {
-            for r in ins.operands(&tape.pool) {
-                let i = writer[r as usize];
-                if i != usize::MAX {
-                    last[i] = j;
+            if self.made_with(j).is_none() {
+                for r in ins.operands(&tape.pool) {
+                    let i = writer[r as usize];
+                    if i != usize::MAX {
+                        last[i] = j;
+                    }
                 }
             }
             writer[ins.dst() as usize] = j;
         }
         (last, writer)
+    }
+
+    /// The partner that makes instruction `j`'s value, if it is the second of a pair.
+    fn made_with(&self, j: usize) -> Option<usize> {
+        let i = self.partner[j];
+        (i != NONE && (i as usize) < j).then_some(i as usize)
+    }
+
+    /// The partner that instruction `i` makes too, if it is the first of a pair.
+    fn makes_too(&self, i: usize) -> Option<usize> {
+        let j = self.partner[i];
+        (j != NONE && (j as usize) > i).then_some(j as usize)
+    }
+
+    /// Decides where the first of each pair stores the second's value if that is not at
+    /// hand there ([`Plan::early`]), with the values last read at `last_reads`; the
+    /// number of places of their own, from place `first` of the file on.
+    fn place_early(&mut self, tape: &Tape, last_reads: &[usize], first: usize) -> usize {
+        // Each register's values that go through memory, in the order they are written,
+        // occupy its place from their store to their last read: one after another.
+        let mut free_from = vec![0; tape.registers()];
+        let mut places = 0;
+        for (j, ins) in tape.instrs.iter().enumerate() {
+            let d = ins.dst() as usize;
+            let stored_at = match (self.made_with(j), self.makes_too(j)) {
+                (Some(i), _) if !self.at_hand(i, j) => i,
+                // The call stores both values (a call's result in a register would be
+                // moved through the stack by the single-pass register allocator).
+                (_, Some(k)) if !self.at_hand(j, k) => {
+                    self.stored[j] = true;
+                    j
+                }
+                _ if self.stored[j] => j,
+                _ => continue,
+            };
+            if stored_at >= free_from[d] {
+                self.early[j] = if stored_at < j { d as u32 } else { NONE };
+                self.stored[j] &= stored_at == j;
+                free_from[d] = last_reads[j];
+            } else {
+                // Still kept there (only a value stored early can find that): `j` loads
+                // its value and stores it as it would its own.
+                self.early[j] = (first + places) as u32;
+                places += 1;
+                if self.stored[j] {
+                    free_from[d] = last_reads[j];
+                }
+            }
+        }
+        places
     }
 
     /// Whether an instruction before position `at` wrote register `r`: then its value is
@@ -400,6 +520,45 @@ impl Plan {
     }
 }
 
+/// No instruction.
+const NONE: u32 = u32::MAX;
+
+/// Whether this target returns a `#[repr(C)]` pair of doubles from an `extern "C"` function
+/// in the two registers where Cranelift puts a function's two float results (xmm0 and
+/// xmm1, d0 and d1), as [`cr_sin_cos`] needs.
+const TWO_FLOAT_RETURNS: bool =
+    cfg!(any(all(target_arch = "x86_64", not(windows)), target_arch = "aarch64"));
+
+/// For each `sin` and `cos` of one value (the same register, not written in between), the
+/// other's position; [`NONE`] for other instructions.
+fn sin_cos_partners(tape: &Tape) -> Vec<u32> {
+    let mut partner = vec![NONE; tape.instrs.len()];
+    if !TWO_FLOAT_RETURNS {
+        return partner;
+    }
+    // Each value, by the instruction that makes it (or, after them, the register it is
+    // in from the start): the first `sin` or `cos` of it, while the other is not found.
+    let n = tape.instrs.len();
+    let mut value: Vec<u32> = (n as u32..(n + tape.registers()) as u32).collect();
+    let mut first = vec![NONE; n + tape.registers()];
+    for (k, ins) in tape.instrs.iter().enumerate() {
+        if let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), a, .. } = *ins {
+            let v = value[a as usize] as usize;
+            match first[v] {
+                NONE => first[v] = k as u32,
+                i if partner[i as usize] == NONE
+                    && !matches!(tape.instrs[i as usize], Instr::Func1 { f: g, .. } if g == f) =>
+                {
+                    (partner[i as usize], partner[k]) = (k as u32, i);
+                }
+                _ => {}
+            }
+        }
+        value[ins.dst() as usize] = k as u32;
+    }
+    partner
+}
+
 /// Whether instruction `ins` is a call, which clobbers every float register.
 fn is_call(ins: &Instr, config: &Config) -> bool {
     match ins {
@@ -411,6 +570,51 @@ fn is_call(ins: &Instr, config: &Config) -> bool {
         | Instr::LogSumExp { .. } => true,
         _ => false,
     }
+}
+
+/// `order` (of `instrs`, whose operand instructions are `producers`) with the sigmoids
+/// within [`PAIR_REACH`] after a call that do not depend on it (nor on another call)
+/// brought before it, with what they need: a network's output sigmoid and the call of
+/// its loss (softplus) then run side by side, rather than the sigmoid's long chain after
+/// the call. A call that `config` writes out is none.
+fn sigmoids_before_calls(
+    instrs: &[Instr],
+    order: Vec<usize>,
+    producers: &[SmallVec<[u32; 3]>],
+    config: &Config,
+) -> Vec<usize> {
+    let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
+    let call = |i: usize| is_call(&instrs[i], config);
+    let n = order.len();
+    let mut position = vec![0; n];
+    for (p, &i) in order.iter().enumerate() {
+        position[i] = p;
+    }
+    let mut moved = Vec::with_capacity(n);
+    let mut placed = vec![false; n];
+    for (p, &i) in order.iter().enumerate() {
+        if placed[i] {
+            continue;
+        }
+        if call(i) {
+            for &k in &order[p + 1..n.min(p + PAIR_REACH)] {
+                if placed[k] || !sigmoid(k) {
+                    continue;
+                }
+                let Some(needed) = needs(producers, &placed, &position, i, k) else { continue };
+                if needed.iter().any(|&j| call(j)) {
+                    continue;
+                }
+                for j in needed.into_iter().chain([k]) {
+                    placed[j] = true;
+                    moved.push(j);
+                }
+            }
+        }
+        placed[i] = true;
+        moved.push(i);
+    }
+    moved
 }
 
 /// Longest stretch of tape searched for a sigmoid to pair with another.
@@ -504,8 +708,10 @@ pub fn compile_native(tape: &Tape) -> Result<NativeTape> {
     let reordered;
     let tape = match config.reorder {
         true => {
-            reordered =
-                scheduled(tape, |order, producers| sigmoids_paired(&tape.instrs, order, producers));
+            reordered = scheduled(tape, |order, producers| {
+                let order = sigmoids_before_calls(&tape.instrs, order, producers, &config);
+                sigmoids_paired(&tape.instrs, order, producers)
+            });
             &reordered
         }
         false => tape,
@@ -617,6 +823,7 @@ impl Worker {
             callees: vec![None; job.imports.signatures.len()],
             negated: HashMap::new(),
             shared: HashMap::new(),
+            partners: HashMap::new(),
         };
         emitter.chunk(job.tape, c);
         emitter.b.ins().return_(&[]);
@@ -682,6 +889,9 @@ struct Emitter<'a> {
     negated: HashMap<Value, Value>,
     /// What `f(x)` and `f(-x)` share, by `f` and `x` (see `negated`), and where it was made.
     shared: HashMap<(Func, Value), ([Value; 2], usize)>,
+    /// The values made by the first of a `sin` and a `cos` for the second, by its
+    /// position, where that one finds it at hand.
+    partners: HashMap<usize, Value>,
 }
 
 impl Emitter<'_> {
@@ -695,20 +905,26 @@ impl Emitter<'_> {
         let mut next_output = made.partition_point(|&(i, _)| i < range.start);
         let mut at = range.start;
         while at < range.end {
-            let made_here: SmallVec<[Value; 2]> = match self.sigmoid_pair(tape, at, range.end) {
-                Some([x0, x1]) => {
-                    let [s0, s1] = self.sigmoid_lanes(x0, x1);
-                    SmallVec::from_slice(&[s0, s1])
-                }
-                None => SmallVec::from_slice(&[self.instruction(&tape.instrs[at], &tape.pool, at)]),
-            };
+            let made_here: SmallVec<[Option<Value>; 2]> =
+                match self.sigmoid_pair(tape, at, range.end) {
+                    Some([x0, x1]) => {
+                        let [s0, s1] = self.sigmoid_lanes(x0, x1);
+                        SmallVec::from_slice(&[Some(s0), Some(s1)])
+                    }
+                    None => SmallVec::from_slice(&[self.made(tape, at)]),
+                };
             for v in made_here {
-                let d = tape.instrs[at].dst();
-                self.values[d as usize] = Held::new(v, at);
-                if plan.stored[at] {
-                    self.store(self.pointers[2], v, d as usize);
+                let d = tape.instrs[at].dst() as usize;
+                // `None`: the value is in the register file already, stored by a call.
+                self.values[d] = v.map_or(Held::none(), |v| Held::new(v, at));
+                if let (Some(v), true) = (v, plan.stored[at]) {
+                    self.store(self.pointers[2], v, d);
                 }
                 while let Some(&(_, k)) = made.get(next_output).filter(|&&(i, _)| i == at) {
+                    let v = match v {
+                        Some(v) => v,
+                        None => self.load_place(d),
+                    };
                     self.store(self.pointers[1], v, k);
                     next_output += 1;
                 }
@@ -721,6 +937,48 @@ impl Emitter<'_> {
                 self.store(self.pointers[1], v, k);
             }
         }
+    }
+
+    /// The value of instruction `at` (`None` where it is in its register's place in the
+    /// file, stored by a call): computed, made with its partner, or made by its partner.
+    fn made(&mut self, tape: &Tape, at: usize) -> Option<Value> {
+        if self.plan.made_with(at).is_some() {
+            let place = self.plan.early[at] as usize;
+            return match self.partners.remove(&at) {
+                Some(v) => Some(v),
+                None if place == tape.instrs[at].dst() as usize => None,
+                None => Some(self.load_place(place)),
+            };
+        }
+        if let Some(j) = self.plan.makes_too(at) {
+            return self.sin_cos(tape, at, j);
+        }
+        Some(self.instruction(&tape.instrs[at], &tape.pool, at))
+    }
+
+    /// The `sin` or `cos` at `i` and the other at `j` of the same value, by one call: the
+    /// other's value kept for `j`; or both stored in the register file by the call, `i`'s
+    /// in its register's place (`None`), where `j`'s is stored early.
+    fn sin_cos(&mut self, tape: &Tape, i: usize, j: usize) -> Option<Value> {
+        let Instr::Func1 { f, a, d } = tape.instrs[i] else { unreachable!("a sin or cos") };
+        let x = self.get(a, i);
+        let early = self.plan.early[j];
+        if early != NONE {
+            let (sin, cos) = if f == Func::Sin { (d, early) } else { (early, d) };
+            let places =
+                self.b.ins().iconst(types::I64, (u64::from(cos) << 32 | u64::from(sin)) as i64);
+            self.call_results::<0>(self.imports.sin_cos_into, &[x, self.pointers[2], places]);
+            return None;
+        }
+        let [sin, cos] = self.call_results(self.imports.sin_cos, &[x]);
+        let (mine, other) = if f == Func::Sin { (sin, cos) } else { (cos, sin) };
+        self.partners.insert(j, other);
+        Some(mine)
+    }
+
+    /// Place `r` of the register file loaded.
+    fn load_place(&mut self, r: usize) -> Value {
+        self.b.ins().load(types::F64, MemFlags::trusted(), self.pointers[2], (8 * r) as i32)
     }
 
     fn store(&mut self, base: Value, v: Value, index: usize) {
@@ -754,13 +1012,19 @@ impl Emitter<'_> {
     }
 
     fn call(&mut self, id: FuncId, args: &[Value]) -> Value {
+        let [v] = self.call_results(id, args);
+        v
+    }
+
+    /// The `N` results of a call of `id`.
+    fn call_results<const N: usize>(&mut self, id: FuncId, args: &[Value]) -> [Value; N] {
         let slot = id.as_u32() as usize;
         let callee = match self.callees[slot] {
             Some(callee) => callee,
             None => *self.callees[slot].insert(self.imports.import_into(id, self.b.func)),
         };
         let call = self.b.ins().call(callee, args);
-        self.b.inst_results(call)[0]
+        std::array::from_fn(|k| self.b.inst_results(call)[k])
     }
 
     fn instruction(&mut self, ins: &Instr, pool: &[u32], at: usize) -> Value {
@@ -770,12 +1034,19 @@ impl Emitter<'_> {
         let ops: SmallVec<[Value; 3]> =
             ins.operands(pool).iter().map(|&r| self.get(r, at)).collect();
         match *ins {
-            Instr::Add { .. } => self.b.ins().fadd(ops[0], ops[1]),
+            Instr::Add { .. } => {
+                let (a, b) = self.constant_last(ops[0], ops[1]);
+                self.b.ins().fadd(a, b)
+            }
             Instr::Sub { .. } => self.b.ins().fsub(ops[0], ops[1]),
-            Instr::Mul { .. } => self.b.ins().fmul(ops[0], ops[1]),
+            Instr::Mul { .. } => {
+                let (a, b) = self.constant_last(ops[0], ops[1]);
+                self.b.ins().fmul(a, b)
+            }
             Instr::Div { .. } => self.b.ins().fdiv(ops[0], ops[1]),
             Instr::MulAdd { .. } => {
-                let p = self.b.ins().fmul(ops[0], ops[1]);
+                let (a, b) = self.constant_last(ops[0], ops[1]);
+                let p = self.b.ins().fmul(a, b);
                 self.b.ins().fadd(p, ops[2])
             }
             Instr::Neg { .. } => {
@@ -824,6 +1095,24 @@ impl Emitter<'_> {
         let address = self.b.ins().iadd_imm(base, (8 * first) as i64);
         let count = self.b.ins().iconst(types::I64, args.len() as i64);
         self.call(self.imports.logsumexp, &[address, count])
+    }
+
+    /// The operands of a sum or product with a constant (not NaN) second, where an x86
+    /// instruction reads it from memory (first, it is made in a register by two): the
+    /// same bits, sums and products being commutative to the bit but for NaN's payload.
+    fn constant_last(&self, a: Value, b: Value) -> (Value, Value) {
+        let constant = |v: Value| {
+            let dfg = &self.b.func.dfg;
+            let inst = dfg.value_def(v).inst()?;
+            match dfg.insts[inst] {
+                InstructionData::UnaryIeee64 { imm, .. } => Some(f64::from_bits(imm.bits())),
+                _ => None,
+            }
+        };
+        match (constant(a), constant(b)) {
+            (Some(c), None) if !c.is_nan() => (b, a),
+            _ => (a, b),
+        }
     }
 
     /// `x`, or what it negates: `f(x)` and `f(-x)` share work through it.
@@ -1112,5 +1401,71 @@ impl NativeTape {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long sum of waves: each `sin` of the forward pass makes the `cos` of the backward
+    /// pass, one call for both; the `cos` is stored in its register's place, or where
+    /// another value is kept there until after the `sin`, in a place of its own.
+    #[test]
+    #[cfg_attr(
+        not(any(all(target_arch = "x86_64", not(windows)), target_arch = "aarch64")),
+        ignore
+    )]
+    fn far_pairs_are_one_call_and_stored_in_place_or_apart() {
+        let terms: Vec<String> = (1..=3_000)
+            .map(|k| format!("sin({}*x + {}/{k})", (k % 37) as f64 / 8.0, k % 11))
+            .collect();
+        let mut f = crate::Formula::parse(&terms.join(" + ")).unwrap();
+        let tape = f.gradient_tape(&["x"]).unwrap();
+        let plan = Plan::new(&tape, Config::for_tape(&tape));
+        let count = |g| {
+            let same = |i: &&Instr| matches!(i, Instr::Func1 { f, .. } if *f == g);
+            tape.instrs.iter().filter(same).count()
+        };
+        let (sines, cosines) = (count(Func::Sin), count(Func::Cos));
+        let pairs = plan.partner.iter().filter(|&&p| p != NONE).count() / 2;
+        assert_eq!(pairs, cosines, "every cos paired with its sin ({sines} sines)");
+        assert_eq!(*plan.calls_before.last().unwrap() as usize, sines, "one call a pair");
+        let seconds = (0..tape.len()).filter(|&j| plan.made_with(j).is_some());
+        let (mut in_hand, mut in_place, mut apart) = (0, 0, 0);
+        for j in seconds {
+            match plan.early[j] as usize {
+                e if e == NONE as usize => in_hand += 1,
+                e if e == tape.instrs[j].dst() as usize => in_place += 1,
+                e if e >= plan.registers && e < plan.file_len => apart += 1,
+                e => panic!("instruction {j} stored early at {e}"),
+            }
+        }
+        let counts = format!("{in_hand} at hand, {in_place} in place, {apart} apart");
+        assert!(in_place > sines / 2 && apart > 0, "{counts}");
+        println!("{counts}");
+    }
+
+    /// A network's loss: the output sigmoid and its pair `sigmoid(-s)` come before the
+    /// softplus call, which reads the same sum.
+    #[test]
+    fn sigmoids_that_need_no_call_come_before_it() {
+        let source = "h = sigmoid(w*x + b)\nout = sigmoid(v*h + c)\nbce(out, y)";
+        let mut f = crate::Formula::parse(source).unwrap();
+        let tape = f.gradient_tape(&["w", "b", "v", "c"]).unwrap();
+        let config = Config::for_tape(&tape);
+        let mut checked = false;
+        scheduled(&tape, |order, producers| {
+            let order = sigmoids_before_calls(&tape.instrs, order, producers, &config);
+            let at = |want: fn(&Instr) -> bool| order.iter().position(|&i| want(&tape.instrs[i]));
+            let last_sigmoid = order
+                .iter()
+                .rposition(|&i| matches!(tape.instrs[i], Instr::Func1 { f: Func::Sigmoid, .. }));
+            let first_call = at(|ins| matches!(ins, Instr::Func1 { f: Func::Softplus, .. }));
+            assert!(last_sigmoid.unwrap() < first_call.unwrap(), "{order:?}");
+            checked = true;
+            order
+        });
+        assert!(checked);
     }
 }

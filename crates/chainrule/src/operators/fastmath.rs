@@ -265,6 +265,19 @@ pub fn cos(x: f64) -> f64 {
     }
 }
 
+/// ([`sin`] x, [`cos`] x), the same bits, from one reduction by π/2: where native code
+/// needs both of one value, one call in place of two.
+#[inline(always)]
+pub fn sin_cos(x: f64) -> (f64, f64) {
+    if x.abs() < QUARTER_PI_BELOW {
+        (sin_kernel(x, 0.0), cos_kernel(x, 0.0))
+    } else if trig_fits(x) {
+        sin_cos_reduced(x)
+    } else {
+        (x.sin(), x.cos())
+    }
+}
+
 // ------------------------------------------------------------------ tanh
 
 /// Above this |x|, `1 - 2/(e^2|x| + 1)` loses nothing to cancellation.
