@@ -200,7 +200,8 @@ fn lanes_scalar_and_table_agree_to_the_bit() {
 }
 
 /// `sin_cos_lanes` (the batch runner's `sin` and `cos` of one operand at once) gives the
-/// bits of `sin_lanes` and `cos_lanes`, large arguments, infinities and NaN included.
+/// bits of `sin_lanes` and `cos_lanes`, and `sin_cos` (native code's) those of `sin` and
+/// `cos`, large arguments, infinities and NaN included.
 #[test]
 fn sin_and_cos_together_agree_with_each_alone_to_the_bit() {
     let ranges = [(-20.0, 20.0), (-1.1e6, 1.1e6), (-1e300, 1e300)];
@@ -217,4 +218,7 @@ fn sin_and_cos_together_agree_with_each_alone_to_the_bit() {
     };
     assert_eq!(bits(&sines), bits(&sin_alone));
     assert_eq!(bits(&cosines), bits(&cos_alone));
+    let (sines, cosines): (Vec<f64>, Vec<f64>) = xs.iter().map(|&x| fm::sin_cos(x)).unzip();
+    assert_eq!(bits(&sines), bits(&xs.iter().map(|&x| fm::sin(x)).collect::<Vec<_>>()));
+    assert_eq!(bits(&cosines), bits(&xs.iter().map(|&x| fm::cos(x)).collect::<Vec<_>>()));
 }

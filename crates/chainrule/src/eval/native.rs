@@ -586,10 +586,7 @@ fn sigmoids_before_calls(
     let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
     let call = |i: usize| is_call(&instrs[i], config);
     let n = order.len();
-    let mut position = vec![0; n];
-    for (p, &i) in order.iter().enumerate() {
-        position[i] = p;
-    }
+    let position = positions(&order);
     let mut moved = Vec::with_capacity(n);
     let mut placed = vec![false; n];
     for (p, &i) in order.iter().enumerate() {
@@ -617,6 +614,15 @@ fn sigmoids_before_calls(
     moved
 }
 
+/// Where each instruction stands in `order` (a permutation of the instructions).
+fn positions(order: &[usize]) -> Vec<usize> {
+    let mut position = vec![0; order.len()];
+    for (p, &i) in order.iter().enumerate() {
+        position[i] = p;
+    }
+    position
+}
+
 /// Longest stretch of tape searched for a sigmoid to pair with another.
 const PAIR_REACH: usize = 256;
 
@@ -635,10 +641,7 @@ fn sigmoids_paired(
         return order;
     }
     let n = order.len();
-    let mut position = vec![0; n];
-    for (p, &i) in order.iter().enumerate() {
-        position[i] = p;
-    }
+    let position = positions(&order);
     let mut paired = Vec::with_capacity(n);
     let mut placed = vec![false; n];
     for (p, &i) in order.iter().enumerate() {
