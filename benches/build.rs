@@ -10,10 +10,6 @@ use chainrule::{diff, syntax, Formula, Graph};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-/// The command line's allocator (src/main.rs), so that these times are `chainrule bench`'s.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// `log(exp(x1) + ... + exp(xn))`.
 fn logsumexp(n: usize) -> String {
     let terms: Vec<String> = (1..=n).map(|i| format!("exp(x{i})")).collect();

@@ -22,10 +22,6 @@ use criterion::{measurement::WallTime, SamplingMode, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
 
-/// The command line's allocator (src/main.rs), so that these times are `chainrule bench`'s.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// `x: [n]; log(sum(i = 1..n, exp(x[i])))`.
 fn logsumexp(n: usize) -> String {
     format!("x: [{n}]\nlog(sum(i = 1..{n}, exp(x[i])))\n")
