@@ -586,41 +586,21 @@ fn sigmoids_before_calls(
     let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
     let call = |i: usize| is_call(&instrs[i], config);
     let n = order.len();
-    let position = positions(&order);
-    let mut moved = Vec::with_capacity(n);
-    let mut placed = vec![false; n];
+    let mut moved = Reorder::new(&order, producers);
     for (p, &i) in order.iter().enumerate() {
-        if placed[i] {
+        if moved.placed[i] {
             continue;
         }
         if call(i) {
             for &k in &order[p + 1..n.min(p + PAIR_REACH)] {
-                if placed[k] || !sigmoid(k) {
-                    continue;
-                }
-                let Some(needed) = needs(producers, &placed, &position, i, k) else { continue };
-                if needed.iter().any(|&j| call(j)) {
-                    continue;
-                }
-                for j in needed.into_iter().chain([k]) {
-                    placed[j] = true;
-                    moved.push(j);
+                if !moved.placed[k] && sigmoid(k) && moved.place_needs(i, k, |j| !call(j)) {
+                    moved.place(k);
                 }
             }
         }
-        placed[i] = true;
-        moved.push(i);
+        moved.place(i);
     }
-    moved
-}
-
-/// Where each instruction stands in `order` (a permutation of the instructions).
-fn positions(order: &[usize]) -> Vec<usize> {
-    let mut position = vec![0; order.len()];
-    for (p, &i) in order.iter().enumerate() {
-        position[i] = p;
-    }
-    position
+    moved.order
 }
 
 /// Longest stretch of tape searched for a sigmoid to pair with another.
@@ -641,59 +621,77 @@ fn sigmoids_paired(
         return order;
     }
     let n = order.len();
-    let position = positions(&order);
-    let mut paired = Vec::with_capacity(n);
-    let mut placed = vec![false; n];
+    let mut paired = Reorder::new(&order, producers);
     for (p, &i) in order.iter().enumerate() {
-        if placed[i] {
+        if paired.placed[i] {
             continue;
         }
         if sigmoid(i) {
             let ahead = &order[p + 1..n.min(p + PAIR_REACH)];
-            let next = ahead.iter().copied().find(|&k| !placed[k] && sigmoid(k));
-            let needed = |k| needs(producers, &placed, &position, i, k);
-            if let Some((k, needed)) = next.and_then(|k| Some((k, needed(k)?))) {
-                for j in needed {
-                    placed[j] = true;
-                    paired.push(j);
-                }
-                placed[k] = true;
-                paired.extend([i, k]);
-                placed[i] = true;
+            let next = ahead.iter().copied().find(|&k| !paired.placed[k] && sigmoid(k));
+            if let Some(k) = next.filter(|&k| paired.place_needs(i, k, |_| true)) {
+                paired.place(i);
+                paired.place(k);
                 continue;
             }
         }
-        placed[i] = true;
-        paired.push(i);
+        paired.place(i);
     }
-    paired
+    paired.order
 }
 
-/// The instructions not yet placed that instruction `k` needs (itself excluded), in the
-/// order's order (`position`), unless `i` is among them: what must come before `k` can
-/// sit beside `i`.
-fn needs(
-    producers: &[SmallVec<[u32; 3]>],
-    placed: &[bool],
-    position: &[usize],
-    i: usize,
-    k: usize,
-) -> Option<Vec<usize>> {
-    let unplaced = |j: &u32| !placed[*j as usize];
-    let mut needed = Vec::new();
-    let mut stack: Vec<u32> = producers[k].iter().copied().filter(unplaced).collect();
-    let mut seen = std::collections::HashSet::new();
-    while let Some(j) = stack.pop() {
-        if j as usize == i {
-            return None;
+/// An order of instructions rebuilt from another, each placed once, some brought ahead of
+/// where they stood together with the instructions they need.
+struct Reorder<'a> {
+    /// Each instruction's operand instructions.
+    producers: &'a [SmallVec<[u32; 3]>],
+    /// Where each instruction stood in the old order.
+    position: Vec<usize>,
+    /// Whether each instruction is placed already.
+    placed: Vec<bool>,
+    /// The instructions placed, in order.
+    order: Vec<usize>,
+}
+
+impl<'a> Reorder<'a> {
+    fn new(order: &[usize], producers: &'a [SmallVec<[u32; 3]>]) -> Reorder<'a> {
+        let mut position = vec![0; order.len()];
+        for (p, &i) in order.iter().enumerate() {
+            position[i] = p;
         }
-        if seen.insert(j) {
-            needed.push(j as usize);
-            stack.extend(producers[j as usize].iter().copied().filter(unplaced));
-        }
+        let (placed, order) = (vec![false; order.len()], Vec::with_capacity(order.len()));
+        Reorder { producers, position, placed, order }
     }
-    needed.sort_unstable_by_key(|&j| position[j]);
-    Some(needed)
+
+    /// Places instruction `i` next.
+    fn place(&mut self, i: usize) {
+        self.placed[i] = true;
+        self.order.push(i);
+    }
+
+    /// Places the instructions not yet placed that `k` needs (itself excluded), in the
+    /// old order, unless `i` is among them or `allowed` refuses one: what must come before
+    /// `k` can sit beside `i`. Whether it placed them.
+    fn place_needs(&mut self, i: usize, k: usize, allowed: impl Fn(usize) -> bool) -> bool {
+        let unplaced = |j: &u32| !self.placed[*j as usize];
+        let mut needed = Vec::new();
+        let mut stack: Vec<u32> = self.producers[k].iter().copied().filter(unplaced).collect();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(j) = stack.pop() {
+            if j as usize == i || !allowed(j as usize) {
+                return false;
+            }
+            if seen.insert(j) {
+                needed.push(j as usize);
+                stack.extend(self.producers[j as usize].iter().copied().filter(unplaced));
+            }
+        }
+        needed.sort_unstable_by_key(|&j| self.position[j]);
+        for j in needed {
+            self.place(j);
+        }
+        true
+    }
 }
 
 /// Compiles `tape` to machine code for this processor: one function for a small tape,
