@@ -331,8 +331,9 @@ impl Tape {
     /// Runs rows `start..end` block by block, handing each output's lanes to
     /// `sink(k, first_row, lanes)` as soon as the block has made them. A full block reads
     /// each input's rows where the column holds them (Rosenbrock 1000 over 10,000 rows,
-    /// its thousand columns copied into every block: 3.5 µs a row, read in place: 3.0); a
-    /// last, partial block reads a copy padded to the block's length.
+    /// its thousand columns copied into every block: 3.5 µs a row, read in place: 3.0),
+    /// while the next block's rows are fetched ([`Ahead`]); a last, partial block reads a
+    /// copy padded to the block's length.
     fn run_blocks<F: Float>(
         &self,
         columns: &[Column<F>],
@@ -372,7 +373,8 @@ impl Tape {
                 })
                 .collect();
             let file = File { regs: &mut regs, inputs: &inputs };
-            run_block(steps, file, &mut |k, lanes| sink(k as usize, first, &lanes[..n]));
+            let ahead = Ahead::new(columns, first + BLOCK, end, steps.steps.len());
+            run_block(steps, file, ahead, &mut |k, lanes| sink(k as usize, first, &lanes[..n]));
             first += n;
         }
     }
@@ -438,32 +440,113 @@ impl<F> File<'_, '_, F> {
     }
 }
 
+/// The next full block's rows of every input column, brought into cache a few lines per
+/// step while this block runs: a wide formula's columns are far apart, too many streams
+/// for the processor's own prefetcher (Rosenbrock 1000 over 10,000 rows, 1,000 columns:
+/// 4.4 µs a row without, 2.5 with, 1.9 when the rows are already in cache).
+struct Ahead<F> {
+    /// Where each column's rows of the next block begin.
+    columns: Vec<*const F>,
+    /// Lines fetched so far, over all columns.
+    done: usize,
+    /// Lines to fetch at each step.
+    per_step: usize,
+}
+
+impl<F> Ahead<F> {
+    /// Cache lines of a block's rows of one column.
+    const LINES: usize = BLOCK * std::mem::size_of::<F>() / 64;
+
+    /// The rows `next..next + BLOCK` of each column of rows, when they are all there,
+    /// fetched evenly over a block of `steps` steps.
+    fn new(columns: &[Column<F>], next: usize, end: usize, steps: usize) -> Self {
+        let columns: Vec<*const F> = match next + BLOCK <= end {
+            true => columns
+                .iter()
+                .filter_map(|c| match *c {
+                    Column::Rows(data) => Some(data[next..].as_ptr()),
+                    Column::Fixed(_) => None,
+                })
+                .collect(),
+            false => Vec::new(),
+        };
+        let per_step = (columns.len() * Self::LINES).div_ceil(steps.max(1)).max(1);
+        Ahead { columns, done: 0, per_step }
+    }
+
+    /// Fetches the next few lines.
+    #[inline(always)]
+    fn some(&mut self) {
+        let total = self.columns.len() * Self::LINES;
+        if self.done >= total {
+            return;
+        }
+        let stop = (self.done + self.per_step).min(total);
+        for line in self.done..stop {
+            prefetch(self.line(line));
+        }
+        self.done = stop;
+    }
+
+    /// Where line `line` (counted over all columns) begins.
+    #[inline(always)]
+    fn line(&self, line: usize) -> *const u8 {
+        let (c, l) = (line / Self::LINES, line % Self::LINES);
+        // SAFETY: the line lies within the column's rows `next..next + BLOCK`.
+        unsafe { (self.columns[c] as *const u8).add(l * 64) }
+    }
+}
+
+/// Asks the processor to bring the cache line at `at` into its caches (a hint only).
+#[inline(always)]
+fn prefetch(at: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch never faults, and `at` points into a live column anyway.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(at as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 /// Where [`run_block`] hands each output's lanes: `(output, lanes)`.
 type Emit<'a, F> = dyn FnMut(u32, &[F; BLOCK]) + 'a;
 
 /// Runs every step over one block's lanes; with AVX2 where the processor has it
 /// (4 lanes an operation instead of SSE2's 2). The operations are the same, so are the
 /// bits: Rust never fuses a multiply and an add.
-fn run_block<F: Float>(steps: &BatchSteps, file: File<F>, emit: &mut Emit<F>) {
+fn run_block<F: Float>(steps: &BatchSteps, file: File<F>, ahead: Ahead<F>, emit: &mut Emit<F>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2.
-        return unsafe { run_block_avx2(steps, file, emit) };
+        return unsafe { run_block_avx2(steps, file, ahead, emit) };
     }
-    run_block_inline(steps, file, emit)
+    run_block_inline(steps, file, ahead, emit)
 }
 
 /// [`run_block`] compiled for AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_block_avx2<F: Float>(steps: &BatchSteps, file: File<F>, emit: &mut Emit<F>) {
-    run_block_inline(steps, file, emit)
+unsafe fn run_block_avx2<F: Float>(
+    steps: &BatchSteps,
+    file: File<F>,
+    ahead: Ahead<F>,
+    emit: &mut Emit<F>,
+) {
+    run_block_inline(steps, file, ahead, emit)
 }
 
 /// The step loop of [`run_block`], inlined into each of its copies.
 #[inline(always)]
-fn run_block_inline<F: Float>(steps: &BatchSteps, mut file: File<F>, emit: &mut Emit<F>) {
+fn run_block_inline<F: Float>(
+    steps: &BatchSteps,
+    mut file: File<F>,
+    mut ahead: Ahead<F>,
+    emit: &mut Emit<F>,
+) {
     for step in &steps.steps {
+        ahead.some();
         match *step {
             Step::Tape(ref ins) => block_step(ins, &mut file, &steps.pool),
             Step::SinCos { sin, cos, a } => block_sin_cos(&mut file, sin, cos, a),
@@ -699,11 +782,36 @@ mod tests {
         let mut regs = vec![0.0; steps.registers * BLOCK];
         let mut out = Vec::new();
         let file = super::File { regs: &mut regs, inputs: &inputs };
-        super::run_block(&steps, file, &mut |k, lanes| {
+        let ahead = super::Ahead::new(&[], 0, 0, steps.steps.len());
+        super::run_block(&steps, file, ahead, &mut |k, lanes| {
             assert_eq!(k, 0, "one output");
             out.extend_from_slice(&lanes[..x.len()]);
         });
         out
+    }
+
+    #[test]
+    fn ahead_fetches_exactly_the_next_blocks_rows() {
+        let rows = 3 * BLOCK + 5;
+        let data: Vec<Vec<f64>> = (0..3).map(|c| vec![c as f64; rows]).collect();
+        let mut columns: Vec<super::Column<f64>> =
+            data.iter().map(|d| super::Column::Rows(d)).collect();
+        columns.insert(1, super::Column::Fixed(2.0));
+        let lines_of = |next: usize| {
+            let ahead = super::Ahead::new(&columns, next, rows, 7);
+            let total = ahead.columns.len() * super::Ahead::<f64>::LINES;
+            (0..total).map(|l| ahead.line(l) as usize).collect::<Vec<_>>()
+        };
+        let block = |c: usize, next: usize| {
+            let start = data[c][next..].as_ptr() as usize;
+            start..start + BLOCK * 8
+        };
+        let lines = lines_of(BLOCK);
+        assert_eq!(lines.len(), 3 * BLOCK * 8 / 64, "every line of every column of rows");
+        for (i, at) in lines.iter().enumerate() {
+            assert!(block(i / (BLOCK * 8 / 64), BLOCK).contains(at), "line {i} in its block");
+        }
+        assert_eq!(lines_of(2 * BLOCK + 6), Vec::<usize>::new(), "no full block left: none");
     }
 
     /// The tape's outputs computed one instruction at a time, in the tape's order, nothing
