@@ -583,24 +583,19 @@ fn sigmoids_before_calls(
     producers: &[SmallVec<[u32; 3]>],
     config: &Config,
 ) -> Vec<usize> {
-    let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
     let call = |i: usize| is_call(&instrs[i], config);
-    let n = order.len();
-    let mut moved = Reorder::new(&order, producers);
-    for (p, &i) in order.iter().enumerate() {
-        if moved.placed[i] {
-            continue;
-        }
+    Reorder::rebuild(&order, producers, |moved, p, i| {
         if call(i) {
-            for &k in &order[p + 1..n.min(p + PAIR_REACH)] {
-                if !moved.placed[k] && sigmoid(k) && moved.place_needs(i, k, |j| !call(j)) {
+            for &k in &order[p + 1..order.len().min(p + PAIR_REACH)] {
+                if !moved.placed[k]
+                    && is_sigmoid(&instrs[k])
+                    && moved.place_needs(i, k, |j| !call(j))
+                {
                     moved.place(k);
                 }
             }
         }
-        moved.place(i);
-    }
-    moved.order
+    })
 }
 
 /// Longest stretch of tape searched for a sigmoid to pair with another.
@@ -616,28 +611,20 @@ fn sigmoids_paired(
     order: Vec<usize>,
     producers: &[SmallVec<[u32; 3]>],
 ) -> Vec<usize> {
-    let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
+    let sigmoid = |i: usize| is_sigmoid(&instrs[i]);
     if order.iter().filter(|&&i| sigmoid(i)).nth(1).is_none() {
         return order;
     }
-    let n = order.len();
-    let mut paired = Reorder::new(&order, producers);
-    for (p, &i) in order.iter().enumerate() {
-        if paired.placed[i] {
-            continue;
-        }
+    Reorder::rebuild(&order, producers, |paired, p, i| {
         if sigmoid(i) {
-            let ahead = &order[p + 1..n.min(p + PAIR_REACH)];
+            let ahead = &order[p + 1..order.len().min(p + PAIR_REACH)];
             let next = ahead.iter().copied().find(|&k| !paired.placed[k] && sigmoid(k));
             if let Some(k) = next.filter(|&k| paired.place_needs(i, k, |_| true)) {
                 paired.place(i);
                 paired.place(k);
-                continue;
             }
         }
-        paired.place(i);
-    }
-    paired.order
+    })
 }
 
 /// Sigmoids after a pair whose operands [`sigmoids_led`] computes ahead of it.
@@ -653,27 +640,25 @@ fn sigmoids_led(
     producers: &[SmallVec<[u32; 3]>],
     config: &Config,
 ) -> Vec<usize> {
-    let sigmoid = |i: usize| matches!(instrs[i], Instr::Func1 { f: Func::Sigmoid, .. });
+    let sigmoid = |i: usize| is_sigmoid(&instrs[i]);
     let call = |i: usize| is_call(&instrs[i], config);
-    let n = order.len();
-    let mut led = Reorder::new(&order, producers);
     let mut second = None;
-    for (p, &i) in order.iter().enumerate() {
-        if led.placed[i] {
-            continue;
-        }
+    Reorder::rebuild(&order, producers, |led, p, i| {
         let first = second != Some(i) && sigmoid(i);
         if let Some(&partner) = order.get(p + 1).filter(|&&k| first && sigmoid(k)) {
             second = Some(partner);
-            let ahead = &order[p + 2..n.min(p + PAIR_REACH)];
+            let ahead = &order[p + 2..order.len().min(p + PAIR_REACH)];
             let next = ahead.iter().copied().filter(|&k| !led.placed[k] && sigmoid(k));
             for k in next.take(LEAD).collect::<SmallVec<[usize; LEAD]>>() {
                 led.place_needs(i, k, |j| j != partner && !call(j));
             }
         }
-        led.place(i);
-    }
-    led.order
+    })
+}
+
+/// Whether `ins` is a sigmoid.
+fn is_sigmoid(ins: &Instr) -> bool {
+    matches!(ins, Instr::Func1 { f: Func::Sigmoid, .. })
 }
 
 /// An order of instructions rebuilt from another, each placed once, some brought ahead of
@@ -697,6 +682,25 @@ impl<'a> Reorder<'a> {
         }
         let (placed, order) = (vec![false; order.len()], Vec::with_capacity(order.len()));
         Reorder { producers, position, placed, order }
+    }
+
+    /// `order` rebuilt: each instruction not placed yet is handed, with its position, to
+    /// `ahead`, which may place others before it (or it and others), then placed.
+    fn rebuild(
+        order: &[usize],
+        producers: &'a [SmallVec<[u32; 3]>],
+        mut ahead: impl FnMut(&mut Reorder<'a>, usize, usize),
+    ) -> Vec<usize> {
+        let mut reorder = Reorder::new(order, producers);
+        for (p, &i) in order.iter().enumerate() {
+            if !reorder.placed[i] {
+                ahead(&mut reorder, p, i);
+            }
+            if !reorder.placed[i] {
+                reorder.place(i);
+            }
+        }
+        reorder.order
     }
 
     /// Places instruction `i` next.
