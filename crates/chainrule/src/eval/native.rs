@@ -529,32 +529,14 @@ const NONE: u32 = u32::MAX;
 const TWO_FLOAT_RETURNS: bool =
     cfg!(any(all(target_arch = "x86_64", not(windows)), target_arch = "aarch64"));
 
-/// For each `sin` and `cos` of one value (the same register, not written in between), the
-/// other's position; [`NONE`] for other instructions.
+/// For each `sin` and `cos` of one value ([`Tape::sin_cos_pairs`]), the other's position;
+/// [`NONE`] for other instructions.
 fn sin_cos_partners(tape: &Tape) -> Vec<u32> {
     let mut partner = vec![NONE; tape.instrs.len()];
-    if !TWO_FLOAT_RETURNS {
-        return partner;
-    }
-    // Each value, by the instruction that makes it (or, after them, the register it is
-    // in from the start): the first `sin` or `cos` of it, while the other is not found.
-    let n = tape.instrs.len();
-    let mut value: Vec<u32> = (n as u32..(n + tape.registers()) as u32).collect();
-    let mut first = vec![NONE; n + tape.registers()];
-    for (k, ins) in tape.instrs.iter().enumerate() {
-        if let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), a, .. } = *ins {
-            let v = value[a as usize] as usize;
-            match first[v] {
-                NONE => first[v] = k as u32,
-                i if partner[i as usize] == NONE
-                    && !matches!(tape.instrs[i as usize], Instr::Func1 { f: g, .. } if g == f) =>
-                {
-                    (partner[i as usize], partner[k]) = (k as u32, i);
-                }
-                _ => {}
-            }
+    if TWO_FLOAT_RETURNS {
+        for (i, j) in tape.sin_cos_pairs() {
+            (partner[i], partner[j]) = (j as u32, i as u32);
         }
-        value[ins.dst() as usize] = k as u32;
     }
     partner
 }

@@ -15,7 +15,7 @@
 //! 0.7 µs with the trees of up to four (three a term); a 10-32-1 network's, 3.0 µs, 1.7 µs
 //! and 1.5 µs.
 
-use super::steps::{BatchSteps, Form, Merge, Readers, Step, Values};
+use super::steps::{BatchSteps, Form, Merge, Op, Readers, Step, Values, FORMS};
 use super::tape::{Instr, Reg, Tape};
 
 /// The operand that names the result of the step just before.
@@ -53,18 +53,15 @@ pub(crate) struct Run {
 /// The steps that come in runs often enough to have a loop of their own.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Kind {
-    Add,
-    Sub,
-    Mul,
-    MulAdd,
-    Square,
+    /// A tape instruction of an operation a fused step may hold too.
+    Op(Op),
     Neg,
     Fused(Form),
 }
 
 impl Kind {
     /// Number of kinds ([`Kind::index`] is below it).
-    const COUNT: usize = 6 + Form::ALL.len();
+    const COUNT: usize = Op::COUNT + 1 + FORMS;
 
     fn of(step: &Step) -> Option<Kind> {
         match step {
@@ -75,26 +72,17 @@ impl Kind {
     }
 
     fn of_instr(ins: &Instr) -> Option<Kind> {
-        Some(match ins {
-            Instr::Add { .. } => Kind::Add,
-            Instr::Sub { .. } => Kind::Sub,
-            Instr::Mul { .. } => Kind::Mul,
-            Instr::MulAdd { .. } => Kind::MulAdd,
-            Instr::Square { .. } => Kind::Square,
-            Instr::Neg { .. } => Kind::Neg,
-            _ => return None,
-        })
+        match ins {
+            Instr::Neg { .. } => Some(Kind::Neg),
+            _ => Op::of(ins).map(Kind::Op),
+        }
     }
 
     fn index(self) -> usize {
         match self {
-            Kind::Add => 0,
-            Kind::Sub => 1,
-            Kind::Mul => 2,
-            Kind::MulAdd => 3,
-            Kind::Square => 4,
-            Kind::Neg => 5,
-            Kind::Fused(form) => 6 + form.index(),
+            Kind::Op(op) => op as usize,
+            Kind::Neg => Op::COUNT,
+            Kind::Fused(form) => Op::COUNT + 1 + form.index(),
         }
     }
 }

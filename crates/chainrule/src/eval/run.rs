@@ -141,11 +141,15 @@ unsafe fn each_of_kind<F: Float, const CHECK: bool>(
     // SAFETY: the caller's promise.
     unsafe {
         match kind {
-            Kind::Add => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Add { .. }))),
-            Kind::Sub => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Sub { .. }))),
-            Kind::Mul => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Mul { .. }))),
-            Kind::MulAdd => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::MulAdd { .. }))),
-            Kind::Square => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Square { .. }))),
+            Kind::Op(Op::Add) => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Add { .. }))),
+            Kind::Op(Op::Sub) => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Sub { .. }))),
+            Kind::Op(Op::Mul) => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Mul { .. }))),
+            Kind::Op(Op::MulAdd) => {
+                each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::MulAdd { .. })))
+            }
+            Kind::Op(Op::Square) => {
+                each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Square { .. })))
+            }
             Kind::Neg => each(run, acc, r, CHECK, tape(|i| matches!(i, Instr::Neg { .. }))),
             Kind::Fused(form) => by_form!(form, each_fused(run, acc, r, pool, CHECK)),
         }
@@ -347,6 +351,7 @@ impl Tape {
             let v = F::from(c).unwrap_or_else(F::nan);
             regs[r as usize * BLOCK..(r as usize + 1) * BLOCK].fill(v);
         }
+        let rows = rows_of(columns);
         let fixed: Vec<[F; BLOCK]> = columns
             .iter()
             .filter_map(|c| match *c {
@@ -373,7 +378,7 @@ impl Tape {
                 })
                 .collect();
             let file = File { regs: &mut regs, inputs: &inputs };
-            let ahead = Ahead::new(columns, first + BLOCK, end, steps.steps.len());
+            let ahead = Ahead::new(&rows, first + BLOCK, end, steps.steps.len());
             run_block(steps, file, ahead, &mut |k, lanes| sink(k as usize, first, &lanes[..n]));
             first += n;
         }
@@ -444,44 +449,38 @@ impl<F> File<'_, '_, F> {
 /// step while this block runs: a wide formula's columns are far apart, too many streams
 /// for the processor's own prefetcher (Rosenbrock 1000 over 10,000 rows, 1,000 columns:
 /// 4.4 µs a row without, 2.5 with, 1.9 when the rows are already in cache).
-struct Ahead<F> {
-    /// Where each column's rows of the next block begin.
-    columns: Vec<*const F>,
-    /// Lines fetched so far, over all columns.
+struct Ahead<'a, F> {
+    /// The columns of rows ([`rows_of`]), none when the next block is not a full one.
+    rows: &'a [&'a [F]],
+    /// The next block's first row.
+    next: usize,
+    /// Lines to fetch in all, and fetched so far, over all columns.
+    total: usize,
     done: usize,
     /// Lines to fetch at each step.
     per_step: usize,
 }
 
-impl<F> Ahead<F> {
+impl<'a, F> Ahead<'a, F> {
     /// Cache lines of a block's rows of one column.
     const LINES: usize = BLOCK * std::mem::size_of::<F>() / 64;
 
-    /// The rows `next..next + BLOCK` of each column of rows, when they are all there,
-    /// fetched evenly over a block of `steps` steps.
-    fn new(columns: &[Column<F>], next: usize, end: usize, steps: usize) -> Self {
-        let columns: Vec<*const F> = match next + BLOCK <= end {
-            true => columns
-                .iter()
-                .filter_map(|c| match *c {
-                    Column::Rows(data) => Some(data[next..].as_ptr()),
-                    Column::Fixed(_) => None,
-                })
-                .collect(),
-            false => Vec::new(),
-        };
-        let per_step = (columns.len() * Self::LINES).div_ceil(steps.max(1)).max(1);
-        Ahead { columns, done: 0, per_step }
+    /// Rows `next..next + BLOCK` of each of `rows`, when they are all there (before
+    /// `end`), fetched evenly over a block of `steps` steps.
+    fn new(rows: &'a [&'a [F]], next: usize, end: usize, steps: usize) -> Self {
+        let rows = if next + BLOCK <= end { rows } else { &[] };
+        let total = rows.len() * Self::LINES;
+        let per_step = total.div_ceil(steps.max(1)).max(1);
+        Ahead { rows, next, total, done: 0, per_step }
     }
 
     /// Fetches the next few lines.
     #[inline(always)]
     fn some(&mut self) {
-        let total = self.columns.len() * Self::LINES;
-        if self.done >= total {
+        if self.done >= self.total {
             return;
         }
-        let stop = (self.done + self.per_step).min(total);
+        let stop = (self.done + self.per_step).min(self.total);
         for line in self.done..stop {
             prefetch(self.line(line));
         }
@@ -492,16 +491,24 @@ impl<F> Ahead<F> {
     #[inline(always)]
     fn line(&self, line: usize) -> *const u8 {
         let (c, l) = (line / Self::LINES, line % Self::LINES);
-        // SAFETY: the line lies within the column's rows `next..next + BLOCK`.
-        unsafe { (self.columns[c] as *const u8).add(l * 64) }
+        self.rows[c][self.next..].as_ptr().cast::<u8>().wrapping_add(l * 64)
     }
+}
+
+/// The columns that hold a value per row, in order.
+fn rows_of<'a, F>(columns: &[Column<'a, F>]) -> Vec<&'a [F]> {
+    let rows = |c: &Column<'a, F>| match *c {
+        Column::Rows(data) => Some(data),
+        Column::Fixed(_) => None,
+    };
+    columns.iter().filter_map(rows).collect()
 }
 
 /// Asks the processor to bring the cache line at `at` into its caches (a hint only).
 #[inline(always)]
 fn prefetch(at: *const u8) {
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: a prefetch never faults, and `at` points into a live column anyway.
+    // SAFETY: a prefetch never faults (and `at` points into a live column anyway).
     unsafe {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
         _mm_prefetch::<_MM_HINT_T0>(at as *const i8)
@@ -516,7 +523,7 @@ type Emit<'a, F> = dyn FnMut(u32, &[F; BLOCK]) + 'a;
 /// Runs every step over one block's lanes; with AVX2 where the processor has it
 /// (4 lanes an operation instead of SSE2's 2). The operations are the same, so are the
 /// bits: Rust never fuses a multiply and an add.
-fn run_block<F: Float>(steps: &BatchSteps, file: File<F>, ahead: Ahead<F>, emit: &mut Emit<F>) {
+fn run_block<F: Float>(steps: &BatchSteps, file: File<F>, ahead: Ahead<'_, F>, emit: &mut Emit<F>) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2.
@@ -531,7 +538,7 @@ fn run_block<F: Float>(steps: &BatchSteps, file: File<F>, ahead: Ahead<F>, emit:
 unsafe fn run_block_avx2<F: Float>(
     steps: &BatchSteps,
     file: File<F>,
-    ahead: Ahead<F>,
+    ahead: Ahead<'_, F>,
     emit: &mut Emit<F>,
 ) {
     run_block_inline(steps, file, ahead, emit)
@@ -542,7 +549,7 @@ unsafe fn run_block_avx2<F: Float>(
 fn run_block_inline<F: Float>(
     steps: &BatchSteps,
     mut file: File<F>,
-    mut ahead: Ahead<F>,
+    mut ahead: Ahead<'_, F>,
     emit: &mut Emit<F>,
 ) {
     for step in &steps.steps {
@@ -797,10 +804,10 @@ mod tests {
         let mut columns: Vec<super::Column<f64>> =
             data.iter().map(|d| super::Column::Rows(d)).collect();
         columns.insert(1, super::Column::Fixed(2.0));
+        let of_rows = super::rows_of(&columns);
         let lines_of = |next: usize| {
-            let ahead = super::Ahead::new(&columns, next, rows, 7);
-            let total = ahead.columns.len() * super::Ahead::<f64>::LINES;
-            (0..total).map(|l| ahead.line(l) as usize).collect::<Vec<_>>()
+            let ahead = super::Ahead::new(&of_rows, next, rows, 7);
+            (0..ahead.total).map(|l| ahead.line(l) as usize).collect::<Vec<_>>()
         };
         let block = |c: usize, next: usize| {
             let start = data[c][next..].as_ptr() as usize;

@@ -44,9 +44,14 @@ pub(crate) enum Op {
     Square,
 }
 
+const _: () = assert!(Op::Square as usize + 1 == Op::COUNT, "Square is the last operation");
+
 impl Op {
+    /// Number of operations (`op as usize` is below it).
+    pub(crate) const COUNT: usize = 5;
+
     /// The operation of a tape instruction, if a fused step can hold it.
-    fn of(ins: &Instr) -> Option<Op> {
+    pub(crate) fn of(ins: &Instr) -> Option<Op> {
         Some(match ins {
             Instr::Add { .. } => Op::Add,
             Instr::Sub { .. } => Op::Sub,
@@ -530,7 +535,7 @@ impl Values {
             temporaries: Vec::new(),
         };
         if merge.sin_cos {
-            values.pair_sines_and_cosines(&tape.instrs);
+            values.pair_sines_and_cosines(tape);
         }
         if merge.fuse {
             values.fuse(&tape.instrs, merge.lanes);
@@ -557,24 +562,13 @@ impl Values {
         &self.args[self.starts[k] as usize..self.starts[k + 1] as usize]
     }
 
-    /// Pairs each `sin(v)` with a `cos(v)` of the same value, the later made by the earlier.
-    fn pair_sines_and_cosines(&mut self, instrs: &[Instr]) {
-        let mut open: rustc_hash::FxHashMap<u32, (usize, Func)> = Default::default();
-        for (k, ins) in instrs.iter().enumerate() {
-            let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), .. } = *ins else { continue };
-            let v = self.operands(k)[0];
-            match open.get(&v) {
-                Some(&(first, other)) if other != f => {
-                    self.partner[first] = Some(k as u32);
-                    self.merged[k] = true;
-                    self.maker[k] = first as u32;
-                    open.remove(&v);
-                }
-                Some(_) => {}
-                None => {
-                    open.insert(v, (k, f));
-                }
-            }
+    /// Pairs each `sin(v)` with a `cos(v)` of the same value ([`Tape::sin_cos_pairs`]),
+    /// the later made by the earlier.
+    fn pair_sines_and_cosines(&mut self, tape: &Tape) {
+        for (first, second) in tape.sin_cos_pairs() {
+            self.partner[first] = Some(second as u32);
+            self.merged[second] = true;
+            self.maker[second] = first as u32;
         }
     }
 

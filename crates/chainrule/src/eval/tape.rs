@@ -221,6 +221,35 @@ impl Tape {
         &self.instrs
     }
 
+    /// Each `sin` or `cos` with the earlier `cos` or `sin` of the same value (the same
+    /// register, not written in between) that has no partner yet: `(first, second)`, in
+    /// order. The batch runner computes each pair in one step, native code in one call.
+    pub(crate) fn sin_cos_pairs(&self) -> Vec<(usize, usize)> {
+        const NONE: u32 = u32::MAX;
+        // Each value, by the instruction that makes it (or, after them, the register it is
+        // in from the start): its first `sin` or `cos` while no partner is found.
+        let n = self.instrs.len();
+        let mut value: Vec<u32> = (n as u32..(n + self.registers) as u32).collect();
+        let mut open = vec![NONE; n + self.registers];
+        let mut pairs = Vec::new();
+        for (k, ins) in self.instrs.iter().enumerate() {
+            if let Instr::Func1 { f: f @ (Func::Sin | Func::Cos), a, .. } = *ins {
+                let v = value[a as usize] as usize;
+                match open[v] {
+                    NONE => open[v] = k as u32,
+                    first if !matches!(self.instrs[first as usize], Instr::Func1 { f: g, .. } if g == f) =>
+                    {
+                        pairs.push((first as usize, k));
+                        open[v] = NONE;
+                    }
+                    _ => {}
+                }
+            }
+            value[ins.dst() as usize] = k as u32;
+        }
+        pairs
+    }
+
     /// True when every register named anywhere is below [`Tape::registers`] and no
     /// instruction writes one of its own operands: what the runners rely on.
     pub(crate) fn validate(&self) -> bool {
