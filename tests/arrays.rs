@@ -338,6 +338,21 @@ fn indexed_forms_builders_and_reductions() {
     }
 }
 
+/// An index read only in subscripts (`x[i + 1]`) is a number to the subscript, not a node:
+/// lowering a sum of n terms makes the terms' nodes and no constant per index (before, a
+/// thousand more here: the numbers 1 to 1000), while an index read as a value is one.
+#[test]
+fn indices_read_only_in_subscripts_make_no_nodes() {
+    let n = 1000;
+    let f = Formula::parse(&format!("x: [{n}]; sum(i = 1..{n} - 1, exp(x[i + 1] - x[i]))"))
+        .expect("parses");
+    // n variables; each term's `-x[i]`, difference and exponential; n - 2 additions
+    assert_eq!(f.graph().len(), n + 3 * (n - 1) + (n - 2) + 1, "and the constant -1");
+    let f = Formula::parse("x: [3]; sum(i = 1..3, i*x[4 - i])").expect("parses");
+    let at = values(&f, &[("x", vec![0.5, 2.0, 3.0])]);
+    assert_close(&evaluate(&f, f.outputs(), &at), &[3.0 + 4.0 + 1.5], 1e-15, "i as a value");
+}
+
 #[test]
 fn builders_stack_rows_and_softmax_each_row() {
     let src = "Z: [2, 3]; [softmax(Z[i, :]) for i = 1..rows(Z)]";

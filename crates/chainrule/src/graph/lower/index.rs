@@ -3,12 +3,15 @@
 //! and array builders. A [`Budget`] counts the elements and terms built against the limit.
 
 use super::value::{shape_error, Value};
-use super::Lowering;
+use super::{Local, Lowering};
 use crate::error::{Error, ErrorKind, Result, Span};
 use crate::graph::reduce;
 use crate::graph::NodeId;
 use crate::operators::callables::Reducer;
-use crate::syntax::ast::{Expr, ExprKind, Range, Subscript};
+use crate::syntax::ast::{ChainOp, Expr, ExprKind, Range, Subscript};
+
+/// The largest whole number an index, bound or dimension may be.
+const MAX_WHOLE: i64 = 1_000_000_000_000_000;
 
 /// The argument of a one-argument `ln` or `log`, as [`Lowering::log_argument`] finds it.
 pub(super) enum LogArgument {
@@ -52,7 +55,7 @@ impl Budget {
     }
 
     /// How many times a cost counted now will be repeated by the enclosing ranges.
-    fn repeats(&self) -> u64 {
+    pub(super) fn repeats(&self) -> u64 {
         self.repeat.iter().fold(1u64, |acc, &r| acc.saturating_mul(r))
     }
 
@@ -109,6 +112,10 @@ impl Budget {
 impl Lowering<'_, '_> {
     /// The value of a whole-number constant expression (`3`, `n`, `i + 1`, `len(x)`).
     pub(super) fn whole(&mut self, e: &Expr, what: &str) -> Result<i64> {
+        if let Some((k, parts)) = self.index_number(e) {
+            self.count_parts(parts, e.span)?;
+            return Ok(k);
+        }
         let value = self.expr(e)?;
         let index_error = |message: String| Err(Error::at(ErrorKind::Index(message), e.span));
         let Some(node) = value.as_scalar() else {
@@ -121,12 +128,50 @@ impl Lowering<'_, '_> {
         if v.fract() != 0.0 {
             return index_error(format!("{what} must be a whole number; got {v}"));
         }
-        if v.abs() > 1e15 {
+        if v.abs() > MAX_WHOLE as f64 {
             return index_error(format!(
                 "{what} must be a whole number of at most 1e15; got {v:e}"
             ));
         }
         Ok(v as i64)
+    }
+
+    /// `e` as a whole number without making a node, and the number of its parts, when it
+    /// is made of index names and whole numbers with `+`, `-` and `*`, every part at most
+    /// [`MAX_WHOLE`] (so that it is the number lowering it would give): the common subscripts
+    /// `x[i]`, `x[i + 1]`, `A[2*i - 1, j]`. Else `None`, and the caller lowers it.
+    fn index_number(&self, e: &Expr) -> Option<(i64, u64)> {
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
+            let k = match &e.kind {
+                ExprKind::Number(v) if v.fract() == 0.0 && v.abs() <= MAX_WHOLE as f64 => {
+                    return Some((*v as i64, 1))
+                }
+                ExprKind::Name(name) => match self.locals.iter().rev().find(|(n, _)| n == name)? {
+                    (_, Local::Index(k)) => return Some((*k, 1)),
+                    (_, Local::Value(_)) => return None,
+                },
+                ExprKind::Neg(inner) => self.index_number(inner).map(|(k, parts)| (-k, parts + 1)),
+                ExprKind::Chain(first, rest) => {
+                    let (mut k, mut parts) = self.index_number(first)?;
+                    for (op, operand) in rest {
+                        let (b, more) = self.index_number(operand)?;
+                        k = match op {
+                            ChainOp::Add => k.checked_add(b)?,
+                            ChainOp::Sub => k.checked_sub(b)?,
+                            ChainOp::Mul => k.checked_mul(b)?,
+                            ChainOp::Div | ChainOp::MatMul => return None,
+                        };
+                        parts += more;
+                        if k.abs() > MAX_WHOLE {
+                            return None;
+                        }
+                    }
+                    Some((k, parts + 1))
+                }
+                _ => None,
+            };
+            k.filter(|&(k, _)| k.abs() <= MAX_WHOLE)
+        })
     }
 
     /// The error for an index, bound or dimension that is not a constant: it names the
@@ -149,7 +194,10 @@ impl Lowering<'_, '_> {
         let indices: Vec<&str> = self
             .locals
             .iter()
-            .filter(|(_, v)| v.as_scalar().is_some_and(|n| self.g.number_of(n).is_some()))
+            .filter(|(_, local)| match local {
+                Local::Index(_) => true,
+                Local::Value(v) => v.as_scalar().is_some_and(|n| self.g.number_of(n).is_some()),
+            })
             .map(|(n, _)| n.as_str())
             .collect();
         let hint = match (variable, indices.as_slice()) {
@@ -284,17 +332,16 @@ impl Lowering<'_, '_> {
         let count = (hi - lo + 1).max(0) as u64;
         let span = Span::new(range.name_span.start, range.hi.span.end);
         self.budget.spend(count, span)?;
-        // Each term makes a node or more: room for one each, grown once, not doubled often.
-        self.g.reserve(count as usize);
         self.budget.repeat.push(count);
         let mut result = Ok(());
         let before = self.budget.work_done();
+        let nodes_before = self.g.len();
         // The index name is bound once, its number set at each index (a name in scope for
         // the body and the inner ranges, and only there).
         let slot = self.locals.len();
         for k in lo..=hi {
             *self.budget.repeat.last_mut().expect("pushed above") = (hi - k + 1) as u64;
-            let number = Value::scalar(self.g.constant(k as f64));
+            let number = Local::Index(k);
             match k == lo {
                 true => self.locals.push((range.name.clone(), number)),
                 false => self.locals[slot].1 = number,
@@ -304,6 +351,11 @@ impl Lowering<'_, '_> {
                 // The first iteration's work, as often as the ranges will repeat it.
                 let first = self.budget.work_done() - before;
                 result = self.budget.project(first, span);
+                // Room for as many new nodes again at every index left, made once rather
+                // than grown (and the interning table built again) a few times on the way.
+                let left = self.budget.repeats().saturating_sub(1);
+                let nodes = (self.g.len() - nodes_before) as u64;
+                self.g.reserve(nodes.saturating_mul(left).min(self.g.node_limit() as u64) as usize);
             }
             if result.is_err() {
                 break;

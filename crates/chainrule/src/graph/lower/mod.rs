@@ -182,6 +182,15 @@ fn no_result(last: &Statement) -> Error {
 /// The values of a call's arguments (inline up to three, the most a built-in takes).
 type Values = smallvec::SmallVec<[Value; 3]>;
 
+/// What a local name stands for: an index's number, made a node only where the body reads
+/// it as a value (a subscript such as `x[i + 1]` reads it as a number, see
+/// `Lowering::whole`), or a function parameter's value.
+#[derive(Clone)]
+enum Local {
+    Index(i64),
+    Value(Value),
+}
+
 /// A name the program defined, with its place in the program (for what a function sees).
 #[derive(Clone, Debug)]
 struct Named {
@@ -240,7 +249,7 @@ struct Lowering<'g, 'p> {
     /// Declared shapes that an assignment further down will give a value.
     pending: HashMap<String, Vec<usize>>,
     /// Index names and function parameters in scope, innermost last.
-    locals: Vec<(String, Value)>,
+    locals: Vec<(String, Local)>,
     /// Only definitions made before this place are visible (inside a function body).
     visible: usize,
     /// The place of the next definition.
@@ -418,17 +427,25 @@ impl<'g, 'p> Lowering<'g, 'p> {
 
     /// Counts the evaluation of `e` against the budget when it is repeated work.
     fn count(&mut self, e: &Expr) -> Result<()> {
+        self.count_parts(1, e.span)
+    }
+
+    /// Counts the evaluation of `parts` expressions at `span`.
+    fn count_parts(&mut self, parts: u64, span: Span) -> Result<()> {
         if !self.budget.repeat.is_empty() || !self.calling.is_empty() {
             // Repeated work: each evaluation counts (outside ranges and functions, the
             // text's own size bounds it).
-            self.budget.work(1, e.span)?;
+            self.budget.work(parts, span)?;
         }
         Ok(())
     }
 
     fn name(&mut self, name: &str, span: Span) -> Result<Value> {
-        if let Some((_, v)) = self.locals.iter().rev().find(|(n, _)| n == name) {
-            return Ok(v.clone());
+        if let Some((_, local)) = self.locals.iter().rev().find(|(n, _)| n == name) {
+            return Ok(match local.clone() {
+                Local::Index(k) => Value::scalar(self.g.constant(k as f64)),
+                Local::Value(v) => v,
+            });
         }
         if let Some(named) = self.defined.get(name) {
             if named.order < self.visible {
@@ -610,7 +627,12 @@ impl<'g, 'p> Lowering<'g, 'p> {
         self.budget.spend(1, span)?;
         self.budget.work(CALL_WORK, span)?;
         let args = values.clone();
-        let params = function.params.iter().map(|(p, _)| p.clone()).zip(values).collect();
+        let params = function
+            .params
+            .iter()
+            .map(|(p, _)| p.clone())
+            .zip(values.into_iter().map(Local::Value))
+            .collect();
         let locals = std::mem::replace(&mut self.locals, params);
         let visible = std::mem::replace(&mut self.visible, function.order);
         self.calling.push(name.to_string());
