@@ -139,38 +139,36 @@ impl Lowering<'_, '_> {
     /// `e` as a whole number without making a node, and the number of its parts, when it
     /// is made of index names and whole numbers with `+`, `-` and `*`, every part at most
     /// [`MAX_WHOLE`] (so that it is the number lowering it would give): the common subscripts
-    /// `x[i]`, `x[i + 1]`, `A[2*i - 1, j]`. Else `None`, and the caller lowers it.
+    /// `x[i]`, `x[i + 1]`, `A[2*i - 1, j]`. Else `None`, and the caller lowers it. (An index
+    /// is within the bound already: its range's bounds were.)
     fn index_number(&self, e: &Expr) -> Option<(i64, u64)> {
-        stacker::maybe_grow(32 * 1024, 1024 * 1024, || {
-            let k = match &e.kind {
-                ExprKind::Number(v) if v.fract() == 0.0 && v.abs() <= MAX_WHOLE as f64 => {
-                    return Some((*v as i64, 1))
-                }
-                ExprKind::Name(name) => match self.locals.iter().rev().find(|(n, _)| n == name)? {
-                    (_, Local::Index(k)) => return Some((*k, 1)),
-                    (_, Local::Value(_)) => return None,
-                },
-                ExprKind::Neg(inner) => self.index_number(inner).map(|(k, parts)| (-k, parts + 1)),
-                ExprKind::Chain(first, rest) => {
-                    let (mut k, mut parts) = self.index_number(first)?;
-                    for (op, operand) in rest {
-                        let (b, more) = self.index_number(operand)?;
-                        k = match op {
-                            ChainOp::Add => k.checked_add(b)?,
-                            ChainOp::Sub => k.checked_sub(b)?,
-                            ChainOp::Mul => k.checked_mul(b)?,
-                            ChainOp::Div | ChainOp::MatMul => return None,
-                        };
-                        parts += more;
-                        if k.abs() > MAX_WHOLE {
-                            return None;
-                        }
+        stacker::maybe_grow(32 * 1024, 1024 * 1024, || match &e.kind {
+            ExprKind::Number(v) if v.fract() == 0.0 && v.abs() <= MAX_WHOLE as f64 => {
+                Some((*v as i64, 1))
+            }
+            ExprKind::Name(name) => match self.locals.iter().rev().find(|(n, _)| n == name)? {
+                (_, Local::Index(k)) => Some((*k, 1)),
+                (_, Local::Value(_)) => None,
+            },
+            ExprKind::Neg(inner) => self.index_number(inner).map(|(k, parts)| (-k, parts + 1)),
+            ExprKind::Chain(first, rest) => {
+                let (mut k, mut parts) = self.index_number(first)?;
+                for (op, operand) in rest {
+                    let (b, more) = self.index_number(operand)?;
+                    k = match op {
+                        ChainOp::Add => k.checked_add(b)?,
+                        ChainOp::Sub => k.checked_sub(b)?,
+                        ChainOp::Mul => k.checked_mul(b)?,
+                        ChainOp::Div | ChainOp::MatMul => return None,
+                    };
+                    if k.abs() > MAX_WHOLE {
+                        return None;
                     }
-                    Some((k, parts + 1))
+                    parts += more;
                 }
-                _ => None,
-            };
-            k.filter(|&(k, _)| k.abs() <= MAX_WHOLE)
+                Some((k, parts + 1))
+            }
+            _ => None,
         })
     }
 
