@@ -23,7 +23,7 @@ fn values(f: &Formula, given: &[(&str, Vec<f64>)]) -> Vec<f64> {
             Some(a) => {
                 assert_eq!(a.elements.len(), vals.len(), "{name}: {} values", vals.len());
                 for (&v, &x) in a.elements.iter().zip(vals) {
-                    by_name.insert(f.graph().variable(v).name.clone(), x);
+                    by_name.insert(f.graph().variable(v).name.to_string(), x);
                 }
             }
             None => {

@@ -357,7 +357,7 @@ fn fusion_and_reuse_do_not_change_values() {
 /// Value and gradient of `src` at `point` through the command line's path (library here).
 fn value_and_gradient(src: &str, point: &[(&str, f64)]) -> Vec<f64> {
     let mut f = Formula::parse(src).unwrap();
-    let names: Vec<String> = f.vars().map(|v| v.name.clone()).collect();
+    let names: Vec<String> = f.vars().map(|v| v.name.to_string()).collect();
     let tape = f.gradient_tape(&names).unwrap();
     let values: Vec<f64> =
         names.iter().map(|n| point.iter().find(|(m, _)| m == n).unwrap().1).collect();

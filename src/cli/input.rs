@@ -147,11 +147,9 @@ pub(crate) fn flatten(formula: &Formula, given: &[Given]) -> Result<Vec<(String,
                     chainrule::graph::lower::describe(&g.shape)
                 )))
             }
-            None => {
-                point.extend(g.values.iter().enumerate().map(|(k, &v)| {
-                    (chainrule::graph::lower::element_name(&g.name, &g.shape, k), v)
-                }))
-            }
+            None => point.extend(g.values.iter().enumerate().map(|(k, &v)| {
+                (chainrule::graph::lower::element_name(&g.name, &g.shape, k).into(), v)
+            })),
         }
     }
     Ok(point)

@@ -136,7 +136,7 @@ pub fn round_trip(src: &str, node_limit: usize) -> std::result::Result<(), Strin
     // An array program: the derivative in its first element, the printed texts read back
     // after its declarations (where `x[2]` means an element).
     let wrt = match f.array("x") {
-        Some(x) => f.graph().variable(x.elements[0]).name.clone(),
+        Some(x) => f.graph().variable(x.elements[0]).name.to_string(),
         None => "x".to_string(),
     };
     let declarations: String = f

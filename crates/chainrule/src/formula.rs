@@ -113,7 +113,7 @@ impl Formula {
     /// name of the last statement (or `f`) with its subscripts.
     pub fn output_name(&self, k: usize) -> String {
         let name = self.result_name.as_deref().unwrap_or("f");
-        lower::element_name(name, &self.shape, k)
+        lower::element_name(name, &self.shape, k).into()
     }
 
     /// The declared array variables, in program order.
@@ -138,7 +138,7 @@ impl Formula {
         for name in names {
             match self.array(name.as_ref()) {
                 Some(a) => {
-                    out.extend(a.elements.iter().map(|&v| self.graph.variable(v).name.clone()))
+                    out.extend(a.elements.iter().map(|&v| self.graph.variable(v).name.to_string()))
                 }
                 None => out.push(name.as_ref().to_string()),
             }
@@ -176,7 +176,7 @@ impl Formula {
             match array_of.get(v.id.index()).copied().flatten().map(|k| &self.arrays[k]) {
                 Some(a) if a.elements[0] != v.id => {}
                 Some(a) => names.push(a.name.clone()),
-                None => names.push(v.name.clone()),
+                None => names.push(v.name.to_string()),
             }
         }
         names

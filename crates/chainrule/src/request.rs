@@ -241,7 +241,7 @@ impl Derived {
     /// The Hessian's upper triangle (`i <= j`), each entry with its label: `d2/dx2`,
     /// `d2/dxdy` (LaTeX `\\frac{\\partial^{2} f}{\\partial x \\partial y}`).
     pub fn hessian_entries(&self, g: &Graph, notation: Notation) -> Vec<(String, NodeId)> {
-        let name = |v: VarId| g.variable(v).name.clone();
+        let name = |v: VarId| g.variable(v).name.to_string();
         let mut entries = Vec::new();
         for (i, row) in self.hessian.iter().enumerate() {
             for (j, &h) in row.iter().enumerate().skip(i) {

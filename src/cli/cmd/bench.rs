@@ -156,7 +156,7 @@ fn ms(d: Duration) -> f64 {
 /// them, and 0.5 for the others.
 fn point(formula: &Formula, at: Option<&str>) -> Result<Vec<f64>, Failure> {
     let given: HashMap<String, f64> = read_point(formula, at.unwrap_or(""))?.into_iter().collect();
-    Ok(formula.vars().map(|v| given.get(&v.name).copied().unwrap_or(0.5)).collect())
+    Ok(formula.vars().map(|v| given.get(v.name.as_str()).copied().unwrap_or(0.5)).collect())
 }
 
 /// `--rows`, refused when the rows of every variable would take more than

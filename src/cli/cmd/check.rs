@@ -137,7 +137,7 @@ fn points(formula: &Formula, args: &CheckArgs) -> Result<Vec<Vec<f64>>, Failure>
             .vars()
             .map(|v| {
                 given
-                    .get(&v.name)
+                    .get(v.name.as_str())
                     .copied()
                     .ok_or_else(|| usage(format!("--at gives no value for `{}`", v.name)))
             })

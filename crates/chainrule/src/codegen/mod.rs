@@ -220,7 +220,7 @@ pub fn generate(formula: &mut Formula, options: &Options) -> Result<String> {
     let (bindings, inputs) = bind(formula, &options.at)?;
     let wrt: Vec<String> = match &options.wrt {
         Some(wrt) => formula.expand_names(wrt),
-        None => inputs.iter().map(|&v| formula.graph().variable(v).name.clone()).collect(),
+        None => inputs.iter().map(|&v| formula.graph().variable(v).name.to_string()).collect(),
     };
     for name in wrt.iter() {
         variable_position(formula, name, "--wrt")?;
@@ -236,7 +236,7 @@ pub fn generate(formula: &mut Formula, options: &Options) -> Result<String> {
     let input_names: Vec<(String, String)> = inputs
         .iter()
         .map(|&v| {
-            let name = g.variable(v).name.clone();
+            let name = g.variable(v).name.to_string();
             let id = namer.variable(&name);
             (name, id)
         })

@@ -84,7 +84,7 @@ pub fn compile_with(
     let slots = input_slots(g, inputs);
     let plan = Plan::new(g, order, &slots, options.fuse.then_some(&uses[..]))?;
     let mut tape = allocate(&plan, roots, inputs.len(), options.reuse_registers);
-    tape.inputs = inputs.iter().map(|&v| g.variable(v).name.clone()).collect();
+    tape.inputs = inputs.iter().map(|&v| g.variable(v).name.to_string()).collect();
     tape.input_vars = inputs.to_vec();
     Ok(tape)
 }

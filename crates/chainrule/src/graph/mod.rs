@@ -23,6 +23,7 @@ pub mod walk;
 pub use build::SUM_RUN;
 pub use op::{Func, Number, Op};
 
+use compact_str::CompactString;
 use hashbrown::hash_table::{Entry, HashTable};
 use petgraph::graph::{DiGraph, NodeIndex};
 use rustc_hash::FxHasher;
@@ -64,10 +65,9 @@ impl VarId {
 pub struct Variable {
     /// Its id in the graph.
     pub id: VarId,
-    /// Its name in the formula text.
-    pub name: String,
-    /// Its shape: empty for a scalar (every variable today; arrays will fill it in).
-    pub shape: Vec<usize>,
+    /// Its name in the formula text (kept inline when short, as array elements' names
+    /// are: declaring a large array makes no allocation a name).
+    pub name: CompactString,
 }
 
 /// An operation with its ordered operands: the unit of hash-consing.
@@ -91,8 +91,9 @@ struct Meta {
     coef: f64,
     /// The total degree (2 for `x^2` and `x*y`, 0 for a constant): orders `x` before `x^2`.
     degree: f64,
-    /// The alphabetically first variable in the node.
-    min_var: Option<u32>,
+    /// The alphabetically first variable in the node, [`NO_VAR`] when it has none (a
+    /// sentinel rather than an `Option`, which would make the record 8 bytes longer).
+    min_var: u32,
     /// The longest operand path below the node: orders `cos(x)` before `cos(sin(x))`.
     depth: u32,
     /// Whether a variable is below the node.
@@ -101,9 +102,16 @@ struct Meta {
     number: bool,
     /// [`lead_rank`] of `lead`.
     lead_rank: u8,
-    /// [`name_rank`] of `lead`'s function, `u16::MAX` when `lead` is no call.
-    lead_func: u16,
+    /// [`name_rank`] of `lead`'s function, `u8::MAX` when `lead` is no call.
+    lead_func: u8,
 }
+
+/// [`Meta::min_var`] of a node without variables.
+const NO_VAR: u32 = u32::MAX;
+
+// Every node has a `Meta`: 40 bytes, five to a cache line and a bit, is a large graph's
+// second table after its nodes.
+const _: () = assert!(std::mem::size_of::<Meta>() == 40);
 
 /// Default cap on the number of nodes a graph may hold.
 pub const DEFAULT_NODE_LIMIT: usize = 5_000_000;
@@ -251,12 +259,12 @@ impl Graph {
 
     /// [`Graph::intern_var`] of a name made for it (an array element's), kept without a
     /// copy when it is new.
-    pub fn intern_var_owned(&mut self, name: String) -> VarId {
+    pub fn intern_var_owned(&mut self, name: CompactString) -> VarId {
         self.intern_var_by(name)
     }
 
     /// The id of the variable called `name`, entered in the table if it is new.
-    fn intern_var_by(&mut self, name: impl AsRef<str> + Into<String>) -> VarId {
+    fn intern_var_by(&mut self, name: impl AsRef<str> + Into<CompactString>) -> VarId {
         let id = VarId(self.variables.len() as u32);
         let text = name.as_ref();
         let variables = &self.variables;
@@ -268,7 +276,7 @@ impl Graph {
                 slot.insert(id);
             }
         }
-        self.variables.push(Variable { id, name: name.into(), shape: Vec::new() });
+        self.variables.push(Variable { id, name: name.into() });
         id
     }
 
@@ -361,12 +369,14 @@ impl Graph {
             hash = mix(hash, self.meta[a.index()].hash);
         }
         let min_var = match node.op {
-            Op::Var(v) => Some(v),
+            Op::Var(v) => v,
             _ => node
                 .args
                 .iter()
-                .filter_map(|a| self.meta[a.index()].min_var)
-                .min_by(|&x, &y| self.var_cmp(x, y)),
+                .map(|a| self.meta[a.index()].min_var)
+                .filter(|&v| v != NO_VAR)
+                .min_by(|&x, &y| self.var_cmp(x, y))
+                .unwrap_or(NO_VAR),
         };
         let (lead, coef, degree) = match node.op {
             Op::Const(_) => (own, node.op.value().unwrap_or(1.0), 0.0),
@@ -424,8 +434,10 @@ impl Graph {
             .then_with(|| ma.lead_rank.cmp(&mb.lead_rank))
             .then_with(|| self.lead_name_cmp(ma, mb))
             .then_with(|| match (ma.min_var, mb.min_var) {
-                (Some(x), Some(y)) => self.var_cmp(x, y),
-                (x, y) => x.is_some().cmp(&y.is_some()),
+                (NO_VAR, NO_VAR) => Ordering::Equal,
+                (NO_VAR, _) => Ordering::Less,
+                (_, NO_VAR) => Ordering::Greater,
+                (x, y) => self.var_cmp(x, y),
             })
             .then_with(|| ma.degree.total_cmp(&mb.degree))
             .then_with(|| ma.depth.cmp(&mb.depth))
@@ -465,7 +477,7 @@ impl Graph {
         if a.lead == b.lead {
             return Ordering::Equal;
         }
-        if a.lead_func != u16::MAX && b.lead_func != u16::MAX {
+        if a.lead_func != u8::MAX && b.lead_func != u8::MAX {
             return a.lead_func.cmp(&b.lead_func);
         }
         natural_cmp(self.lead_name(a.lead), self.lead_name(b.lead))
@@ -561,11 +573,12 @@ fn lead_rank(op: Op) -> u8 {
     }
 }
 
-/// [`name_rank`] of a call's function, `u16::MAX` for any other operation.
-fn lead_func(op: Op) -> u16 {
+/// [`name_rank`] of a call's function, `u8::MAX` for any other operation.
+fn lead_func(op: Op) -> u8 {
+    const _: () = assert!(Func::ALL.len() < u8::MAX as usize);
     match op {
-        Op::Func(f) => name_rank(f) as u16,
-        _ => u16::MAX,
+        Op::Func(f) => name_rank(f) as u8,
+        _ => u8::MAX,
     }
 }
 

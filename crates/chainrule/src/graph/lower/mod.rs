@@ -25,6 +25,7 @@ use crate::operators::callables::{self, Callable};
 use crate::operators::Constant;
 use crate::syntax::ast::{ChainOp, Expr, ExprKind, Form, Program, Statement};
 use crate::syntax::DEFAULT_MAX_ELEMENTS;
+use compact_str::CompactString;
 use rustc_hash::FxHashMap as HashMap;
 use value::{common_shape, element, shape_error};
 
@@ -65,16 +66,26 @@ pub struct ArrayVar {
 
 /// The name of one element of an array: `x[2]`, `W[1,2]`; `flat` is its 0-based position,
 /// row by row.
-pub fn element_name(name: &str, shape: &[usize], flat: usize) -> String {
-    use std::fmt::Write;
-    // (sized at once: an array of a million elements names a million variables)
-    let mut text = String::with_capacity(name.len() + 24);
+pub fn element_name(name: &str, shape: &[usize], flat: usize) -> CompactString {
+    // (no formatting machinery: an array of a million elements names a million variables)
+    let mut digits = itoa::Buffer::new();
+    let mut text = CompactString::with_capacity(name.len() + 24);
     text.push_str(name);
-    let _ = match shape {
-        [_] => write!(text, "[{}]", flat + 1),
-        [_, cols] => write!(text, "[{},{}]", flat / cols + 1, flat % cols + 1),
-        _ => Ok(()),
-    };
+    match shape {
+        [_] => {
+            text.push('[');
+            text.push_str(digits.format(flat + 1));
+            text.push(']');
+        }
+        [_, cols] => {
+            text.push('[');
+            text.push_str(digits.format(flat / cols + 1));
+            text.push(',');
+            text.push_str(digits.format(flat % cols + 1));
+            text.push(']');
+        }
+        _ => {}
+    }
     text
 }
 

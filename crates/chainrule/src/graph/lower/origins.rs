@@ -22,7 +22,10 @@ impl Origins {
             self.at.resize(i + 1, 0);
         }
         if self.at[i] == 0 {
-            self.spans.push(span);
+            // (a place noted for many nodes in a row, an array's declaration, is kept once)
+            if self.spans.last() != Some(&span) {
+                self.spans.push(span);
+            }
             self.at[i] = self.spans.len() as u32;
         }
     }
