@@ -508,18 +508,41 @@ impl Node {
 
 /// The hash of `op(args)` in the graph's index: of two words for a node of at most two
 /// operands other than a number ([`narrow_key`]), else of the operation and operands.
+///
+/// A narrow node's bucket keeps locality: nodes that differ only in the low bits of their
+/// first operand (or, for a variable, of its number) hash to neighbouring buckets, [`RUN`]
+/// to a block, so that the nodes an array makes element by element (`x[i]`, `exp(x[i])`,
+/// `x[i] - m`) fill one cache line of the table after another instead of each its own; the
+/// tag bits (the top seven, which a probe compares first) stay a hash of the whole node.
 fn node_hash(op: Op, args: &[NodeId]) -> u64 {
+    let Some((kind, operands)) = narrow_key(op, args) else {
+        let mut h = FxHasher::default();
+        op.hash(&mut h);
+        args.hash(&mut h);
+        return h.finish();
+    };
+    let whole = hash_words(kind, operands);
+    // The field that runs (the first operand's id, or a variable's number) and the block
+    // of `RUN` values its low bits place the node in.
+    let (kind, operands, run) = match args.is_empty() {
+        true => (kind & !RUN_MASK, operands, kind & RUN_MASK),
+        false => (kind, operands & !(RUN_MASK << 32), (operands >> 32) & RUN_MASK),
+    };
+    let block = hash_words(kind, operands).wrapping_add(run);
+    (whole & TAG_BITS) | (block & !TAG_BITS)
+}
+
+/// How many neighbouring nodes (by first operand) share a block of buckets: 16 buckets are
+/// one group of the table's control bytes and one cache line of its 4-byte slots.
+const RUN: u64 = 16;
+const RUN_MASK: u64 = RUN - 1;
+/// The bits of a hash the table compares as a node's tag.
+const TAG_BITS: u64 = 0xfe00_0000_0000_0000;
+
+fn hash_words(a: u64, b: u64) -> u64 {
     let mut h = FxHasher::default();
-    match narrow_key(op, args) {
-        Some((a, b)) => {
-            h.write_u64(a);
-            h.write_u64(b);
-        }
-        None => {
-            op.hash(&mut h);
-            args.hash(&mut h);
-        }
-    }
+    h.write_u64(a);
+    h.write_u64(b);
     h.finish()
 }
 
@@ -631,6 +654,34 @@ fn mix(h: u64, x: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Variables numbered one after another, and the same call of operands made one after
+    /// another, hash to one bucket after another within a block of `RUN`, while their tags
+    /// (the bits a probe compares) differ; a node of another block lands elsewhere.
+    #[test]
+    fn neighbouring_nodes_hash_to_neighbouring_buckets() {
+        let exp = Op::Func(Func::Exp);
+        let kinds: [&dyn Fn(u32) -> u64; 3] =
+            [&|k| node_hash(Op::Var(k), &[]), &|k| node_hash(exp, &[NodeId(k)]), &|k| {
+                node_hash(Op::Add, &[NodeId(k), NodeId(7)])
+            }];
+        for hash in kinds {
+            let block: Vec<u64> = (32..48).map(hash).collect();
+            for (k, h) in block.iter().enumerate() {
+                assert_eq!(h & !TAG_BITS, block[0].wrapping_add(k as u64) & !TAG_BITS);
+            }
+            let tags: std::collections::HashSet<u64> = block.iter().map(|h| h & TAG_BITS).collect();
+            assert!(tags.len() > 8, "tags {tags:?}");
+            let next = hash(48) & !TAG_BITS;
+            assert!(next.abs_diff(block[15] & !TAG_BITS) > 1 << 20, "the next block is adjacent");
+        }
+        // The second operand is hashed as a whole: `x + y[j]` over j is no run.
+        let (a, b) = (
+            node_hash(Op::Add, &[NodeId(7), NodeId(32)]),
+            node_hash(Op::Add, &[NodeId(7), NodeId(33)]),
+        );
+        assert!((a & !TAG_BITS).abs_diff(b & !TAG_BITS) > 1 << 20);
+    }
 
     /// Building a node again gives the node built before, across every growth of the index
     /// and for every kind of key (numbers, variables, one and two operands, many operands).
