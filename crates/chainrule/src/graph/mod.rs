@@ -109,8 +109,7 @@ struct Meta {
 /// [`Meta::min_var`] of a node without variables.
 const NO_VAR: u32 = u32::MAX;
 
-// Every node has a `Meta`: 40 bytes, five to a cache line and a bit, is a large graph's
-// second table after its nodes.
+// Every node has a `Meta`, a large graph's second table after its nodes: kept at 40 bytes.
 const _: () = assert!(std::mem::size_of::<Meta>() == 40);
 
 /// Default cap on the number of nodes a graph may hold.
@@ -512,8 +511,8 @@ impl Node {
 /// A narrow node's bucket keeps locality: nodes that differ only in the low bits of their
 /// first operand (or, for a variable, of its number) hash to neighbouring buckets, [`RUN`]
 /// to a block, so that the nodes an array makes element by element (`x[i]`, `exp(x[i])`,
-/// `x[i] - m`) fill one cache line of the table after another instead of each its own; the
-/// tag bits (the top seven, which a probe compares first) stay a hash of the whole node.
+/// `x[i] - m`) share the table's cache lines instead of each missing its own; the tag bits
+/// (the top seven, which a probe compares first) stay a hash of the whole node.
 fn node_hash(op: Op, args: &[NodeId]) -> u64 {
     let Some((kind, operands)) = narrow_key(op, args) else {
         let mut h = FxHasher::default();
