@@ -45,6 +45,10 @@ pub fn simplify(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
 pub fn for_evaluation(g: &mut Graph, roots: &[NodeId]) -> Result<Vec<NodeId>> {
     let reach = Reach::new(g, roots);
     let rebuilt = simplify_once(g, roots, &reach, Pass::Quick)?;
+    if rebuilt == roots {
+        // Already canonical: no node to count.
+        return Ok(rebuilt);
+    }
     // The pass sums long sums pairwise as it rebuilds them; what it gave up on needs it.
     match walk::count_reachable(g, &rebuilt, reach.order.len()).is_some() {
         true => Ok(rebuilt),
