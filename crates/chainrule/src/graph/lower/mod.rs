@@ -67,10 +67,10 @@ pub struct ArrayVar {
 /// The name of one element of an array: `x[2]`, `W[1,2]`; `flat` is its 0-based position,
 /// row by row.
 pub fn element_name(name: &str, shape: &[usize], flat: usize) -> CompactString {
-    // (no formatting machinery: an array of a million elements names a million variables)
+    // No formatting machinery and, up to 24 bytes, no allocation: an array of a million
+    // elements names a million variables. (Asking for more room would put it on the heap.)
     let mut digits = itoa::Buffer::new();
-    let mut text = CompactString::with_capacity(name.len() + 24);
-    text.push_str(name);
+    let mut text = CompactString::new(name);
     match shape {
         [_] => {
             text.push('[');
@@ -708,5 +708,29 @@ fn unknown_function(name: &str, span: Span, is_defined: bool) -> Error {
     match crate::error::closest(name, names.iter().copied()) {
         Some(best) => error.with_hint(format!("did you mean `{best}`?")),
         None => error.with_hint(format!("known functions: {}", names.join(", "))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::element_name;
+
+    /// Element names read as the user indexes them and, being short, are kept inline: a
+    /// declaration of a large array allocates nothing a name.
+    #[test]
+    fn element_names_are_written_out_without_an_allocation() {
+        let names = [
+            (element_name("x", &[160_000], 0), "x[1]"),
+            (element_name("x", &[160_000], 159_999), "x[160000]"),
+            (element_name("W", &[300, 300], 301), "W[2,2]"),
+            (
+                element_name("weights", &[1_000_000, 1_000_000], 999_999_999_999),
+                "weights[1000000,1000000]",
+            ),
+        ];
+        for (name, text) in &names {
+            assert_eq!(name, text);
+            assert!(!name.is_heap_allocated(), "{name} on the heap");
+        }
     }
 }
