@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let options = chainrule::ParseOptions { max_elements: 20_000, ..Default::default() };
     let Ok(mut f) = chainrule::Formula::parse_with(text, options) else { return };
     f.graph_mut().set_node_limit(200_000);
-    let vars: Vec<String> = f.vars().map(|v| v.name.clone()).collect();
+    let vars: Vec<String> = f.vars().map(|v| v.name.to_string()).collect();
     if !f.is_scalar() && f.outputs().len() <= 16 && vars.len() <= 16 {
         let outputs = f.outputs().to_vec();
         let short = outputs.iter().all(|&o| {
