@@ -146,9 +146,9 @@ impl Lowering<'_, '_> {
             ExprKind::Number(v) if v.fract() == 0.0 && v.abs() <= MAX_WHOLE as f64 => {
                 Some((*v as i64, 1))
             }
-            ExprKind::Name(name) => match self.locals.iter().rev().find(|(n, _)| n == name)? {
-                (_, Local::Index(k)) => Some((*k, 1)),
-                (_, Local::Value(_)) => None,
+            ExprKind::Name(name) => match self.local(name)? {
+                Local::Index(k) => Some((*k, 1)),
+                Local::Value(_) => None,
             },
             ExprKind::Neg(inner) => self.index_number(inner).map(|(k, parts)| (-k, parts + 1)),
             ExprKind::Chain(first, rest) => {

@@ -69,23 +69,20 @@ pub struct ArrayVar {
 pub fn element_name(name: &str, shape: &[usize], flat: usize) -> CompactString {
     // No formatting machinery and, up to 24 bytes, no allocation: an array of a million
     // elements names a million variables. (Asking for more room would put it on the heap.)
+    let (row, col) = match shape {
+        [_] => (flat + 1, None),
+        [_, cols] => (flat / cols + 1, Some(flat % cols + 1)),
+        _ => return CompactString::new(name),
+    };
     let mut digits = itoa::Buffer::new();
     let mut text = CompactString::new(name);
-    match shape {
-        [_] => {
-            text.push('[');
-            text.push_str(digits.format(flat + 1));
-            text.push(']');
-        }
-        [_, cols] => {
-            text.push('[');
-            text.push_str(digits.format(flat / cols + 1));
-            text.push(',');
-            text.push_str(digits.format(flat % cols + 1));
-            text.push(']');
-        }
-        _ => {}
+    text.push('[');
+    text.push_str(digits.format(row));
+    if let Some(col) = col {
+        text.push(',');
+        text.push_str(digits.format(col));
     }
+    text.push(']');
     text
 }
 
@@ -451,12 +448,16 @@ impl<'g, 'p> Lowering<'g, 'p> {
         Ok(())
     }
 
+    /// The innermost binding of `name` among the indices and parameters in scope.
+    fn local(&self, name: &str) -> Option<&Local> {
+        self.locals.iter().rev().find(|(n, _)| n == name).map(|(_, local)| local)
+    }
+
     fn name(&mut self, name: &str, span: Span) -> Result<Value> {
-        if let Some((_, local)) = self.locals.iter().rev().find(|(n, _)| n == name) {
-            return Ok(match local.clone() {
-                Local::Index(k) => Value::scalar(self.g.constant(k as f64)),
-                Local::Value(v) => v,
-            });
+        match self.local(name) {
+            Some(&Local::Index(k)) => return Ok(Value::scalar(self.g.constant(k as f64))),
+            Some(Local::Value(v)) => return Ok(v.clone()),
+            None => {}
         }
         if let Some(named) = self.defined.get(name) {
             if named.order < self.visible {
